@@ -1,0 +1,34 @@
+"""The ``skillyard`` command line: a thin shell over the Python API, one module per group."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import SkillyardError
+from . import browse, catalog, index, validate
+from .common import err_console
+
+app = typer.Typer(
+    name="skillyard",
+    help="Find, vet, serve, learn and measure LLM agent skills (SKILL.md packages).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+
+for module in (index, browse, validate, catalog):
+    module.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except SkillyardError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,41 @@
+"""``skillyard catalog``: the names and descriptions an agent sees, within a budget."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ..library.disclosure import FORMATS
+from .common import DbOption, JsonOption, fail, open_library, print_json
+
+EXAMPLES = """
+Examples:
+
+  skillyard catalog
+  skillyard catalog --budget 8000 --format md
+  skillyard catalog --format json --json
+"""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=EXAMPLES)
+    def catalog(
+        budget: Annotated[int | None, typer.Option(help="Most characters to print.", min=1)] = None,
+        fmt: Annotated[str, typer.Option("--format", help="xml, json or md.")] = "xml",
+        db: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Print the skill catalog; long descriptions are cut first, then skills are left out."""
+        if fmt not in FORMATS:
+            raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
+        with open_library(db) as lib:
+            try:
+                result = lib.catalog(budget, fmt)
+            except ValueError as exc:
+                raise fail(str(exc), 2) from None
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            sys.stdout.write(result.text)

@@ -1,0 +1,69 @@
+"""``skillyard index``: load sources into the library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..library import IndexReport
+from ..sources import LoadResult
+from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+
+EXAMPLES = """
+Examples:
+
+  skillyard index ./skills                      # a folder tree of skill folders
+  skillyard index agents                        # the agent folders (~/.claude/skills, ...)
+  skillyard index corpus.jsonl.gz --json        # a JSONL corpus, JSON summary
+  skillyard index file:///srv/skills.git@v1.2   # a git repository at a ref
+"""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=EXAMPLES)
+    def index(
+        sources: Annotated[list[str], typer.Argument(help="Folders, agents, git URLs, corpora.")],
+        db: DbOption = None,
+        strict: Annotated[bool, typer.Option(help="Reject skills that break the spec.")] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Load skills from SOURCES into the library (re-indexing adds versions)."""
+        with open_library(db) as lib, Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            TextColumn("{task.completed} skills"), TimeElapsedColumn(),
+            console=err_console, transient=True,
+        ) as progress:
+            task = progress.add_task("indexing", total=None)
+
+            def tick(result: LoadResult) -> None:
+                progress.advance(task)
+
+            report = lib.index(sources, strict=strict, progress=tick)
+            path = lib.path
+        if as_json:
+            print_json({"db": path, **report.to_dict()})
+        else:
+            _print_report(report, path)
+        if report.loaded == 0 and report.rejected:
+            raise typer.Exit(1)
+
+
+def _print_report(report: IndexReport, path: str) -> None:
+    table = Table(show_header=True, title=f"indexed into {path}")
+    for column in ("loaded", "added", "updated", "unchanged", "warned", "rejected", "shadowed"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(str(v) for v in (report.loaded, report.added, report.updated, report.unchanged,
+                           len(report.warned), len(report.rejected), len(report.shadowed)))
+    )
+    console.print(table)
+    for where, reason in report.rejected[:50]:
+        console.print(f"[red]rejected[/red] {escape(where)}: {escape(reason)}")
+    if len(report.rejected) > 50:
+        console.print(f"... and {len(report.rejected) - 50} more rejected (use --json)")
+    for where, by in report.shadowed:
+        console.print(f"[yellow]shadowed[/yellow] {escape(where)} by {escape(by)}")

@@ -1,0 +1,165 @@
+"""The Library façade: one object that indexes sources and answers questions about skills."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..errors import AmbiguousNameError, NotFoundError
+from ..skill import Skill
+from ..sources import LoadResult, open_source
+from .disclosure import (
+    DEFAULT_MAX_RESOURCE_BYTES,
+    Activation,
+    Catalog,
+    CatalogEntry,
+    activation,
+    build_catalog,
+    resource_entry,
+)
+from .sqlite import SQLiteStore
+from .store import PutOutcome, SkillSummary, Store, VersionInfo
+
+ENV_DB = "SKILLYARD_DB"
+BATCH = 200
+
+
+def default_db_path() -> Path:
+    """``$SKILLYARD_DB`` if set, else ``library.db`` in the user's data folder."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("skillyard", appauthor=False)) / "library.db"
+
+
+@dataclass
+class IndexReport:
+    """What an index run did, skill by skill in summary."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warned: dict[str, list[str]] = field(default_factory=dict)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    shadowed: list[tuple[str, str]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loaded": self.loaded, "added": self.added, "updated": self.updated,
+            "unchanged": self.unchanged, "warned": len(self.warned),
+            "rejected": [{"where": w, "reason": r} for w, r in self.rejected],
+            "shadowed": [{"where": w, "shadowed_by": by} for w, by in self.shadowed],
+            "warnings": self.warned,
+        }
+
+
+class Library:
+    """A skill library on a store (SQLite by default)."""
+
+    def __init__(self, db: str | Path | None = None, *, store: Store | None = None) -> None:
+        if store is None:
+            store = SQLiteStore(Path(db) if db is not None else default_db_path())
+        self.store = store
+
+    @property
+    def path(self) -> str:
+        return self.store.path
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- writing -------------------------------------------------------------------------
+    def add(self, skills: Sequence[Skill]) -> list[PutOutcome]:
+        """Store skills atomically (one transaction); unchanged digests add no version."""
+        return self.store.put(skills)
+
+    def index(
+        self,
+        sources: Iterable[str],
+        *,
+        strict: bool = False,
+        progress: Callable[[LoadResult], None] | None = None,
+    ) -> IndexReport:
+        """Load every source and store its skills in batches; return what happened."""
+        report = IndexReport()
+        batch: list[Skill] = []
+
+        def flush() -> None:
+            for outcome in self.store.put(batch):
+                setattr(report, outcome.status, getattr(report, outcome.status) + 1)
+                report.ids.append(outcome.skill_id)
+            batch.clear()
+
+        for spec in sources:
+            for result in open_source(spec, strict=strict):
+                if progress is not None:
+                    progress(result)
+                if result.skill is None:
+                    report.rejected.append((result.where, result.error or "unknown error"))
+                    continue
+                if result.shadowed_by is not None:
+                    report.shadowed.append((result.skill.id, result.shadowed_by))
+                    continue
+                if result.skill.warnings:
+                    report.warned[result.skill.id] = [d.message for d in result.skill.warnings]
+                batch.append(result.skill)
+                if len(batch) >= BATCH:
+                    flush()
+            flush()
+        return report
+
+    # -- reading -------------------------------------------------------------------------
+    def resolve(self, ref: str) -> str:
+        """Turn an id, a name or a unique id suffix into an id; ambiguity lists candidates."""
+        if self.store.has_id(ref):
+            return ref
+        ids = self.store.ids_for_name(ref)
+        if not ids and len(ref) > 2:
+            ids = [i for i in self.store.ids_with_suffix("/" + ref) if i.endswith("/" + ref)]
+        if len(ids) == 1:
+            return ids[0]
+        if ids:
+            raise AmbiguousNameError(ref, ids)
+        raise NotFoundError(f"no skill with id or name {ref!r} in {self.path}")
+
+    def get(self, ref: str, version: int | None = None) -> Skill:
+        return self.store.get(self.resolve(ref), version)
+
+    def list(self) -> list[SkillSummary]:
+        return self.store.summaries()
+
+    def versions(self, ref: str) -> list[VersionInfo]:
+        return self.store.versions(self.resolve(ref))
+
+    def stats(self) -> dict[str, int]:
+        return self.store.stats()
+
+    # -- progressive disclosure ----------------------------------------------------------
+    def catalog(self, budget: int | None = None, fmt: str = "xml") -> Catalog:
+        entries = [CatalogEntry(s.id, s.name, s.description) for s in self.store.summaries()]
+        return build_catalog(entries, fmt=fmt, budget=budget)
+
+    def activate(self, ref: str) -> Activation:
+        return activation(self.get(ref))
+
+    def read_resource(
+        self, ref: str, path: str, *, max_bytes: int = DEFAULT_MAX_RESOURCE_BYTES
+    ) -> bytes:
+        entry = resource_entry(self.get(ref), path, max_bytes)
+        return entry.data if entry.data is not None else self.store.read_blob(entry.sha256)

@@ -1,0 +1,79 @@
+"""The store protocol: what every Library backend (SQLite today, PostgreSQL later) provides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ..skill import Skill
+
+PutStatus = Literal["added", "updated", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class PutOutcome:
+    skill_id: str
+    status: PutStatus
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkillSummary:
+    id: str
+    name: str
+    description: str
+    version: int
+    digest: str
+    source_kind: str
+    warnings: int
+    updated_at: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id, "name": self.name, "description": self.description,
+            "version": self.version, "digest": self.digest, "source": self.source_kind,
+            "warnings": self.warnings, "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: int
+    digest: str
+    created_at: str
+    source: str
+    commit: str | None
+
+
+class Store(Protocol):
+    """A library backend. Writes are atomic per call; readers never see half a skill."""
+
+    path: str
+
+    def put(self, skills: Sequence[Skill]) -> list[PutOutcome]:
+        """Store skills in one transaction; a skill whose digest is unchanged is left alone."""
+
+    def get(self, skill_id: str, version: int | None = None) -> Skill:
+        """A stored skill (current version by default); raises NotFoundError."""
+
+    def summaries(self) -> list[SkillSummary]:
+        """Every skill's current version, sorted by name then id."""
+
+    def iter_skills(self) -> Iterator[Skill]:
+        """Every skill's current version with its body (for index builds)."""
+
+    def ids_for_name(self, name: str) -> list[str]: ...
+
+    def ids_with_suffix(self, suffix: str) -> list[str]: ...
+
+    def has_id(self, skill_id: str) -> bool: ...
+
+    def versions(self, skill_id: str) -> list[VersionInfo]: ...
+
+    def read_blob(self, sha256: str) -> bytes:
+        """File content by digest; raises NotFoundError."""
+
+    def stats(self) -> dict[str, int]: ...
+
+    def close(self) -> None: ...
