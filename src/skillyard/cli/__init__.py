@@ -19,7 +19,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (index, browse, validate, catalog):
+# One command group a line; each module has register(app).
+COMMAND_GROUPS = [
+    index,
+    browse,
+    validate,
+    catalog,
+]
+for module in COMMAND_GROUPS:
     module.register(app)
 
 

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+SAMPLE_SKILLS = SHARED / "sample-skills"
+CORPUS = SHARED / "skills-corpus.jsonl.gz"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own library db and home, never the user's."""
+    monkeypatch.setenv("SKILLYARD_DB", str(tmp_path / "library.db"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for var in ("SKILLYARD_LLM_BASE_URL", "SKILLYARD_LLM_MODEL", "SKILLYARD_LLM_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "library.db"
+
+
+def write_skill(root: Path, name: str, description: str = "Does a thing. Use when testing.",
+                body: str = "\n# Title\n\nSteps.\n", extra: str = "",
+                files: dict[str, str | bytes] | None = None) -> Path:
+    """Create a skill folder with SKILL.md (and optional extra files); return the folder."""
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    front = f"---\nname: {name}\ndescription: {description}\n{extra}---\n"
+    (folder / "SKILL.md").write_text(front + body, encoding="utf-8")
+    for rel, content in (files or {}).items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return folder
