@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json({
                 **skill.to_dict(), "version": shown,
-                "versions": [vars(v) for v in versions],
+                "versions": [asdict(v) for v in versions],
             })
             return
         console.print(f"[bold]{escape(skill.name)}[/bold]  ({escape(skill.id)})")

@@ -67,20 +67,20 @@ def load_agent_folders(
     id of the skill that wins, so callers can report it and skip it.
     """
     results: list[LoadResult] = []
-    winner: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
     for spec, folder in agent_dirs(project, home):
         label = f"{spec.agent}/{spec.scope}"
         prov = Provenance(source=str(folder.resolve()), kind="agents", agent=label)
         prefix = f"agent:{spec.scope}:{folder.resolve()}"
         for result in load_tree(folder, strict=strict, max_depth=3, id_prefix=prefix,
                                 provenance=prov):
-            results.append(result)
             if result.skill is not None:
-                name = result.skill.name
-                if name in winner:
-                    loser = winner[name]
-                    old = results[loser]
-                    results[loser] = LoadResult(old.where, old.skill, old.error,
-                                                shadowed_by=result.skill.id)
-                winner[name] = len(results) - 1
+                by_name.setdefault(result.skill.name, []).append(len(results))
+            results.append(result)
+    for indices in by_name.values():
+        winner = results[indices[-1]].skill
+        assert winner is not None
+        for index in indices[:-1]:
+            old = results[index]
+            results[index] = LoadResult(old.where, old.skill, old.error, shadowed_by=winner.id)
     yield from results

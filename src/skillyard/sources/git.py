@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 from ..errors import SourceError
 from ..skill import Provenance
@@ -69,6 +70,8 @@ def resolve_commit(repo: Path, ref: str | None) -> str:
 def load_git(spec: str, *, strict: bool = False, subdir: str = "") -> Iterator[LoadResult]:
     """Clone ``URL[@REF]``, check out the resolved commit and load every skill in it."""
     url, ref = split_ref(spec)
+    if url.startswith("file://"):  # one identity for a local repository, however it is named
+        url = unquote(url.removeprefix("file://"))
     local = Path(url)
     if not re.match(r"^\w[\w+.-]*://|^[\w.-]+@", url):
         if not local.exists():
