@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import write_skill
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import write_skill
 from skillyard import Library
 from skillyard.errors import AccessError, NotFoundError
 from skillyard.library import CatalogEntry, build_catalog

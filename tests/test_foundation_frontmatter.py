@@ -111,12 +111,10 @@ def test_valid_yaml_round_trips(data: dict[str, str], body: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
-       st.text(alphabet=string.ascii_letters + " :#,.-'", min_size=1, max_size=60))
-def test_lenient_recovers_plain_description_with_colons(name: str, description: str) -> None:
-    description = " ".join(description.split()) or "x"
-    if description[0] in "'\"#-:" or description.endswith(":"):
-        description = "d " + description
+       st.text(alphabet=string.ascii_letters + " :,.-'", min_size=1, max_size=60))
+def test_lenient_recovers_plain_description_with_colons(name: str, tail: str) -> None:
+    description = "Use when: " + " ".join(tail.split())
     text = f"---\nname: {name}\ndescription: {description}\n---\nbody\n"
     result = fm.parse(text)
     assert result.data is not None
-    assert str(result.data.get("description")).strip() in (description, description.rstrip(":"))
+    assert result.data["description"] in (description, description.rstrip())

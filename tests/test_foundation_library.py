@@ -13,8 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_SKILLS, write_skill
 
+from conftest import SAMPLE_SKILLS, write_skill
 from skillyard import Library
 from skillyard.errors import AmbiguousNameError, NotFoundError, StoreError
 from skillyard.library import SQLiteStore

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_SKILLS, write_skill
 
+from conftest import SAMPLE_SKILLS, write_skill
 from skillyard import Provenance, load_skill_dir, parse_skill_md
 from skillyard.errors import SkillLoadError
 from skillyard.sources import inventory as inv

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SAMPLE_SKILLS, write_skill
 
+from conftest import CORPUS, SAMPLE_SKILLS, write_skill
 from skillyard.errors import SourceError
 from skillyard.sources import AGENT_FOLDERS, load_corpus, open_source
 from skillyard.sources.git import split_ref

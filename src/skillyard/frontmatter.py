@@ -65,9 +65,8 @@ def split(text: str) -> tuple[str | None, str, bool]:
     lines = text.splitlines(keepends=True)
     fenced = False
     start = 0
-    if lines and lines[0].strip().startswith("```") and len(lines) > 1:
-        if lines[1].rstrip("\r\n").strip() == "---":
-            fenced, start = True, 1
+    if len(lines) > 1 and lines[0].strip().startswith("```") and lines[1].strip() == "---":
+        fenced, start = True, 1
     if start >= len(lines) or lines[start].rstrip("\r\n").rstrip() != "---":
         return None, text, False
     for i in range(start + 1, len(lines)):

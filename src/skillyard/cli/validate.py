@@ -45,7 +45,9 @@ def _results(path: Path, strict: bool) -> list[dict[str, Any]]:
 def register(app: typer.Typer) -> None:
     @app.command(epilog=EXAMPLES)
     def validate(
-        paths: Annotated[list[Path], typer.Argument(help="Skill folders, trees or SKILL.md files.")],
+        paths: Annotated[
+            list[Path], typer.Argument(help="Skill folders, trees or SKILL.md files.")
+        ],
         strict: Annotated[bool, typer.Option(help="Every spec violation is an error.")] = False,
         as_json: JsonOption = False,
     ) -> None:

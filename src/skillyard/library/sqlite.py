@@ -188,7 +188,8 @@ class SQLiteStore:
             body = self.read_blob(body_sha).decode("utf-8")
         return Skill(
             id=skill_id, name=name, description=description, frontmatter=json.loads(front),
-            body=body, files=tuple(entries), provenance=Provenance.from_dict(json.loads(provenance)),
+            body=body, files=tuple(entries),
+            provenance=Provenance.from_dict(json.loads(provenance)),
             diagnostics=tuple(Diagnostic(**d) for d in json.loads(diagnostics)),
             parse_method=parse_method,
         )
