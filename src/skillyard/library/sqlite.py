@@ -7,6 +7,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,25 +63,43 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable skillyard library ({exc})") from None
 
+    # -- capability tables ---------------------------------------------------------------
+    # Capabilities (routing, audit, evaluation, ...) keep their own tables, created by their
+    # numbered migrations, and reach them only through these three methods with portable SQL
+    # ('?' placeholders), so that another backend can serve them unchanged.
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read statement and return all rows."""
+        return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one write statement in its own transaction (or the open one)."""
+        if self._conn.in_transaction:
+            self._conn.execute(sql, params)
+        else:
+            with self.transaction():
+                self._conn.execute(sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction: everything inside commits together or not at all."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: library is busy ({exc}); try again") from None
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
     # -- writing -------------------------------------------------------------------------
     def put(self, skills: Sequence[Skill]) -> list[PutOutcome]:
         if not skills:
             return []
-        conn = self._conn
-        outcomes: list[PutOutcome] = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: library is busy ({exc}); try again") from None
-        try:
-            now = _now()
-            for skill in skills:
-                outcomes.append(self._put_one(skill, now))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return outcomes
+        now = _now()
+        with self.transaction():
+            return [self._put_one(skill, now) for skill in skills]
 
     def _put_blob(self, sha: str, data: bytes) -> None:
         if self._conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():

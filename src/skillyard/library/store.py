@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from ..skill import Skill
 
@@ -75,5 +76,13 @@ class Store(Protocol):
         """File content by digest; raises NotFoundError."""
 
     def stats(self) -> dict[str, int]: ...
+
+    # Capability tables (created by numbered migrations) are reached only through these, with
+    # portable SQL and '?' placeholders.
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
