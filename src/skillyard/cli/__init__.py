@@ -30,6 +30,23 @@ for module in COMMAND_GROUPS:
     module.register(app)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"skillyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Find, vet, serve, learn and measure LLM agent skills (SKILL.md packages)."""
+
+
 def main() -> None:
     try:
         app()
