@@ -30,11 +30,12 @@ Edge = tuple[str, str]
 @dataclass(frozen=True)
 class GraphParams:
     min_node_support: float = 0.15  # share of runs an action must appear in
-    edge_share: float = 0.2  # geometric mean of the edge's share of out- and in-transitions
+    edge_share: float = 0.1  # geometric mean of the edge's share of out- and in-transitions
     reverse_ratio: float = 0.3  # minority/majority above which both directions are kept
     exclusive: float = 0.2  # co-occurrence share under which two steps are alternatives
     optional_below: float = 0.9  # coverage under which a bypassed step is optional
-    bypass: float = 0.85  # an edge a->c is noise if some b lies between a and c this often
+    bypass: float = 0.8  # an edge a->c is noise if some b lies between a and c this often
+    backward_share: float = 0.3  # the stricter edge_share for edges that go back in the order
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,14 @@ def induce(sequences: Sequence[Sequence[str]], params: GraphParams | None = None
 
     for edge in _bypasses(edges, projected, p.bypass):
         del edges[edge]
-    nodes = {a: support[a] / n for a in kept}
     positions = {a: sum(v) / len(v) if v else 0.5 for a, v in first_pos.items()}
+    paired = {frozenset(pair) for pair in pairs}
+    for (a, b), c in list(edges.items()):
+        backward = a not in (START, END) and b not in (START, END) \
+            and positions[b] < positions[a] and frozenset((a, b)) not in paired
+        if backward and math.sqrt(c / out_total[a] * c / in_total[b]) < p.backward_share:
+            del edges[(a, b)]  # a step repeated out of order, not a loop the runs follow
+    nodes = {a: support[a] / n for a in kept}
     graph = StepGraph(
         runs=n, nodes=nodes, positions=positions,
         repeats={a: multi[a] / max(support[a], 1) for a in kept},

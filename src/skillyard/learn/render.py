@@ -125,7 +125,8 @@ def _graph_file(name: str, graph: StepGraph) -> str:
 
 
 def _runs_file(name: str, trajectories: Sequence[Trajectory]) -> str:
-    lines = [f"# Source runs of {name}", "", "| run | outcome | source | task |", "|---|---|---|---|"]
+    lines = [f"# Source runs of {name}", "", "| run | outcome | source | task |",
+             "|---|---|---|---|"]
     for traj in trajectories:
         task = _one_line(traj.task, 100).replace("|", "\\|")
         lines.append(f"| {traj.id} | {traj.outcome} | {traj.source} | {task} |")
