@@ -1,0 +1,204 @@
+"""Run trials: every task x arm x k, in a seeded interleaved order, on parallel workers.
+
+Each trial gets a fresh directory with its arm's skills injected, runs the agent with a
+timeout, copies the verifier in, and verifies. Trial ``t`` of a task has the same seed in every
+arm (common random numbers), so arms are compared on equal terms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .arms import PreparedArm
+from .errors import EvalError
+from .judge import Judge
+from .runners.base import AgentOutcome, Runner, TrialContext
+from .tasks import Task
+from .verify import verify
+from .workspace import DEFAULT_SKILLS_DIR, check_skills_dir, make_trial
+
+DEFAULT_AGENT_TIMEOUT = 600.0
+_SAFE = str.maketrans({c: "_" for c in "/\\:*?\"<>|# "})
+
+
+@dataclass
+class TrialResult:
+    task_id: str
+    arm: str
+    trial: int
+    passed: bool
+    reward: float | None
+    status: str  # ok | timeout | error (agent or verifier)
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    agent_seconds: float = 0.0
+    verify_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    skills: list[dict[str, Any]] = field(default_factory=list)  # what the arm injected
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task_id, "arm": self.arm, "trial": self.trial, "passed": self.passed,
+            "reward": self.reward, "status": self.status, "error": self.error,
+            "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+            "agent_seconds": round(self.agent_seconds, 4),
+            "verify_seconds": round(self.verify_seconds, 4),
+            "wall_seconds": round(self.wall_seconds, 4), "skills": self.skills,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class RunConfig:
+    trials: int = 1
+    workers: int = 2
+    timeout: float | None = None  # agent seconds per trial; default: the task's, else 600
+    verifier_timeout: float | None = None
+    seed: int = 0
+    skills_dir: str = DEFAULT_SKILLS_DIR
+    keep: bool = False  # keep trial folders (under root) for inspection
+    root: Path | None = None
+
+    def check(self) -> None:
+        if self.trials < 1:
+            raise EvalError("trials must be 1 or more")
+        if self.workers < 1:
+            raise EvalError("workers must be 1 or more")
+        for name in ("timeout", "verifier_timeout"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise EvalError(f"{name.replace('_', ' ')} must be positive")
+        check_skills_dir(self.skills_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"trials": self.trials, "workers": self.workers, "timeout": self.timeout,
+                "verifier_timeout": self.verifier_timeout, "seed": self.seed,
+                "skills_dir": self.skills_dir}
+
+
+def trial_seed(seed: int, task_id: str, trial: int) -> int:
+    digest = hashlib.sha256(f"{seed}\0{task_id}\0{trial}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    task: Task
+    arm: PreparedArm
+    trial: int
+    index: int
+
+
+def plan(tasks: Sequence[Task], arms: Sequence[PreparedArm], trials: int, seed: int,
+         trial_numbers: Iterable[int] | None = None) -> list[TrialPlan]:
+    """Every (task, arm, trial), shuffled with the seed so no arm always runs first."""
+    numbers = list(trial_numbers) if trial_numbers is not None else list(range(trials))
+    items = [(task, arm, t) for task in tasks for arm in arms for t in numbers]
+    random.Random(seed).shuffle(items)
+    return [TrialPlan(task, arm, t, i) for i, (task, arm, t) in enumerate(items)]
+
+
+def run_trial(item: TrialPlan, runner: Runner, config: RunConfig, root: Path,
+              judge: Judge | None) -> TrialResult:
+    started = time.monotonic()
+    task, arm = item.task, item.arm
+    bundles = arm.bundles_for(task.id)
+    folder = root / f"{item.index:06d}-{task.id.translate(_SAFE)[:60]}"
+    result = TrialResult(task.id, arm.name, item.trial, False, None, "ok",
+                         skills=[b.to_dict() for b in bundles])
+    try:
+        dirs, visible = make_trial(folder, task, bundles, config.skills_dir)
+        ctx = TrialContext(task, dirs, visible, config.skills_dir,
+                           config.timeout or task.agent_timeout or DEFAULT_AGENT_TIMEOUT,
+                           trial_seed(config.seed, task.id, item.trial), item.trial)
+        try:
+            outcome = runner.run(ctx)
+        except EvalError:
+            raise
+        except Exception as exc:  # a broken agent is a failed trial, not a failed run
+            outcome = AgentOutcome(status="error", error=f"runner crashed: {exc!r}")
+        result.agent_seconds = time.monotonic() - ctx.started
+        result.prompt_tokens, result.completion_tokens = (outcome.prompt_tokens,
+                                                          outcome.completion_tokens)
+        result.detail = {"visible": visible, "skills_seen": outcome.skills_seen,
+                         "turns": outcome.turns, "answer": outcome.answer[-2000:],
+                         "agent_status": outcome.status}
+        if outcome.log:
+            result.detail["log"] = outcome.log[-4000:]
+        checked = verify(task, dirs, outcome.answer, judge=judge,
+                         timeout=config.verifier_timeout)
+        result.verify_seconds = checked.seconds
+        result.passed, result.reward = checked.passed, checked.reward
+        result.detail["checks"] = checked.checks
+        if outcome.status != "ok":
+            result.status, result.error = outcome.status, outcome.error
+        if checked.status != "ok":
+            result.status = "error" if checked.status == "error" else "timeout"
+            result.error = f"verifier: {checked.error}"
+    except OSError as exc:
+        result.status, result.error = "error", f"harness: {exc}"
+    finally:
+        if not config.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    result.wall_seconds = time.monotonic() - started
+    return result
+
+
+def execute(
+    tasks: Sequence[Task],
+    arms: Sequence[PreparedArm],
+    runner: Runner,
+    config: RunConfig,
+    *,
+    judge: Judge | None = None,
+    on_result: Callable[[TrialResult], None] | None = None,
+    trial_numbers: Iterable[int] | None = None,
+) -> list[TrialResult]:
+    """Run every planned trial; ``on_result`` is called in this thread as each one ends."""
+    config.check()
+    runner.check(tasks)
+    items = plan(tasks, arms, config.trials, config.seed, trial_numbers)
+    own_root = config.root is None
+    root = Path(tempfile.mkdtemp(prefix="skillyard-eval-")) if own_root else Path(config.root)
+    root.mkdir(parents=True, exist_ok=True)
+    run_root = Path(tempfile.mkdtemp(prefix="run-", dir=root))
+    results: list[TrialResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=config.workers) as pool:
+            pending: set[Future[TrialResult]] = set()
+            queue = iter(items)
+            for item in queue:
+                pending.add(pool.submit(run_trial, item, runner, config, run_root, judge))
+                if len(pending) >= config.workers * 2:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results.append(result)
+                    if on_result is not None:
+                        on_result(result)
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(run_trial, nxt, runner, config, run_root, judge))
+    finally:
+        if not config.keep:
+            shutil.rmtree(run_root, ignore_errors=True)
+            if own_root:
+                shutil.rmtree(root, ignore_errors=True)
+    return sorted(results, key=lambda r: (r.task_id, r.arm, r.trial))

@@ -1,0 +1,151 @@
+"""A fresh directory per trial, with the arm's skills injected at run time.
+
+Layout of one trial (``root/<task>/<arm>/<trial>/``)::
+
+    work/                    the agent's working directory: the task's starting files
+    work/<skills_dir>/NAME/  the arm's skills (empty for the no-skill arm)
+    logs/verifier/           where the verifier writes reward.txt or reward.json
+    tests/                   the verifier, copied in only after the agent has finished
+    solution/                the reference solution, copied in only for the oracle
+
+Harbor scripts address container paths (``/tests``, ``/logs/verifier``, ``/solution`` and the
+Dockerfile's ``WORKDIR``). Trials run on the host, so those prefixes are rewritten to the trial's
+folders in the copied ``.sh``/``.py`` files (see :func:`rewrite_paths`).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .arms import SkillBundle, folder_names
+from .errors import EvalError
+from .tasks import Task, environment_files
+
+DEFAULT_SKILLS_DIR = ".agents/skills"
+_REWRITE_SUFFIXES = frozenset({".sh", ".py", ".bash", ""})
+_MAX_REWRITE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TrialDirs:
+    root: Path
+    work: Path
+    skills: Path
+    logs: Path
+    tests: Path
+    solution: Path
+
+    @property
+    def reward_dir(self) -> Path:
+        return self.logs / "verifier"
+
+
+def check_skills_dir(skills_dir: str) -> str:
+    """A skills folder must be a relative path that stays inside the work dir."""
+    path = PurePosixPath(skills_dir)
+    if not skills_dir.strip() or path.is_absolute() or ".." in path.parts:
+        raise EvalError(f"skills dir {skills_dir!r} must be a relative path inside the work dir")
+    return path.as_posix()
+
+
+def _safe_join(base: Path, rel: str) -> Path:
+    path = PurePosixPath(rel)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise EvalError(f"refusing to write {rel!r} outside {base}")
+    return base.joinpath(*path.parts)
+
+
+def make_trial(
+    root: Path, task: Task, bundles: Sequence[SkillBundle], skills_dir: str = DEFAULT_SKILLS_DIR
+) -> tuple[TrialDirs, list[str]]:
+    """Create the trial folders, copy the starting files and inject the skills.
+
+    Returns the folders and the names of the skill folders the agent can see.
+    """
+    root.mkdir(parents=True, exist_ok=False)
+    work = root / "work"
+    dirs = TrialDirs(root, work, _safe_join(work, skills_dir), root / "logs", root / "tests",
+                     root / "solution")
+    work.mkdir()
+    (dirs.logs / "verifier").mkdir(parents=True)
+    (dirs.logs / "agent").mkdir()
+    for rel, source in environment_files(task):
+        target = _safe_join(work, rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        shutil.copymode(source, target)
+    dirs.skills.mkdir(parents=True, exist_ok=True)
+    names = folder_names(bundles)
+    for name, bundle in zip(names, bundles, strict=True):
+        folder = dirs.skills / name
+        for rel, data in bundle.files:
+            target = _safe_join(folder, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return dirs, names
+
+
+def path_map(task: Task, dirs: TrialDirs) -> list[tuple[str, str]]:
+    """Container path prefixes and the trial folders they stand for, longest first."""
+    pairs = [("/logs/verifier", str(dirs.reward_dir)), ("/logs/agent", str(dirs.logs / "agent")),
+             ("/tests", str(dirs.tests)), ("/solution", str(dirs.solution))]
+    workdir = task.container_workdir
+    if workdir and workdir.startswith("/") and workdir.rstrip("/") not in ("", "/"):
+        pairs.append((workdir.rstrip("/"), str(dirs.work)))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def rewrite_paths(text: str, mapping: Sequence[tuple[str, str]]) -> str:
+    """Replace whole container path prefixes (``/tests`` but not ``/testsuite`` or ``a/tests``)."""
+    for prefix, target in mapping:
+        pattern = re.compile(r"(?<![\w./~-])" + re.escape(prefix) + r"(?![\w.-])")
+        text = pattern.sub(lambda _m, t=target: t, text)
+    return text
+
+
+def _copy_tree(source: Path, dest: Path, mapping: Sequence[tuple[str, str]]) -> None:
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        target = dest / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix in _REWRITE_SUFFIXES and path.stat().st_size <= _MAX_REWRITE_BYTES:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                shutil.copyfile(path, target)
+            else:
+                target.write_text(rewrite_paths(text, mapping), encoding="utf-8")
+        else:
+            shutil.copyfile(path, target)
+        shutil.copymode(path, target)
+
+
+def stage_tests(task: Task, dirs: TrialDirs) -> None:
+    """Copy the verifier in (after the agent is done, so it never sees the tests)."""
+    if task.tests is not None:
+        _copy_tree(task.tests, dirs.tests, path_map(task, dirs))
+
+
+def stage_solution(task: Task, dirs: TrialDirs) -> Path | None:
+    """Copy the reference solution in; return solve.sh, or None if the task has none."""
+    if task.solution is None:
+        return None
+    _copy_tree(task.solution, dirs.solution, path_map(task, dirs))
+    return dirs.solution / "solve.sh"
+
+
+def visible_skills(skills_dir: Path) -> dict[str, str]:
+    """What an agent finds in its skill folder: folder name -> SKILL.md text."""
+    found: dict[str, str] = {}
+    if not skills_dir.is_dir():
+        return found
+    for folder in sorted(skills_dir.iterdir()):
+        skill_md = folder / "SKILL.md"
+        if skill_md.is_file():
+            found[folder.name] = skill_md.read_text(encoding="utf-8", errors="replace")
+    return found
