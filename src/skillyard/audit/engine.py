@@ -1,0 +1,145 @@
+"""The audit pipeline for one skill: inventory -> per-unit analyzers -> signatures ->
+consistency -> correlation -> policy -> verdict and tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..skill import Skill
+from .combine import correlate
+from .consistency import check_consistency
+from .content import FENCE_LANGS, TextUnit
+from .decode import decoded_units
+from .graph import Effects, effects_of
+from .inventory import BlobReader, take_inventory
+from .mdparse import LineIndex, segments
+from .model import AuditResult, Finding, Hit, sort_findings
+from .policy import Policy
+from .pycode import analyze_python
+from .rules import RuleSet, load_rules
+from .secrets import scan_secrets
+from .signatures import scan_signatures
+from .text import html_comments, markdown_urls, run_patterns, soften_trusted_installers, url_hosts
+from .tiers import tier_for
+from .unicode import scan_unicode
+
+_GROUPS = {
+    "markdown": ("text", "shell"), "text": ("text", "shell"), "python": ("text", "shell"),
+    "shell": ("text", "shell"), "javascript": ("text", "shell", "javascript"),
+}
+
+
+@dataclass
+class Analysis:
+    """Everything the analyzers found for one skill, before the policy."""
+
+    findings: list[Finding]
+    effects: Effects
+    units: list[TextUnit]
+    unseen_scripts: int
+
+
+def _code_blocks(unit: TextUnit, segs, index: LineIndex) -> list[TextUnit]:  # noqa: ANN001
+    out = []
+    for seg in segs:
+        if seg.kind != "code":
+            continue
+        lang = FENCE_LANGS.get(seg.lang)
+        if lang not in ("python", "javascript"):
+            continue
+        block = unit.text[seg.start:seg.end]
+        lines = block.split("\n")
+        body = lines[1:]
+        if body and body[-1].strip().startswith(("```", "~~~")):
+            body = body[:-1]
+        elif len(body) > 1 and body[-2].strip().startswith(("```", "~~~")) and not body[-1]:
+            body = body[:-2]
+        out.append(TextUnit(unit.path, "\n".join(body), lang,
+                            line_offset=index.line(seg.start) + unit.line_offset,
+                            flow=seg.flow, origin="code-block"))
+    return out
+
+
+def analyze_unit(unit: TextUnit, rules: RuleSet) -> list[Hit]:
+    index = LineIndex(unit.text)
+    hits = scan_unicode(unit, index)
+    segs = segments(unit.text, unit.path) if unit.lang == "markdown" else None
+    for group in _GROUPS.get(unit.lang, ("text", "shell")):
+        hits += run_patterns(unit, group, rules, index, segs)
+    hits += url_hosts(unit, index, segs, rules)
+    if unit.lang == "markdown":
+        hits += html_comments(unit, index)
+        hits += markdown_urls(unit, index, segs)
+        for block in _code_blocks(unit, segs, index):
+            if block.lang == "python":
+                hits += analyze_python(block, rules, report_syntax=False)
+            else:
+                hits += run_patterns(block, "javascript", rules, LineIndex(block.text), None)
+    elif unit.lang == "python":
+        hits += analyze_python(unit, rules, report_syntax=unit.origin in ("file", "member"))
+    hits += scan_secrets(unit, index)
+    for child in decoded_units(unit, index, segs):
+        child_index = LineIndex(child.text)
+        for group in ("text", "shell", "javascript"):
+            for hit in run_patterns(child, group, rules, child_index, None):
+                hits.append(Hit(hit.rule, hit.file, hit.line, hit.evidence, hit.flow,
+                                "found in base64/hex-decoded text", hit.skill_scope,
+                                hit.severity, hit.inert))
+        hits += url_hosts(child, child_index, None, rules)
+    return soften_trusted_installers(hits, rules)
+
+
+def analyze(skill: Skill, *, rules: RuleSet | None = None,
+            read_blob: BlobReader | None = None) -> Analysis:
+    """Run every analyzer on one skill and correlate the hits (no policy yet)."""
+    rules = rules or load_rules()
+    inv = take_inventory(skill, read_blob)
+    hits = list(inv.hits)
+    for unit in inv.units:
+        hits += analyze_unit(unit, rules)
+    hits += scan_signatures(inv.blobs, rules)
+    hits += check_consistency(skill, hits, rules)
+    tag_of = {h.rule: rules.get(h.rule).tag for h in hits}
+    effects = effects_of(inv.units, hits, tag_of)
+    return Analysis(correlate(hits, rules), effects, inv.units, inv.unseen_scripts)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.file, f.line, f.evidence)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def decide(skill: Skill, findings: list[Finding], policy: Policy, *,
+           unseen_scripts: int = 0) -> tuple[list[Finding], str, int]:
+    """Apply the policy: the findings kept, the verdict and the tier."""
+    kept = sort_findings(_dedupe(policy.apply(findings)))
+    verdict = policy.verdict(kept)
+    tier = tier_for(verdict, policy.ceiling(skill), unseen_scripts=unseen_scripts)
+    return kept, verdict, tier
+
+
+def audit_skill(skill: Skill, *, policy: Policy | None = None, rules: RuleSet | None = None,
+                read_blob: BlobReader | None = None, location: str = "") -> AuditResult:
+    """Audit one skill with its own content (or content read through ``read_blob``)."""
+    rules = rules or load_rules()
+    policy = policy or Policy()
+    analysis = analyze(skill, rules=rules, read_blob=read_blob)
+    findings, verdict, tier = decide(skill, analysis.findings, policy,
+                                     unseen_scripts=analysis.unseen_scripts)
+    return AuditResult(
+        skill=skill.id, name=skill.name, digest=skill.digest, verdict=verdict,  # type: ignore[arg-type]
+        tier=tier, findings=findings, rules_digest=rules_digest(rules, policy),
+        effects=analysis.effects.to_dict(), location=location,
+    )
+
+
+def rules_digest(rules: RuleSet, policy: Policy) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{rules.digest}:{policy.digest}".encode()).hexdigest()

@@ -1,0 +1,107 @@
+"""Combination graph: what each skill collects into files and what it sends out, so that chains
+of individually mild skills (one caches credentials to a file, another uploads that folder) are
+found across a library (and across flows inside one skill)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .content import TextUnit
+from .model import Hit
+
+_P = r"""["']?((?:~|\$HOME|\$\{HOME\}|/tmp|/var/tmp|\.{1,2}|/[\w.-]+)?/[\w.${}/~-]*[\w}]|[\w.-]+\.(?:txt|json|log|tgz|tar|gz|zip|db|dat|cache))["']?"""
+_WRITES = re.compile(
+    rf"(?:>>?\s*|\btee\s+(?:-a\s+)?|\bcp\s+(?:-\w+\s+)*\S+\s+|\btar\s+-?c\w*f\s+|\bzip\s+(?:-\w+\s+)*)"
+    rf"{_P}|open\(\s*{_P}\s*,\s*[\"'][wa]|Path\(\s*{_P}\s*\)\s*\.write_(?:text|bytes)")
+_SENDS = re.compile(
+    rf"(?:-F\s+\S+=@|--data(?:-binary)?\s+@|-T\s+|--upload-file\s+|@){_P}|"
+    rf"\b(?:scp|rsync)\s+(?:-\w+\s+)*{_P}\s+\S+:|\btar\s+-?c\w*f\s+-\s+{_P}|"
+    rf"open\(\s*{_P}\s*,\s*[\"']rb?[\"']")
+COLLECT_TAGS = frozenset({"credential", "env-dump"})
+SEND_TAGS = frozenset({"network"})
+
+
+def normalize(path: str) -> str:
+    path = path.strip("\"'")
+    for home in ("$HOME", "${HOME}"):
+        if path.startswith(home):
+            path = "~" + path[len(home):]
+    return path.rstrip("/")
+
+
+def _paths(regex: re.Pattern[str], text: str) -> set[str]:
+    out = set()
+    for match in regex.finditer(text):
+        value = next((g for g in match.groups() if g), None)
+        if value and len(value) > 2:
+            out.add(normalize(value))
+    return out
+
+
+@dataclass
+class Effects:
+    collects: dict[str, str]  # path written in a flow that reads credentials -> flow
+    sends: dict[str, str]  # path read in a flow that talks to the network -> flow
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"collects": sorted(self.collects), "sends": sorted(self.sends)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[str]]) -> Effects:
+        return cls({p: "" for p in data.get("collects", [])},
+                   {p: "" for p in data.get("sends", [])})
+
+
+def effects_of(units: list[TextUnit], hits: list[Hit], tag_of: dict[str, str]) -> Effects:
+    """Per flow: paths written where credentials are read, paths read where data is sent."""
+    flow_tags: dict[str, set[str]] = {}
+    for hit in hits:
+        if not hit.inert and tag_of.get(hit.rule):
+            flow_tags.setdefault(hit.flow, set()).add(tag_of[hit.rule])
+    collects: dict[str, str] = {}
+    sends: dict[str, str] = {}
+    for unit in units:
+        tags_here = {t for f, tags in flow_tags.items() if f.startswith(unit.path)
+                     for t in tags} if not unit.flow else flow_tags.get(unit.flow, set())
+        if tags_here & COLLECT_TAGS:
+            for path in _paths(_WRITES, unit.text):
+                collects.setdefault(path, unit.flow or unit.path)
+        if tags_here & SEND_TAGS:
+            for path in _paths(_SENDS, unit.text):
+                sends.setdefault(path, unit.flow or unit.path)
+    return Effects(collects, sends)
+
+
+def linked(collected: str, sent: str) -> bool:
+    """The sent path is the collected file or a folder holding it."""
+    return collected == sent or collected.startswith(sent + "/")
+
+
+def chains(effects: dict[str, Effects]) -> list[tuple[str, str, str, str]]:
+    """(collector skill, collected path, sender skill, sent path) for every linked pair."""
+    out = []
+    for collector, eff_a in effects.items():
+        for path_a in eff_a.collects:
+            for sender, eff_b in effects.items():
+                for path_b in eff_b.sends:
+                    if linked(path_a, path_b):
+                        out.append((collector, path_a, sender, path_b))
+    return out
+
+
+def chain_hits(skill_id: str, effects: dict[str, Effects]) -> list[Hit]:
+    """Chain findings for one skill, as collector or sender (self-chains across flows too)."""
+    hits = []
+    for collector, path_a, sender, path_b in chains(effects):
+        if skill_id not in (collector, sender):
+            continue
+        if collector == sender and effects[collector].collects.get(path_a) == \
+                effects[sender].sends.get(path_b):
+            continue  # the same flow: already correlated by combine
+        role = "collects" if skill_id == collector else "sends"
+        other = sender if role == "collects" else collector
+        evidence = (f"{collector} writes {path_a}; {sender} sends {path_b}"
+                    + ("" if other == skill_id else f" (this skill {role})"))
+        hits.append(Hit("chain-exfiltration", "SKILL.md", None, evidence, flow="chain"))
+    return hits[:5]

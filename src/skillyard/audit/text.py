@@ -1,0 +1,155 @@
+"""Text analyzer: pattern rules from the data files, hidden HTML comments, URL exfiltration in
+markdown images and links, and URL hosts (raw IPs, paste/tunnel services, trusted installers)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from .content import TextUnit
+from .mdparse import LineIndex, Segment, is_quoted, segment_at
+from .model import Hit, clip
+from .rules import RuleSet
+
+MAX_HITS_PER_RULE = 5
+_COMMENT = re.compile(r"<!--(.{0,20000}?)-->", re.S)
+_AGENT = re.compile(
+    r"\b(?:ignore|disregard|override)\b[^.\n]{0,40}\b(?:instructions?|rules|above|previous)\b|"
+    r"\b(?:you\s+(?:must|should|will|are\s+now)|as\s+an\s+ai|assistant|the\s+(?:agent|model|"
+    r"llm)|system\s+prompt|do\s+not\s+(?:tell|mention|reveal|inform)|secretly|silently|"
+    r"without\s+telling)\b", re.I)
+_COMMAND = re.compile(r"\b(?:curl|wget|bash|sh\s+-c|powershell|iex|nc\s)\b|https?://", re.I)
+_MD_URL = re.compile(r"(!?)\[[^\]\n]{0,300}\]\(\s*<?(https?://[^)\s>]+)")
+_PLACEHOLDER = re.compile(
+    r"[?&][^=&#\s]{1,40}=(\{\{?[^}]{1,60}\}?\}|<[^>]{1,60}>|\$\{?[A-Za-z_]\w*\}?|\[[A-Z_ ]{2,40}\]|"
+    r"%7B[^%]{1,60}%7D|\.\.\.|[A-Z_]{4,})")
+_DATA_WORDS = re.compile(
+    r"conversation|chat|histor|messages|secret|passw|credential|api[_ -]?key|access[_ -]?token|"
+    r"system[_ -]?prompt|memory|environ|\benv\b|cookie|session|summary|transcript|context", re.I)
+_URL = re.compile(r"(?i)\b(?:https?|ftp|wss?)://[^\s)\]>\"'`|]+")
+
+
+def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
+                 segs: list[Segment] | None) -> list[Hit]:
+    """Apply one group of pattern rules (text, shell or javascript) to a unit."""
+    text = unit.text
+    lowered = text.lower()
+    hits: list[Hit] = []
+    for rule in rules.group(group):
+        assert rule.pattern is not None
+        if rule.any and not any(word in lowered for word in rule.any):
+            continue
+        count = 0
+        for match in rule.pattern.finditer(text):
+            seg = segment_at(segs, match.start()) if segs else None
+            if rule.where == "prose" and seg is not None and seg.kind == "code":
+                continue
+            quoted = rule.quoted is not None and is_quoted(text, match.start(), match.end(), seg)
+            hits.append(Hit(
+                rule.id, unit.path, index.line(match.start()) + unit.line_offset,
+                clip(match.group(0)), flow=unit.flow or (seg.flow if seg else unit.path),
+                skill_scope=rule.skill_scope and not quoted,
+                severity=rule.quoted if quoted and rule.quoted else "", inert=quoted,
+                detail="quoted or given as an example" if quoted else "",
+            ))
+            count += 1
+            if count >= MAX_HITS_PER_RULE:
+                break
+    return hits
+
+
+def html_comments(unit: TextUnit, index: LineIndex) -> list[Hit]:
+    hits = []
+    for match in _COMMENT.finditer(unit.text):
+        body = match.group(1)
+        line = index.line(match.start()) + unit.line_offset
+        flow = unit.flow or f"{unit.path}#c{line}"
+        if _AGENT.search(body):
+            hits.append(Hit("html-comment-instructions", unit.path, line, clip(body), flow=flow))
+        elif _COMMAND.search(body):
+            hits.append(Hit("html-comment-command", unit.path, line, clip(body), flow=flow))
+    return hits
+
+
+def markdown_urls(unit: TextUnit, index: LineIndex, segs: list[Segment] | None) -> list[Hit]:
+    """Images (and links) whose query string is filled from conversation data."""
+    hits = []
+    for match in _MD_URL.finditer(unit.text):
+        image, url = match.group(1) == "!", match.group(2)
+        holder = _PLACEHOLDER.search(url)
+        if not holder:
+            continue
+        seg = segment_at(segs, match.start()) if segs else None
+        flow = unit.flow or (seg.flow if seg else unit.path)
+        line = index.line(match.start()) + unit.line_offset
+        if _DATA_WORDS.search(holder.group(1)):
+            hits.append(Hit("image-exfiltration", unit.path, line, clip(match.group(0)),
+                            flow=flow))
+        elif image:
+            hits.append(Hit("url-template", unit.path, line, clip(match.group(0)), flow=flow))
+    return hits
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def public_ip(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_global
+
+
+def host_listed(url: str, entries: list[str]) -> bool:
+    """True when the URL's host (and path, for entries with one) matches a listed entry."""
+    host = host_of(url)
+    if not host:
+        return False
+    rest = urlsplit(url).path if "/" in url[8:] else ""
+    target = host + rest
+    for entry in entries:
+        entry_host, _, entry_path = entry.partition("/")
+        if host == entry_host or host.endswith("." + entry_host):
+            if not entry_path or target[len(host):].lstrip("/").startswith(entry_path):
+                return True
+    return False
+
+
+def url_hosts(unit: TextUnit, index: LineIndex, segs: list[Segment] | None,
+              rules: RuleSet) -> list[Hit]:
+    """Raw public IPs and shady services in any URL of the unit."""
+    hits: list[Hit] = []
+    shady = rules.hosts.get("shady", [])
+    seen: set[tuple[str, str]] = set()
+    for match in _URL.finditer(unit.text):
+        url = match.group(0)
+        host = host_of(url)
+        rule = "raw-ip-host" if public_ip(host) else (
+            "shady-host" if host_listed(url, shady) else "")
+        if not rule or (rule, host) in seen:
+            continue
+        seen.add((rule, host))
+        seg = segment_at(segs, match.start()) if segs else None
+        hits.append(Hit(rule, unit.path, index.line(match.start()) + unit.line_offset,
+                        clip(url), flow=unit.flow or (seg.flow if seg else unit.path)))
+    return hits
+
+
+def soften_trusted_installers(hits: list[Hit], rules: RuleSet) -> list[Hit]:
+    """Piping a well-known installer (astral.sh, rustup ...) to a shell is reported as info."""
+    trusted = rules.hosts.get("trusted_installers", [])
+    out = []
+    for hit in hits:
+        if hit.rule in ("remote-pipe-to-shell", "download-and-run"):
+            urls = _URL.findall(hit.evidence)
+            if urls and all(host_listed(u, trusted) for u in urls):
+                hit = Hit(hit.rule, hit.file, hit.line, hit.evidence, hit.flow,
+                          "the host is a well-known installer", severity="info", inert=True)
+        out.append(hit)
+    return out
