@@ -163,3 +163,24 @@ class Library:
     ) -> bytes:
         entry = resource_entry(self.get(ref), path, max_bytes)
         return entry.data if entry.data is not None else self.store.read_blob(entry.sha256)
+
+    # -- audit (skillyard.audit) -----------------------------------------------------------
+    def audit(self, refs: Sequence[str] | None = None, *, policy: Any = None,
+              judge: Any = None, force: bool = False,
+              progress: Callable[[Skill], None] | None = None) -> list[Any]:
+        """Audit library skills (all, or ``refs``); verdicts are cached per skill digest and
+        rules digest, and the latest verdict and tier of each skill is recorded."""
+        from ..audit import load_policy, load_rules
+        from ..audit.batch import audit_store
+
+        if policy is None or isinstance(policy, str | Path):
+            policy = load_policy(policy, load_rules())
+        ids = None if refs is None else [self.resolve(r) for r in refs]
+        return audit_store(self.store, ids, policy=policy, judge=judge, force=force,
+                           progress=progress)
+
+    def audit_verdicts(self) -> dict[str, dict[str, Any]]:
+        """The recorded verdict and tier of every audited skill, by id."""
+        from ..audit.store import VerdictStore
+
+        return VerdictStore(self.store).verdicts()
