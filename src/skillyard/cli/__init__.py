@@ -8,6 +8,7 @@ import typer
 
 from ..errors import SkillyardError
 from . import browse, catalog, index, validate
+from . import audit as audit_cli
 from .common import err_console
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ COMMAND_GROUPS = [
     browse,
     validate,
     catalog,
+    audit_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

@@ -1,0 +1,177 @@
+"""``skillyard audit``: fail-closed security audit of skill folders, corpora and the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..audit import AuditResult, Auditor, load_policy, load_rules, to_markdown, to_sarif
+from ..audit.combine import to_finding
+from ..audit.model import Hit, severity_rank
+from ..audit.report import summary
+from ..errors import SkillyardError
+from ..skill import SKILL_FILE, Skill
+from ..sources import open_source
+from .common import DbOption, JsonOption, console, err_console, fail, open_library, print_json
+
+FORMATS = ("table", "json", "sarif", "markdown")
+EXAMPLES = """
+Examples:
+
+  skillyard audit ./my-skill                          # one folder: table, exit 1 if blocked
+  skillyard audit ./skills --format sarif > audit.sarif   # for GitHub code scanning
+  skillyard audit corpus.jsonl.gz --format markdown --fail-on warn
+  skillyard audit --library --json                     # every library skill (cached verdicts)
+  skillyard audit --library mcp-builder --policy policy.toml
+  SKILLYARD_LLM_BASE_URL=... SKILLYARD_LLM_MODEL=... skillyard audit ./skill --judge
+"""
+
+
+def _unloadable(where: str, reason: str) -> AuditResult:
+    """A skill that cannot be loaded is blocked, never skipped (fail closed)."""
+    finding = to_finding(Hit("unloadable", SKILL_FILE, None, reason, flow=where), load_rules())
+    return AuditResult(skill=where, name=Path(where).name or where, digest="", verdict="block",
+                       tier=0, findings=[finding], location=where)
+
+
+def _path_skills(paths: list[str], failures: list[AuditResult]):  # noqa: ANN202 - generator
+    for spec in paths:
+        target = Path(spec)
+        if target.is_file() and target.name == SKILL_FILE:
+            spec = str(target.parent)
+        found = False
+        for result in open_source(spec):
+            found = True
+            if result.skill is None:
+                failures.append(_unloadable(result.where, result.error or "cannot be loaded"))
+                continue
+            if result.shadowed_by is not None:
+                continue
+            yield result.skill, _location(result.skill)
+        if not found:
+            failures.append(_unloadable(spec, "no SKILL.md found"))
+
+
+def _location(skill: Skill) -> str:
+    prov = skill.provenance
+    if prov.kind in ("folder", "agents"):
+        return str(Path(prov.source) / prov.path) if prov.path else prov.source
+    return ""
+
+
+def _judge(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from ..audit.judge import Judge
+    from ..llm import LLMClient, LLMConfig
+
+    config = LLMConfig.from_env()
+    if config is None:
+        raise SkillyardError("--judge needs an LLM: set SKILLYARD_LLM_BASE_URL and "
+                             "SKILLYARD_LLM_MODEL")
+    return Judge(LLMClient(config))
+
+
+def _print_table(results: list[AuditResult]) -> None:
+    table = Table("skill", "verdict", "tier", "findings", "worst")
+    colour = {"allow": "green", "warn": "yellow", "block": "red"}
+    for r in results:
+        shown = [f for f in r.findings if severity_rank(f.severity) >= severity_rank("low")]
+        worst = shown[0] if shown else None
+        table.add_row(escape(r.name), f"[{colour[r.verdict]}]{r.verdict}[/]", str(r.tier),
+                      str(len(shown)), escape(f"{worst.severity} {worst.rule}") if worst else "")
+    console.print(table)
+    for r in results:
+        if r.verdict == "allow":
+            continue
+        console.print(f"[bold]{escape(r.name)}[/bold] ({escape(r.skill)}): {r.verdict}")
+        for f in r.findings:
+            if severity_rank(f.severity) < severity_rank("medium"):
+                continue
+            where = f.file + (f":{f.line}" if f.line else "")
+            console.print(f"  {f.severity:8} {escape(f.rule)} [{f.category}] {escape(where)}: "
+                          f"{escape(f.evidence)}\n           why: {escape(f.to_dict()['why'])}"
+                          f"\n           fix: {escape(f.fix)}")
+    totals = summary(results)
+    console.print(f"{totals['skills']} skills: {totals['block']} blocked, {totals['warn']} "
+                  f"warned, {totals['allow']} allowed")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=EXAMPLES)
+    def audit(
+        paths: Annotated[list[str] | None, typer.Argument(
+            metavar="PATH...", help="Skill folders, trees, SKILL.md files, corpora or git "
+            "URLs; with --library, skill ids or names (none = every library skill).")] = None,
+        library: Annotated[bool, typer.Option("--library", help="Audit skills in the library "
+                                              "(verdicts are cached and recorded).")] = False,
+        fmt: Annotated[str, typer.Option("--format", help="table, json, sarif or markdown.")
+                       ] = "table",
+        policy: Annotated[Path | None, typer.Option(help="Policy file (TOML).")] = None,
+        fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on 'block' (default) "
+                                             "or also on 'warn'.")] = "block",
+        judge: Annotated[bool, typer.Option("--judge", help="Also ask the configured LLM "
+                                            "(never clears a deterministic block).")] = False,
+        force: Annotated[bool, typer.Option(help="Re-analyse even when a cached verdict "
+                                            "exists.")] = False,
+        db: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Audit skills for prompt injection, exfiltration, escalation and supply-chain tricks.
+
+        Anything that cannot be analysed (oversize, bytecode without source, unknown binary,
+        encrypted or bomb archive, escaping symlink, hidden Unicode) blocks. Exit 0 when
+        every skill is allowed or warned, 1 when one is blocked (or warned, with
+        --fail-on warn), 2 on usage errors.
+        """
+        if as_json:
+            fmt = "json"
+        if fmt not in FORMATS:
+            raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
+        if fail_on not in ("warn", "block"):
+            raise fail(f"--fail-on must be 'warn' or 'block', not {fail_on!r}", 2)
+        if not paths and not library:
+            raise fail("give at least one PATH, or --library", 2)
+        rules = load_rules()
+        loaded_policy = load_policy(policy, rules)
+        llm_judge = _judge(judge)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed} skills"), TimeElapsedColumn(),
+                      console=err_console, transient=True) as progress:
+            task = progress.add_task("auditing", total=None)
+
+            def tick(_skill: Skill) -> None:
+                progress.advance(task)
+
+            if library:
+                with open_library(db) as lib:
+                    results = lib.audit(paths or None, policy=loaded_policy, judge=llm_judge,
+                                        force=force, progress=tick)
+            else:
+                failures: list[AuditResult] = []
+                auditor = Auditor(policy=loaded_policy, rules=rules, judge=llm_judge)
+                results = auditor.run(_path_skills(paths or [], failures), tick)
+                results = failures + results
+        _emit(results, fmt)
+        bad = {"block"} if fail_on == "block" else {"block", "warn"}
+        if any(r.verdict in bad for r in results):
+            raise typer.Exit(1)
+
+
+def _emit(results: list[AuditResult], fmt: str) -> None:
+    if fmt == "json":
+        payload = [r.to_dict() for r in results]
+        print_json(payload[0] if len(payload) == 1 else payload)
+    elif fmt == "sarif":
+        sys.stdout.write(json.dumps(to_sarif(results), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(to_markdown(results))
+    else:
+        _print_table(results)
