@@ -8,6 +8,8 @@ import typer
 
 from ..errors import SkillyardError
 from . import browse, catalog, index, validate
+from . import evaluate as evaluate_cli
+from . import learn as learn_cli
 from . import audit as audit_cli
 from .common import err_console
 
@@ -26,6 +28,8 @@ COMMAND_GROUPS = [
     browse,
     validate,
     catalog,
+    learn_cli,
+    evaluate_cli,
     audit_cli,
 ]
 for module in COMMAND_GROUPS:

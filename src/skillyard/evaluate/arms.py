@@ -15,12 +15,12 @@ Skills are read from the Library once, in the calling thread, into :class:`Skill
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import NotFoundError
-from ..skill import SKILL_FILE
+from ..skill import SKILL_FILE, Skill
 from .errors import EvalError
 from .router import Router
 from .tasks import Task
@@ -145,21 +145,30 @@ def load_bundle(lib: Any, ref: SkillRef) -> SkillBundle:
     """Read one skill (at a version) and the bytes of its files from the library."""
     skill = lib.get(ref.ref, ref.version)
     version = ref.version or max(v.version for v in lib.versions(skill.id))
+    return bundle_from_skill(skill, version, lib.store.read_blob)
+
+
+def bundle_from_skill(skill: Skill, version: int = 0,
+                      read_blob: Callable[[str], bytes] | None = None) -> SkillBundle:
+    """A bundle from a Skill value that need not be stored (files without kept content are
+    read with ``read_blob`` when given, else left out and listed as missing)."""
     files: list[tuple[str, bytes]] = []
     missing: list[str] = []
     for entry in skill.files:
         if entry.kind != "file":
             continue
         data = entry.data
-        if data is None:
+        if data is None and read_blob is not None:
             try:
-                data = lib.store.read_blob(entry.sha256)
+                data = read_blob(entry.sha256)
             except NotFoundError:
-                missing.append(entry.path)
-                continue
+                data = None
+        if data is None:
+            missing.append(entry.path)
+            continue
         files.append((entry.path, data))
     if not any(path == SKILL_FILE for path, _ in files):
-        raise EvalError(f"skill {skill.id!r} has no readable {SKILL_FILE}")
+        files.insert(0, (SKILL_FILE, skill.skill_md.encode("utf-8")))
     return SkillBundle(skill.id, skill.name, version, skill.digest, tuple(files), tuple(missing))
 
 

@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..skill import Skill
 from .analysis import PER_TASK_RULES, Analysis, analyze
-from .arms import ArmSpec, PreparedArm, SkillRef, parse_arms, parse_skill_ref, prepare_arms
+from .arms import (
+    ArmSpec,
+    PreparedArm,
+    SkillRef,
+    bundle_from_skill,
+    parse_arms,
+    parse_skill_ref,
+    prepare_arms,
+)
 from .engine import RunConfig, TrialResult, execute
 from .errors import EvalError
 from .judge import Judge
@@ -62,6 +71,23 @@ def _arm_record(arm: PreparedArm) -> dict[str, Any]:
     return data
 
 
+def _task_set(tasks: TaskSet | Sequence[Task] | str | Path) -> TaskSet:
+    if isinstance(tasks, TaskSet):
+        return tasks
+    if isinstance(tasks, str | Path):
+        return load_tasks(tasks)
+    return TaskSet("(given)", list(tasks))
+
+
+def _check_grading(tasks: Sequence[Task], judge: Judge | None) -> None:
+    judged = needs_judge(tasks)
+    if judged and judge is None:
+        raise EvalError(f"{len(judged)} task(s) have assertions only an LLM judge can check "
+                        f"(first: {judged[0]}); configure an LLM (SKILLYARD_LLM_BASE_URL, "
+                        "SKILLYARD_LLM_MODEL) and pass --judge")
+    check_assertions(tasks)
+
+
 def run_experiment(
     lib: Any,
     tasks: TaskSet | Sequence[Task] | str | Path,
@@ -77,28 +103,45 @@ def run_experiment(
     store: bool = True,
     progress: Progress | None = None,
 ) -> Experiment:
-    """Run every task under every arm k times, store the trials, and analyse them."""
+    """Run every task under every arm k times, store the trials, and analyse them.
+
+    ``skills`` are library refs (id, name, ``REF@vN``) or skill folders (indexed first);
+    ``arms`` is an arm spec string (see :mod:`.arms`) or parsed specs.
+    """
     config = config or RunConfig()
     config.check()
-    if rule not in PER_TASK_RULES:
-        raise EvalError(f"unknown per-task rule {rule!r}; use one of {', '.join(PER_TASK_RULES)}")
-    task_set = tasks if isinstance(tasks, TaskSet) else (
-        load_tasks(tasks) if isinstance(tasks, str | Path) else TaskSet("(given)", list(tasks)))
-    task_list = task_set.tasks
-    if not task_list:
+    task_set = _task_set(tasks)
+    if not task_set.tasks:
         raise EvalError("no tasks to run")
     skill_refs = resolve_skills(lib, skills)
     arm_specs = parse_arms(arms, skill_refs) if isinstance(arms, str) else list(arms)
-    judged = needs_judge(task_list)
-    if judged and judge is None:
-        raise EvalError(f"{len(judged)} task(s) have assertions only an LLM judge can check "
-                        f"(first: {judged[0]}); configure an LLM (SKILLYARD_LLM_BASE_URL, "
-                        "SKILLYARD_LLM_MODEL) and pass --judge")
-    check_assertions(task_list)
-    runner.check(task_list)
+    _check_grading(task_set.tasks, judge)
+    runner.check(task_set.tasks)
     if router is None and any(a.kind == "routed" for a in arm_specs):
         router = library_router(lib)
-    prepared = prepare_arms(lib, arm_specs, task_list, router)
+    prepared = prepare_arms(lib, arm_specs, task_set.tasks, router)
+    return run_prepared(task_set, prepared, runner=runner, config=config, judge=judge,
+                        rule=rule, n_boot=n_boot, evals=EvalStore(lib.store) if store else None,
+                        progress=progress)
+
+
+def run_prepared(
+    task_set: TaskSet,
+    prepared: Sequence[PreparedArm],
+    *,
+    runner: Runner,
+    config: RunConfig,
+    judge: Judge | None = None,
+    rule: str = "majority",
+    n_boot: int = 2000,
+    evals: EvalStore | None = None,
+    baseline: str | None = None,
+    progress: Progress | None = None,
+) -> Experiment:
+    """Run arms whose skills are already loaded; store trials when ``evals`` is given."""
+    if rule not in PER_TASK_RULES:
+        raise EvalError(f"unknown per-task rule {rule!r}; use one of {', '.join(PER_TASK_RULES)}")
+    task_list = task_set.tasks
     spec: dict[str, Any] = {
         "tasks_source": task_set.source,
         "tasks": [{"id": t.id, "kind": t.kind, "digest": t.digest} for t in task_list],
@@ -107,9 +150,9 @@ def run_experiment(
         "runner": runner.describe(),
         "config": config.to_dict(),
         "rule": rule,
+        "baseline": baseline,
         "judge": judge.model if judge else None,
     }
-    evals = EvalStore(lib.store) if store else None
     run_id = evals.create_run("experiment", spec) if evals else None
     total = len(task_list) * len(prepared) * config.trials
     results: list[TrialResult] = []
@@ -136,8 +179,37 @@ def run_experiment(
             evals.add_trials(run_id, buffer)
             evals.finish_run(run_id, status)
     trials = sorted(results, key=lambda r: (r.task_id, r.arm, r.trial))
-    analysis = analyze(trials, rule=rule, seed=config.seed, n_boot=n_boot)
+    analysis = analyze(trials, baseline=baseline, rule=rule, seed=config.seed, n_boot=n_boot)
     return Experiment(run_id, spec, trials, analysis)
+
+
+def compare_skills(
+    tasks: TaskSet | Sequence[Task] | str | Path,
+    candidate: Skill,
+    baseline: Skill | None,
+    *,
+    runner: Runner,
+    config: RunConfig | None = None,
+    judge: Judge | None = None,
+    rule: str = "majority",
+    lib: Any = None,
+) -> Experiment:
+    """Paired comparison of two Skill values (stored or not): arm ``candidate`` against arm
+    ``baseline`` (that skill, or no skill when None). Stores the run when ``lib`` is given."""
+    config = config or RunConfig()
+    config.check()
+    task_set = _task_set(tasks)
+    _check_grading(task_set.tasks, judge)
+    runner.check(task_set.tasks)
+    read = lib.store.read_blob if lib is not None else None
+    base = (PreparedArm(ArmSpec("baseline", "none")) if baseline is None else
+            PreparedArm(ArmSpec("baseline", "skills"), fixed=(bundle_from_skill(baseline, 0,
+                                                                                read),)))
+    cand = PreparedArm(ArmSpec("candidate", "skills"),
+                       fixed=(bundle_from_skill(candidate, 0, read),))
+    return run_prepared(task_set, [base, cand], runner=runner, config=config, judge=judge,
+                        rule=rule, evals=EvalStore(lib.store) if lib is not None else None,
+                        baseline="baseline")
 
 
 def load_experiment(lib: Any, ref: str, *, baseline: str | None = None,
@@ -154,7 +226,8 @@ def load_experiment(lib: Any, ref: str, *, baseline: str | None = None,
     spec = dict(record.spec)
     spec["id"], spec["status"], spec["created_at"] = record.id, record.status, record.created_at
     analysis = analyze(
-        trials, baseline=baseline, rule=rule or spec.get("rule", "majority"),
+        trials, baseline=baseline or spec.get("baseline"),
+        rule=rule or spec.get("rule", "majority"),
         seed=spec.get("config", {}).get("seed", 0) if seed is None else seed,
         n_boot=n_boot, confidence=confidence, pairs=pairs,
     )

@@ -43,7 +43,7 @@ def experiment_png(arms: Sequence[Any], comparisons: Sequence[Any], title: str =
     """Left: task pass rate per arm (Wilson interval). Right: difference vs baseline."""
     panels = 2 if comparisons else 1
     rows = max(len(arms), len(comparisons), 1)
-    fig = _figure(5.0 * panels, 1.2 + 0.45 * rows)
+    fig = _figure(5.0 * panels, max(2.4, 1.2 + 0.45 * rows))
     ax = fig.add_subplot(1, panels, 1)
     _errorbars(ax, [a.arm for a in arms], [a.rate for a in arms], [a.rate_lo for a in arms],
                [a.rate_hi for a in arms], "#4C78A8")

@@ -35,6 +35,19 @@ def pct(value: float | None, signed: bool = False) -> str:
     return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
 
 
+def points(value: float | None) -> str:
+    """A difference of two proportions, in percentage points."""
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value * 100:+.1f} pts"
+
+
+def points_interval(lo: float, hi: float) -> str:
+    if math.isnan(lo) or math.isnan(hi):
+        return ""
+    return f"[{lo * 100:+.1f}, {hi * 100:+.1f}]"
+
+
 def interval(lo: float | None, hi: float | None, signed: bool = False) -> str:
     if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
         return ""
@@ -73,7 +86,7 @@ def answer_lines(comparisons: Sequence[Comparison]) -> list[str]:
             continue
         text = (f"{who}: helped on {c.helped} task(s), hurt on {c.hurt}, of {c.tasks} "
                 f"(both passed {c.both_pass}, both failed {c.both_fail}). Pass-rate difference "
-                f"{pct(c.diff, True)} {interval(c.diff_lo, c.diff_hi, True)}; exact McNemar "
+                f"{points(c.diff)} {points_interval(c.diff_lo, c.diff_hi)}; exact McNemar "
                 f"p = {pvalue(c.p_value)}, BH q = {pvalue(c.q_value)}: **{c.verdict}**.")
         if not math.isnan(c.token_overhead):
             text += (f" Tokens {pct(c.token_overhead, True)} "
@@ -85,32 +98,45 @@ def answer_lines(comparisons: Sequence[Comparison]) -> list[str]:
     return out
 
 
-def experiment_tables(exp: Experiment, comparisons: Sequence[Comparison]) -> list[Table]:
+def experiment_tables(exp: Experiment, comparisons: Sequence[Comparison],
+                      compact: bool = False) -> list[Table]:
+    """Arms, comparisons and per-task tables; ``compact`` keeps a terminal's width in mind."""
     a = exp.analysis
-    arm_rows = []
-    for s in a.arms:
-        arm_rows.append([
-            s.arm, ", ".join(s.skills) or "–", f"{s.tasks_passed}/{s.tasks}",
-            f"{pct(s.rate)} {interval(s.rate_lo, s.rate_hi)}",
-            f"{pct(s.trial_rate)} {interval(s.trial_rate_lo, s.trial_rate_hi)}",
-            f"{num(s.tokens_mean, 0)} [{num(s.tokens_lo, 0)}, {num(s.tokens_hi, 0)}]",
-            num(s.seconds_mean, 3), str(s.errors), str(s.timeouts),
-        ])
-    arms = Table("Arms", ["arm", "skills", "tasks passed", "pass rate (95% Wilson)",
-                          "trial pass rate (95% bootstrap)", "tokens/trial", "agent s/trial",
-                          "errors", "timeouts"], arm_rows)
-    comp_rows = [[
-        (f"{c.label}: " if c.label else "") + f"{c.arm} vs {c.baseline}", str(c.tasks),
-        str(c.helped), str(c.hurt), str(c.both_pass), str(c.both_fail),
-        f"{pct(c.diff, True)} {interval(c.diff_lo, c.diff_hi, True)}", pvalue(c.p_value),
-        pvalue(c.q_value),
-        f"{pct(c.token_overhead, True)} {interval(c.token_overhead_lo, c.token_overhead_hi, True)}",
-        f"{pct(c.time_overhead, True)} {interval(c.time_overhead_lo, c.time_overhead_hi, True)}",
-        c.verdict,
-    ] for c in comparisons]
-    comps = Table("Comparisons", ["comparison", "tasks", "helped (b)", "hurt (c)", "both pass",
-                                  "both fail", "difference (95% CI)", "McNemar p", "BH q",
-                                  "token overhead", "time overhead", "verdict"], comp_rows)
+    if compact:
+        arms = Table("Arms", ["arm", "passed", "pass rate [95% CI]", "tokens/trial",
+                              "agent s", "err/t.o."], [
+            [s.arm, f"{s.tasks_passed}/{s.tasks}",
+             f"{pct(s.rate)} {interval(s.rate_lo, s.rate_hi)}", num(s.tokens_mean, 0),
+             num(s.seconds_mean, 2), f"{s.errors}/{s.timeouts}"]
+            for s in a.arms])
+        comps = Table("Comparisons", ["arm vs base", "b/c", "difference [95% CI]", "p", "q",
+                                      "tokens", "verdict"], [
+            [(f"{c.label}: " if c.label else "") + f"{c.arm} vs {c.baseline}",
+             f"{c.helped}/{c.hurt}", f"{points(c.diff)} {points_interval(c.diff_lo, c.diff_hi)}",
+             pvalue(c.p_value), pvalue(c.q_value), pct(c.token_overhead, True), c.verdict]
+            for c in comparisons])
+    else:
+        arms = Table("Arms", ["arm", "skills", "tasks passed", "pass rate (95% Wilson)",
+                              "trial pass rate (95% bootstrap)", "tokens/trial",
+                              "agent s/trial", "errors", "timeouts"], [
+            [s.arm, ", ".join(s.skills) or "–", f"{s.tasks_passed}/{s.tasks}",
+             f"{pct(s.rate)} {interval(s.rate_lo, s.rate_hi)}",
+             f"{pct(s.trial_rate)} {interval(s.trial_rate_lo, s.trial_rate_hi)}",
+             f"{num(s.tokens_mean, 0)} [{num(s.tokens_lo, 0)}, {num(s.tokens_hi, 0)}]",
+             num(s.seconds_mean, 3), str(s.errors), str(s.timeouts)] for s in a.arms])
+        comps = Table("Comparisons", [
+            "comparison", "tasks", "helped (b)", "hurt (c)", "both pass", "both fail",
+            "difference (95% CI)", "McNemar p", "BH q", "token overhead", "time overhead",
+            "verdict"], [
+            [(f"{c.label}: " if c.label else "") + f"{c.arm} vs {c.baseline}", str(c.tasks),
+             str(c.helped), str(c.hurt), str(c.both_pass), str(c.both_fail),
+             f"{points(c.diff)} {points_interval(c.diff_lo, c.diff_hi)}", pvalue(c.p_value),
+             pvalue(c.q_value),
+             f"{pct(c.token_overhead, True)} "
+             f"{interval(c.token_overhead_lo, c.token_overhead_hi, True)}",
+             f"{pct(c.time_overhead, True)} "
+             f"{interval(c.time_overhead_lo, c.time_overhead_hi, True)}", c.verdict]
+            for c in comparisons])
     names = [s.arm for s in a.arms]
     task_rows = []
     for task_id, by_arm in a.per_task.items():
@@ -157,7 +183,7 @@ METHOD = (
 )
 
 
-def _own(comps: Sequence[Comparison], exp: Experiment) -> list[Comparison]:
+def own_comparisons(comps: Sequence[Comparison], exp: Experiment) -> list[Comparison]:
     ids = {id(c) for c in exp.analysis.comparisons}
     return [c for c in comps if id(c) in ids]
 
@@ -185,7 +211,7 @@ def experiments_markdown(exps: Sequence[Experiment], plot_file: str | None = Non
         if len(exps) > 1:
             parts += [f"# Run {exp.run_id}", ""]
         parts += [f"- {fact}" for fact in _facts(exp)] + [""]
-        mine = _own(comps, exp)
+        mine = own_comparisons(comps, exp)
         parts += [_md_table(t) for t in experiment_tables(exp, mine)]
     parts += ["## Method", "", METHOD, ""]
     return "\n".join(parts)
@@ -225,7 +251,7 @@ def experiments_html(exps: Sequence[Experiment], png: bytes | None = None) -> st
                      f"{base64.b64encode(png).decode()}'>")
     for exp in exps:
         parts.append("<ul>" + "".join(f"<li>{_bold(f)}</li>" for f in _facts(exp)) + "</ul>")
-        mine = _own(comps, exp)
+        mine = own_comparisons(comps, exp)
         parts += [_html_table(t) for t in experiment_tables(exp, mine)]
     parts.append(f"<h2>Method</h2><p>{html.escape(METHOD)}</p></body></html>")
     return "\n".join(parts)

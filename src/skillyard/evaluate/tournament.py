@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .arms import ArmSpec, PreparedArm, short_label, prepare_arms
+from .arms import ArmSpec, PreparedArm, prepare_arms, short_label
 from .engine import RunConfig, TrialResult, execute
 from .errors import EvalError
 from .experiment import resolve_skills

@@ -184,3 +184,17 @@ class Library:
         from ..audit.store import VerdictStore
 
         return VerdictStore(self.store).verdicts()
+
+    # -- evaluation (skillyard.evaluate) -------------------------------------------------------
+    def evaluate(self, tasks: Any, *, runner: Any, **options: Any) -> Any:
+        """Paired experiment: run ``tasks`` under each arm (default none,skill), store every
+        trial, and return the Experiment with its analysis. See skillyard.evaluate."""
+        from ..evaluate import run_experiment
+
+        return run_experiment(self, tasks, runner=runner, **options)
+
+    def evaluation(self, run: str = "latest", **options: Any) -> Any:
+        """A stored experiment re-analysed from its trials (nothing is rerun)."""
+        from ..evaluate import load_experiment
+
+        return load_experiment(self, run, **options)
