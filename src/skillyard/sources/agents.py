@@ -31,6 +31,7 @@ AGENT_FOLDERS: tuple[AgentFolder, ...] = (
     AgentFolder("cursor", "user", ".cursor/skills"),
     AgentFolder("copilot", "user", ".copilot/skills"),
     AgentFolder("opencode", "user", ".config/opencode/skills"),
+    AgentFolder("goose", "user", ".config/goose/skills"),
     AgentFolder("openclaw", "user", ".openclaw/skills"),
     AgentFolder("windsurf", "user", ".codeium/windsurf/skills"),
     AgentFolder("agents", "project", ".agents/skills"),
@@ -40,6 +41,7 @@ AGENT_FOLDERS: tuple[AgentFolder, ...] = (
     AgentFolder("cursor", "project", ".cursor/skills"),
     AgentFolder("copilot", "project", ".github/skills"),
     AgentFolder("opencode", "project", ".opencode/skills"),
+    AgentFolder("goose", "project", ".goose/skills"),
     AgentFolder("windsurf", "project", ".windsurf/skills"),
 )
 
