@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +48,18 @@ STATUS_STYLE = {"published": "green", "would-publish": "green", "rejected": "red
                 "would-reject": "red", "skipped": "dim"}
 
 
+def _recorded_model(path: Path) -> str:
+    """The model a recording was made with (replay looks requests up by model)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    return str(json.loads(line)["model"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LLMError(f"{path}: not a recording of LLM exchanges ({exc})") from None
+    raise LLMError(f"{path}: the recording is empty")
+
+
 def _client(llm: bool | None, record: Path | None, replay: Path | None) -> LLMClient | None:
     config = LLMConfig.from_env()
     use = llm if llm is not None else (config is not None or replay is not None)
@@ -55,6 +68,9 @@ def _client(llm: bool | None, record: Path | None, replay: Path | None) -> LLMCl
     if config is None and replay is None:
         raise LLMError(f"--llm needs an endpoint: set {ENV_BASE_URL} and {ENV_MODEL}, or pass "
                        "--replay FILE")
+    if config is None and replay is not None:
+        # replay never touches the network; the model name must match the recording's
+        config = LLMConfig(base_url="http://replay.invalid/v1", model=_recorded_model(replay))
     return LLMClient(config, record=record, replay=replay)
 
 

@@ -9,7 +9,9 @@ is rejected with that reason and kept as a rejected candidate, never published.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,13 +85,12 @@ def find_auditor() -> Auditor | None:
     return function if callable(function) else None
 
 
-def find_evaluator() -> Evaluator | None:
-    """The paired-evaluation adapter when ``skillyard.evaluate`` can run one, else None."""
-    try:
-        from .evalbridge import paired_evaluator
-    except ImportError:
-        return None
-    return paired_evaluator()
+def find_evaluator(library: Any = None) -> Evaluator | None:
+    """The paired-evaluation adapter when ``skillyard.evaluate`` can run one, else None.
+    With a library, evaluation runs are stored in it (``skillyard eval report`` reads them)."""
+    from .evalbridge import paired_evaluator
+
+    return paired_evaluator(library)
 
 
 def _field(result: Any, name: str) -> Any:
@@ -111,12 +112,17 @@ def _audit_summary(result: Any) -> dict[str, Any]:
 class Gate:
     """Decides whether a candidate may be published."""
 
-    def __init__(self, policy: GatePolicy | None = None, *,
+    def __init__(self, policy: GatePolicy | None = None, *, library: Any = None,
                  auditor: Auditor | None | str = "find",
                  evaluator: Evaluator | None | str = "find") -> None:
         self.policy = policy or GatePolicy()
-        self.auditor = find_auditor() if auditor == "find" else auditor
-        self.evaluator = find_evaluator() if evaluator == "find" else evaluator
+        if auditor == "find":
+            auditor = find_auditor()
+            if auditor is not None and library is not None and \
+                    "read_blob" in inspect.signature(auditor).parameters:
+                auditor = functools.partial(auditor, read_blob=library.store.read_blob)
+        self.auditor = auditor
+        self.evaluator = find_evaluator(library) if evaluator == "find" else evaluator
 
     def check(self, candidate: Skill, previous: Skill | None) -> GateReport:
         report = GateReport(passed=True)

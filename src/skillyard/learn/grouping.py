@@ -145,7 +145,7 @@ def _absorb_strays(clusters: list[tuple[Vector, list[str]]], vectors: dict[str, 
 
     big = [c for c in clusters if size(c[1]) > STRAY_RUNS]
     out = [(dict(v), list(k)) for v, k in big]
-    for centroid, keys in clusters:
+    for _centroid, keys in clusters:
         if size(keys) > STRAY_RUNS:
             continue
         for key in keys:

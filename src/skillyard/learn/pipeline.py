@@ -122,7 +122,7 @@ class Learner:
         self.library = library
         self.options = options
         self.client = client
-        self.gate = gate or Gate(options.gate)
+        self.gate = gate or Gate(options.gate, library=library)
         self.progress = progress
         self.method = "llm" if options.llm else "offline"
 

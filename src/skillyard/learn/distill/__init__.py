@@ -9,6 +9,7 @@ DistillError naming the run or merge that failed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -84,14 +85,32 @@ def distill(
     opts = options or DistillOptions()
     runs = select_runs(trajectories, opts.max_runs)
 
-    def one(traj: Trajectory) -> Analysis:
-        result = analyse(client, base, traj, retries=opts.retries)
+    stop = threading.Event()
+
+    def one(traj: Trajectory) -> Analysis | None:
+        if stop.is_set():
+            return None  # another analysis failed: do not spend more calls
+        try:
+            result = analyse(client, base, traj, retries=opts.retries)
+        except BaseException:
+            stop.set()
+            raise
         if progress is not None:
             progress("analyse", 1)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        analyses = list(pool.map(one, runs))
+        futures = [pool.submit(one, traj) for traj in runs]
+        outcomes: list[Analysis | None] = []
+        first_error: BaseException | None = None
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, in run order
+                first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    analyses = [a for a in outcomes if a is not None]
     merge = merge_all(
         client, base, [a.operations for a in analyses], batch_size=opts.batch_size,
         retries=opts.retries,

@@ -37,11 +37,13 @@ def _strings(value: Any, name: str) -> list[str]:
 
 
 def check_ops_fit(files: Files, ops: list[EditOp]) -> None:
-    """Raise ValueError when an operation does not apply to the frozen skill."""
+    """Raise ValueError when an operation applies neither after the ones before it nor on its
+    own to the frozen skill (two conflicting edits each fit alone; that is for the merge)."""
     result = apply_ops(files, ops)
-    if result.skipped:
-        op, why = result.skipped[0]
-        raise ValueError(f"operation {op.op} on section {op.section!r} does not apply: {why}")
+    for op, why in result.skipped:
+        if apply_ops(files, [op]).skipped:
+            target = f"section {op.section!r}" if op.section else op.file
+            raise ValueError(f"operation {op.op} on {target} does not apply: {why}")
 
 
 def analyse(client: LLMClient, files: Files, traj: Trajectory, *, retries: int = 2) -> Analysis:
