@@ -198,3 +198,19 @@ class Library:
         from ..evaluate import load_experiment
 
         return load_experiment(self, run, **options)
+
+    # -- learning (skillyard.learn) ----------------------------------------------------------
+    def learn(self, sources: Iterable[Any], options: Any = None, **kwargs: Any) -> Any:
+        """Learn skills from trajectory files (or loaded Trajectory values) into this library:
+        candidates pass the gate to become new versions, else are kept as rejected. Returns a
+        LearnReport. See skillyard.learn."""
+        from ..learn import learn
+
+        return learn(self, sources, options, **kwargs)
+
+    def learn_candidates(self, status: str | None = None, ref: str | None = None) -> list[Any]:
+        """Candidates ``learn`` produced (published or rejected, with reasons), newest first."""
+        from ..learn import list_candidates
+
+        return list_candidates(self.store, status=status,
+                               skill_id=self.resolve(ref) if ref else None)
