@@ -203,9 +203,9 @@ def test_malformed_output_is_retried() -> None:
 
 def test_malformed_output_gives_a_clear_error() -> None:
     runs = _runs(2, seed=1)
-    with LLMServer(scripted(lambda p: '{"operations": [{"op": "explode"}]}')) as server:
-        with pytest.raises(DistillError) as info:
-            distill(_client(server), _base(runs), runs, DistillOptions(retries=2, jobs=1))
+    with LLMServer(scripted(lambda p: '{"operations": [{"op": "explode"}]}')) as server, \
+            pytest.raises(DistillError) as info:
+        distill(_client(server), _base(runs), runs, DistillOptions(retries=2, jobs=1))
     message = str(info.value)
     assert message.startswith("analysis of run ") and "after 3 attempts" in message
     assert "'op' must be one of" in message

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from skillyard.library import Library
 from skillyard.learn import (
     Gate,
     GatePolicy,
@@ -23,6 +22,7 @@ from skillyard.learn.distill.prompts import ANALYSE_SYSTEM, MERGE_SYSTEM
 from skillyard.learn.gate import find_auditor
 from skillyard.learn.miner import mine_group
 from skillyard.learn.simulate import Block, Script, simulate
+from skillyard.library import Library
 from skillyard.llm import LLMClient, LLMConfig
 from support.llm_server import LLMServer
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import statistics
+import subprocess
+import sys
 
 import pytest
 
@@ -162,3 +165,18 @@ def test_real_tau_bench_mining() -> None:
     assert any(les.kind == "recovery" and "update_reservation_flights" in les.text
                for les in flights.lessons)
     assert mine(runs, MineOptions(min_successes=1000)) == []
+
+
+def test_output_does_not_depend_on_hash_seed() -> None:
+    """Replays match recorded prompts only if mining is deterministic across processes."""
+    code = ("import hashlib, json, sys; from skillyard.learn import load_paths, mine; "
+            "ms = mine(load_paths([sys.argv[1]])); "
+            "print(hashlib.sha256(json.dumps([m.files for m in ms], sort_keys=True)"
+            ".encode()).hexdigest())")
+    digests = set()
+    for seed in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", code, str(SHARED / "trajectories")],
+                              capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        digests.add(proc.stdout.strip())
+    assert len(digests) == 1

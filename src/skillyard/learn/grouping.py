@@ -51,7 +51,7 @@ def _unit_key(traj: Trajectory) -> str:
 
 def _features(traj: Trajectory) -> Counter[str]:
     feats: Counter[str] = Counter(words(traj.task))
-    for tool in {tool_of(a.key) for a in traj.actions()}:
+    for tool in sorted({tool_of(a.key) for a in traj.actions()}):
         feats["act:" + tool] += 1
     return feats
 
@@ -109,7 +109,7 @@ def group_by_task(
     for key in (k for k in order if k in failed_only):
         sims = [(cosine(texts[key], c), i) for i, c in enumerate(text_centroids)]
         best = max(sims, default=(0.0, -1))
-        if best[0] >= threshold:
+        if best[1] >= 0 and best[0] >= threshold:
             clusters[best[1]][1].append(key)
         else:
             leftovers.append(key)
@@ -148,11 +148,14 @@ def _absorb_strays(clusters: list[tuple[Vector, list[str]]], vectors: dict[str, 
     for _centroid, keys in clusters:
         if size(keys) > STRAY_RUNS:
             continue
+        stay: list[str] = []
         for key in keys:
             sims = [(cosine(vectors[key], normalise(c)), i) for i, (c, _k) in enumerate(big)]
             best = max(sims, default=(0.0, -1))
-            if best[0] >= floor:
+            if best[1] >= 0 and best[0] >= floor:
                 out[best[1]][1].append(key)
             else:
-                out.append((dict(vectors[key]), [key]))
+                stay.append(key)
+        if stay:
+            out.append((_sum(vectors[k] for k in stay), stay))
     return out

@@ -74,7 +74,7 @@ def _recoveries(trajectories: list[Trajectory]) -> tuple[list[Lesson], list[Less
                 "ids": [], "between": Counter(), "changed": Counter(), "example": action.error})
             if traj.id not in entry["ids"]:
                 entry["ids"].append(traj.id)
-            for between in {tool_of(a.key) for a in actions[i + 1:fix]} - {tool}:
+            for between in sorted({tool_of(a.key) for a in actions[i + 1:fix]} - {tool}):
                 entry["between"][between] += 1
             entry["changed"].update(_changed_arguments(action, actions[fix]))
     recoveries = []

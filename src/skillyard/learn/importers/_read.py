@@ -39,6 +39,11 @@ def read_text(path: Path) -> str:
         raise TrajectoryError(f"{path}: not UTF-8 (invalid byte at offset {exc.start})") from None
 
 
+def _truncated(text: str, exc: json.JSONDecodeError) -> bool:
+    """The parser ran off the end of the text (an unterminated string also reaches the end)."""
+    return exc.pos >= len(text.rstrip(_WS)) or exc.msg.startswith("Unterminated string")
+
+
 def _where(text: str, pos: int) -> str:
     line = text.count("\n", 0, pos) + 1
     col = pos - (text.rfind("\n", 0, pos) + 1) + 1
@@ -55,7 +60,7 @@ def load_json(path: Path, text: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            hint = "; the file is truncated" if exc.pos >= len(text.rstrip(_WS)) else ""
+            hint = "; the file is truncated" if _truncated(text, exc) else ""
             raise TrajectoryError(
                 f"{path}: not valid JSON at {_where(text, exc.pos)} ({exc.msg}){hint}"
             ) from None
@@ -76,7 +81,7 @@ def iter_array(path: Path, text: str, start: int) -> Iterator[Any]:
         try:
             value, pos = _decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            what = "truncated" if exc.pos >= len(text.rstrip(_WS)) else "not valid JSON"
+            what = "truncated" if _truncated(text, exc) else "not valid JSON"
             raise TrajectoryError(
                 f"{path}: record {index} is {what} at {_where(text, exc.pos)} ({exc.msg})"
             ) from None
