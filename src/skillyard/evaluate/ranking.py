@@ -19,31 +19,45 @@ from .stats import _percentile
 Outcome = tuple[str, str, str, float]
 
 
+def _matching(free: list[str], played: set[frozenset[str]], budget: list[int]
+              ) -> list[tuple[str, str]] | None:
+    """Pairs of ``free`` (kept in standing order) with no rematch, by depth-first search."""
+    if not free:
+        return []
+    first, rest = free[0], free[1:]
+    for partner in rest:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        if frozenset((first, partner)) in played:
+            continue
+        tail = _matching([p for p in rest if p != partner], played, budget)
+        if tail is not None:
+            return [(first, partner), *tail]
+    return None
+
+
 def swiss_pairs(
     players: Sequence[str], points: dict[str, float], played: set[frozenset[str]],
     byes: set[str], rng: random.Random,
 ) -> tuple[list[tuple[str, str]], str | None]:
-    """Pair players of similar points who have not met; the lowest without a bye sits out
-    when the count is odd. Rematches happen only when nothing else is left."""
+    """Pair players of similar points who have not met; with an odd count the lowest-placed
+    player without a bye sits out. Rematches happen only when no other pairing exists."""
     order = list(players)
     rng.shuffle(order)
     order.sort(key=lambda p: -points.get(p, 0.0))
-    bye = None
     if len(order) % 2:
-        for candidate in reversed(order):
-            if candidate not in byes:
-                bye = candidate
-                break
-        bye = bye or order[-1]
-        order.remove(bye)
-    pairs: list[tuple[str, str]] = []
-    free = order[:]
-    while free:
-        first = free.pop(0)
-        partner = next((p for p in free if frozenset((first, p)) not in played), free[0])
-        free.remove(partner)
-        pairs.append((first, partner))
-    return pairs, bye
+        candidates = [p for p in reversed(order) if p not in byes] or [order[-1]]
+    else:
+        candidates = [None]
+    for bye in candidates:
+        free = [p for p in order if p != bye]
+        pairs = _matching(free, played, [20_000])
+        if pairs is not None:
+            return pairs, bye
+    bye = candidates[0]
+    free = [p for p in order if p != bye]
+    return [(free[i], free[i + 1]) for i in range(0, len(free), 2)], bye
 
 
 def bradley_terry(players: Sequence[str], outcomes: Sequence[Outcome], *,
