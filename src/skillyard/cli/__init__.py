@@ -11,6 +11,8 @@ from . import browse, catalog, index, validate
 from . import evaluate as evaluate_cli
 from . import learn as learn_cli
 from . import audit as audit_cli
+from . import install as install_cli
+from . import serve as serve_cli
 from .common import err_console
 
 app = typer.Typer(
@@ -31,6 +33,8 @@ COMMAND_GROUPS = [
     learn_cli,
     evaluate_cli,
     audit_cli,
+    serve_cli,
+    install_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

@@ -1,0 +1,73 @@
+"""``skillyard serve``: the library as an MCP server (stdio or streamable HTTP)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .common import DbOption, JsonOption, err_console, fail, open_library
+
+EXAMPLES = """
+Examples:
+
+  skillyard serve                                   # stdio, for an agent host to launch
+  skillyard serve --transport http --port 8765      # streamable HTTP at http://127.0.0.1:8765/mcp
+  skillyard serve --policy team-policy.toml --db team.db
+  claude mcp add skillyard -- skillyard serve --db ~/skills.db
+"""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=EXAMPLES)
+    def serve(
+        db: DbOption = None,
+        transport: Annotated[str, typer.Option(help="stdio or http.")] = "stdio",
+        host: Annotated[str, typer.Option(help="Address to listen on (http).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port (http); 0 picks a free one.", min=0,
+                                          max=65535)] = 8000,
+        policy: Annotated[Path | None, typer.Option(
+            help="Audit policy file (TOML): tiers, rules, thresholds.", exists=True,
+            dir_okay=False)] = None,
+        catalog_budget: Annotated[int, typer.Option(
+            help="Characters of catalog in the server instructions (0: none).", min=0)] = 2000,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Serve the library's policy-allowed skills over MCP (blocked skills are never served)."""
+        from ..serve import build_server, open_served, run_http, run_stdio
+
+        if transport not in ("stdio", "http"):
+            raise fail(f"unknown transport {transport!r}; use stdio or http", 2)
+        lib = open_library(db)
+        total = len(lib.list())
+        with Progress(TextColumn("auditing"), BarColumn(), TextColumn("{task.completed}/"
+                      "{task.total} skills"), TimeElapsedColumn(), console=err_console,
+                      transient=True) as bar:
+            task = bar.add_task("audit", total=total)
+            served = open_served(lib, policy=policy,
+                                 progress=lambda n: bar.update(task, completed=n))
+        server = build_server(served, catalog_budget=catalog_budget or None)
+        info = {"skills": len(served.skills), "blocked": len(served.blocked),
+                "transport": transport, "db": lib.path}
+
+        def ready(url: str | None) -> None:
+            if as_json:
+                sys.stderr.write(json.dumps({**info, "url": url}) + "\n")
+            else:
+                where = url or "stdio"
+                err_console.print(f"skillyard serving {info['skills']} skills "
+                                  f"({info['blocked']} blocked by policy) on {where}")
+            sys.stderr.flush()
+
+        try:
+            if transport == "stdio":
+                ready(None)
+                run_stdio(server)
+            else:
+                run_http(server, host=host, port=port, on_ready=ready)
+        finally:
+            lib.close()

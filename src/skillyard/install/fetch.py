@@ -1,0 +1,171 @@
+"""Turn ``SOURCE[@ref]`` into skills: a local folder, a git repository, or a library skill.
+
+Git sources reuse ``sources.git`` (clone at a ref, resolved commit kept in provenance) and so
+work with ``file://`` URLs, local paths and the user's own https/ssh credentials.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NotFoundError, SourceError
+from ..library import Library
+from ..skill import Provenance, Skill
+from ..sources import load_git, load_skill_dir, load_tree
+from ..sources.git import looks_like_git, split_ref
+from .lockfile import LockedSkill, Source
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """Skills loaded from one source, with where each came from."""
+
+    source: Source  # path of the whole source (per-skill path filled in by the caller)
+    skills: list[Skill]
+    rejected: list[tuple[str, str]]
+    commit: str | None = None
+
+
+def _is_git_repo(path: Path) -> bool:
+    return (path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()
+
+
+def portable_location(path: Path, root: Path) -> str:
+    """A folder location as written in the lockfile: relative to the project when inside it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix() or "."
+    except ValueError:
+        return str(resolved)
+
+
+def absolute_location(location: str, root: Path) -> Path:
+    path = Path(location)
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+def classify(spec: str, root: Path) -> Source:
+    """Decide what kind of source ``spec`` names (no loading yet)."""
+    if not spec or not spec.strip():
+        raise SourceError("empty source")
+    path = Path(spec)
+    if path.exists():
+        if path.is_dir():
+            return Source("folder", portable_location(path, root))
+        raise SourceError(f"{spec}: a file; give a skill folder, a git repository or a name")
+    if looks_like_git(spec):
+        url, ref = split_ref(spec)
+        return Source("git", url, ref)
+    head, sep, ref = spec.rpartition("@")
+    if sep and head and Path(head).is_dir():
+        if not _is_git_repo(Path(head)):
+            raise SourceError(f"{head}: @{ref} needs a git repository; this folder is not one")
+        return Source("git", str(Path(head).resolve()), ref or None)
+    return Source("library", spec)
+
+
+def git_url(location: str, root: Path) -> str:
+    if "://" in location or location.startswith("git@") or Path(location).is_absolute():
+        return location
+    return str((root / location).resolve())
+
+
+def _loaded(results: Iterable, subpaths: set[str] | None) -> tuple[list[Skill], list]:
+    skills: list[Skill] = []
+    rejected: list[tuple[str, str]] = []
+    for result in results:
+        if result.skill is None:
+            rejected.append((result.where, result.error or "unreadable"))
+            continue
+        if subpaths is None or result.skill.provenance.path in subpaths:
+            skills.append(result.skill)
+    return skills, rejected
+
+
+def fetch(source: Source, root: Path, library: Library, *,
+          paths: set[str] | None = None) -> Fetched:
+    """Load the skills of ``source`` (only those at ``paths`` inside it, when given)."""
+    if source.kind == "folder":
+        folder = absolute_location(source.location, root)
+        if not folder.is_dir():
+            raise SourceError(f"{source.location}: folder not found")
+        skills, rejected = _loaded(load_tree(folder), paths)
+        return Fetched(source, skills, rejected)
+    if source.kind == "git":
+        url = git_url(source.location, root)
+        spec = f"{url}@{source.ref}" if source.ref else url
+        skills, rejected = _loaded(load_git(spec), paths)
+        commit = skills[0].provenance.commit if skills else None
+        return Fetched(source, skills, rejected, commit)
+    try:
+        skill = library.get(source.location)
+    except NotFoundError:
+        raise SourceError(
+            f"{source.location}: not a folder, a git repository, or a skill in {library.path}"
+        ) from None
+    return Fetched(source, [skill], [])
+
+
+def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> dict[str, Skill]:
+    """Load exactly what the lock says, by commit for git; returns name -> skill (unverified).
+
+    Repositories are cloned once per (location, commit). A skill missing from its source is a
+    SourceError naming it.
+    """
+    out: dict[str, Skill] = {}
+    groups: dict[tuple[str, str, str | None], list[LockedSkill]] = {}
+    for entry in entries:
+        key = (entry.source.kind, entry.source.location, entry.commit)
+        groups.setdefault(key, []).append(entry)
+    for (kind, location, commit), group in groups.items():
+        if kind == "library":
+            for entry in group:
+                out[entry.name] = library_version(library, entry.id, entry.digest)
+            continue
+        wanted = {e.source.path for e in group}
+        if kind == "git":
+            pinned = Source("git", location, commit)
+            found = {s.provenance.path: s for s in fetch(pinned, root, library, paths=wanted).skills}
+        else:
+            folder = absolute_location(location, root)
+            found = {}
+            for entry in group:
+                target = folder / entry.source.path if entry.source.path else folder
+                if (target / "SKILL.md").is_file():
+                    prov = Provenance(source=str(folder), kind="folder", path=entry.source.path)
+                    found[entry.source.path] = load_skill_dir(
+                        target, skill_id=f"dir:{target.resolve()}", provenance=prov)
+        for entry in group:
+            skill = found.get(entry.source.path)
+            if skill is None:
+                where = f"{location}" + (f" at {commit[:12]}" if commit else "")
+                raise SourceError(
+                    f"{entry.name}: not found at {entry.source.path or '.'} in {where}"
+                )
+            out[entry.name] = skill
+    return out
+
+
+def library_version(library: Library, skill_id: str, digest: str) -> Skill:
+    """The stored version of ``skill_id`` whose digest is ``digest`` (newest first)."""
+    try:
+        versions = library.store.versions(skill_id)
+    except NotFoundError:
+        versions = []
+    for info in sorted(versions, key=lambda v: -v.version):
+        if info.digest == digest:
+            return library.store.get(skill_id, info.version)
+    raise SourceError(
+        f"{skill_id}: the library {library.path} has no version with digest {digest[:12]}…; "
+        "run 'skillyard install' to restore it"
+    )
+
+
+def user_name() -> str:
+    for var in ("SKILLYARD_USER", "USER", "USERNAME", "LOGNAME"):
+        if os.environ.get(var):
+            return os.environ[var]
+    return "unknown"
