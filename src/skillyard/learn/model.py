@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from .actions import action_key, detect_error
@@ -122,6 +123,13 @@ class Trajectory:
 
     def actions(self) -> list[Action]:
         """Tool calls in order, each with its result (matched by call id, else by order)."""
+        return list(self._actions)
+
+    def action_keys(self) -> list[str]:
+        return [a.key for a in self._actions]
+
+    @cached_property
+    def _actions(self) -> tuple[Action, ...]:
         calls: list[tuple[int, ToolCall]] = []
         results: dict[int, Step] = {}
         by_id: dict[str, int] = {}
@@ -148,10 +156,7 @@ class Trajectory:
                 error = result.error or detect_error(result.text)
             out.append(Action(index, call, observation, error, action_key(call.name,
                                                                            call.arguments)))
-        return out
-
-    def action_keys(self) -> list[str]:
-        return [a.key for a in self.actions()]
+        return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented generic JSONL record for this trajectory (see importers.generic)."""
