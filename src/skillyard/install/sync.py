@@ -268,7 +268,8 @@ class Syncer:
         def act(name: str, action: str, detail: str = "") -> None:
             report.actions.append(SyncAction(agent, label, name, action, detail))
 
-        for name in sorted(set(mine) - set(plans)):
+        gone = sorted(set(mine) - set(plans))
+        for name in gone:
             dest = folder / name
             why = self.withheld.get(name, "no longer in the lockfile")
             if dest.exists() or dest.is_symlink():
@@ -292,10 +293,11 @@ class Syncer:
                 continue
             entry = self._entry(folder, plan)
             if name in mine and exists:
-                if not _intact(dest, mine[name]) and not self.force:
+                intact = _intact(dest, mine[name])
+                if not intact and not self.force:
                     act(name, "kept", "edited since sync wrote it; left alone (use --force)")
                     continue
-                if mine[name] == entry:
+                if intact and mine[name] == entry:
                     act(name, "unchanged", plan.note)
                     continue
             action = "updated" if name in mine else "installed"
@@ -304,7 +306,7 @@ class Syncer:
             mine[name] = entry
             act(name, action, plan.note)
         for name, why in self.withheld.items():
-            if name not in mine:
+            if name not in mine and name not in gone:
                 act(name, "withheld", why)
         if not self.dry_run:
             folder.mkdir(parents=True, exist_ok=True)
