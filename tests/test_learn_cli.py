@@ -121,7 +121,7 @@ def test_rejected_candidates_are_listed_with_reasons(tmp_path: Path, db_path: Pa
         env = {"SKILLYARD_LLM_BASE_URL": server.base_url, "SKILLYARD_LLM_MODEL": "m"}
         out = run("learn", str(TRAJ / "swe-agent"), "--llm", "--max-runs", "2", db=db_path,
                   env=env).stdout
-    assert "rejected create" in out and "decode-to-shell" in out
+    assert "rejected create" in out and "audit verdict block" in out
     rows = json.loads(run("candidates", "--status", "rejected", "--json", db=db_path).stdout)
     assert rows and all("audit verdict block" in r["reasons"][0] for r in rows)
     shown = run("candidates", "--show", rows[0]["id"][:6], db=db_path).stdout

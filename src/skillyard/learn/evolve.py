@@ -99,7 +99,8 @@ def decide(library: Library, trajectories: Sequence[Trajectory], *, into: str | 
     if into is not None:
         group = Group("into", everything, group_by_task(everything, threshold=0.0)[0].terms
                       if everything else [])
-        skill_id = _resolve(library, into)
+        skill_id = _resolve(library, into) or _resolve(library, slug(into)) \
+            or _resolve(library, LEARNED_PREFIX + slug(into))
         if skill_id is None:
             return [Decision("create", slug(into), f"--into {into}: no such skill yet, so "
                              "create it", group)]

@@ -28,7 +28,7 @@ import yaml
 from ...skill import DESCRIPTION_MAX, SKILL_FILE, render
 from ..errors import PatchError
 from ..folder import Files
-from .sections import body_start, find, norm_title
+from .sections import body_start, find, norm_title, sections
 
 KINDS = ("append", "insert", "replace", "add_section", "delete_section", "create_file",
          "delete_file", "set_description")
@@ -262,8 +262,8 @@ def apply_one(files: Files, op: EditOp) -> None:
                 at = hits[0] + 1
             lines[at:at] = _block(op.text)
     elif op.op == "add_section":
-        existing = [s for s in (find_or_none(lines, op.section or ""),) if s]
-        if existing:
+        wanted = norm_title(op.section or "")
+        if any(norm_title(sec.title) == wanted for sec in sections(lines)):
             raise PatchError(f"{where}: a section titled {op.section!r} already exists")
         at = len(lines)
         if op.after:
@@ -277,13 +277,6 @@ def apply_one(files: Files, op: EditOp) -> None:
         del lines[sec.start:sec.end]
     text = "\n".join(lines)
     files[op.file] = re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
-
-
-def find_or_none(lines: list[str], title: str) -> Any:
-    try:
-        return find(lines, title, "")
-    except PatchError:
-        return None
 
 
 @dataclass
