@@ -36,6 +36,14 @@ Examples:
   skillyard learn runs/ --levels --json              # add plan / functional / atomic levels
 """
 
+LEARN_HELP = (
+    "Learn new and better skills from agent TRAJECTORIES, gated by audit and evaluation.\n\n"
+    "Groups the runs (by the skill they used, else by task), decides per group whether to "
+    "create a skill, improve one, improve only its description or skip, and publishes each "
+    "candidate as a new library version only if it passes the gate; rejected candidates are "
+    "kept with their reasons (see `skillyard candidates`)."
+)
+
 CANDIDATE_EXAMPLES = """
 Examples:
 
@@ -115,7 +123,7 @@ def _print_report(report: LearnReport, show_diff: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("learn", epilog=LEARN_EXAMPLES)
+    @app.command("learn", epilog=LEARN_EXAMPLES, help=LEARN_HELP)
     def learn_command(
         trajectories: Annotated[list[Path], typer.Argument(
             help="Trajectory files or folders (τ-bench / OpenAI chat JSON, Claude Code JSONL, "
@@ -158,13 +166,6 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Learn new and better skills from agent TRAJECTORIES, gated by audit and evaluation.
-
-        Groups the runs (by the skill they used, else by task), decides per group whether to
-        create a skill, improve one, improve only its description or skip, and publishes each
-        candidate as a new library version only if it passes the gate; rejected candidates are
-        kept with their reasons (see `skillyard candidates`).
-        """
         if fail_on not in ("block", "warn"):
             raise typer.BadParameter("must be block or warn", param_hint="--fail-on")
         if not 0 <= min_tier <= 3:
