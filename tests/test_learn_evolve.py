@@ -59,7 +59,7 @@ def test_failing_sessions_improve_the_skill_as_a_new_version(tmp_path: Path) -> 
         before = lib.get(skill_id)
         report = learn(lib, [sessions])
         (cand,) = [c for c in report.candidates if c.decision != "skip"]
-        assert cand.decision == "improve" and cand.skill_id == skill_id
+        assert cand.decision == "improve" and cand.skill_id == skill_id and cand.users == 3
         assert cand.status == "published" and cand.base_version == 1 and cand.version == 2
         assert "sessions failed" in cand.reason
         after = lib.get(skill_id)

@@ -53,6 +53,7 @@ class Candidate:
     reason: str
     status: str = "skipped"  # published | rejected | would-publish | would-reject | skipped
     runs: list[str] = field(default_factory=list)
+    users: int = 0  # distinct users whose sessions the candidate learned from
     base_version: int | None = None
     version: int | None = None
     skill: Skill | None = None
@@ -69,6 +70,7 @@ class Candidate:
         out: dict[str, Any] = {
             "decision": self.decision, "name": self.name, "skill_id": self.skill_id,
             "reason": self.reason, "status": self.status, "runs": len(self.runs),
+            "users": self.users,
             "base_version": self.base_version, "version": self.version,
             "digest": self.skill.digest if self.skill else None,
             "reasons": self.reasons, "gate": self.gate.to_dict() if self.gate else None,
@@ -168,7 +170,7 @@ class Learner:
     def candidate(self, decision: Decision) -> Candidate:
         skill_id = decision.skill_id or LEARNED_PREFIX + decision.name
         cand = Candidate(decision.kind, decision.name, skill_id, decision.reason,
-                         runs=[t.id for t in decision.trajectories])
+                         runs=[t.id for t in decision.trajectories], users=decision.users)
         if decision.kind == "skip":
             return cand
         base_skill: Skill | None = None
