@@ -1,9 +1,9 @@
 """What a skill file is (instructions, reference, script) and which trust tier may read it.
 
 Tiers (set by the auditor and the policy): 0 metadata only, 1 instructions (SKILL.md and
-references, no scripts), 2 scripts allowed with approval, 3 trusted. A file counts as a script
-when it is code an agent could run: it sits in a ``scripts/`` or ``bin/`` folder, or its
-extension names executable code or a compiled binary.
+references, no scripts), 2 scripts allowed with approval, 3 trusted. A file counts as a
+script when it is code an agent could run: it sits in a ``scripts/``, ``bin/`` or ``hooks/``
+folder, or its extension names executable code or a compiled binary.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..skill import SKILL_FILE
 
 FileRole = Literal["instructions", "reference", "script"]
 
-SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools", "hooks"})
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "hooks"})
 SCRIPT_EXTENSIONS = frozenset(
     {
         ".py", ".pyw", ".pyc", ".pyo", ".sh", ".bash", ".zsh", ".fish", ".ksh", ".csh",

@@ -257,8 +257,13 @@ class ServedLibrary:
             raise IntegrityError(f"{skill.name}/SKILL.md does not match its digest; refused")
         return loaded
 
-    def route(self, query: str, k: int) -> list[tuple[ServedSkill, float]]:
-        """Route a query with the library's router, keeping only served skills."""
+    def route(self, query: str, k: int) -> tuple[list[tuple[ServedSkill, float]], bool]:
+        """Route a query with the library's router, keeping only served skills.
+
+        The router returns one hit per near-duplicate group; when its best member is not
+        served (blocked), the first served alternative of the group stands in for it.
+        Returns the hits and the router's abstention flag (no skill fits well).
+        """
         route = getattr(self.library, "route", None)
         if not callable(route):
             raise SkillyardError(
@@ -268,24 +273,23 @@ class ServedLibrary:
         with self._lock:
             raw = route(query, k=min(want * 3 + 10, max(len(self.skills), want)))
         out: list[tuple[ServedSkill, float]] = []
-        for item in _route_items(raw):
-            served = self.skills.get(item[0])
-            if served is not None:
-                out.append((served, item[1]))
+        taken: set[str] = set()
+        for ids, score in _route_items(raw):
+            served = next((self.skills[i] for i in ids if i in self.skills), None)
+            if served is not None and served.id not in taken:
+                taken.add(served.id)
+                out.append((served, score))
             if len(out) >= want:
                 break
-        return out
+        return out, bool(getattr(raw, "abstain", False))
 
 
-def _route_items(raw: Any) -> list[tuple[str, float]]:
-    """Normalise the router's answer into (skill id, score) pairs, best first."""
-    results = getattr(raw, "results", raw)
-    out: list[tuple[str, float]] = []
-    for item in results or []:
-        if isinstance(item, dict):
-            sid, score = item.get("id"), item.get("score", 0.0)
-        else:
-            sid, score = getattr(item, "id", None), getattr(item, "score", 0.0)
+def _route_items(raw: Any) -> list[tuple[list[str], float]]:
+    """The router's hits as ([id, *alternatives], score), best first."""
+    out: list[tuple[list[str], float]] = []
+    for hit in getattr(raw, "results", raw) or []:
+        sid = getattr(hit, "id", None)
         if isinstance(sid, str):
-            out.append((sid, float(score or 0.0)))
+            alternatives = list(getattr(hit, "alternatives", []) or [])
+            out.append(([sid, *alternatives], float(getattr(hit, "score", 0.0))))
     return out

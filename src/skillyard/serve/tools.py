@@ -23,10 +23,12 @@ def search_skills(served: ServedLibrary, query: str, k: int = 5) -> dict[str, An
     if not query or not query.strip():
         raise ValueError("query must not be empty")
     k = max(1, min(int(k), MAX_K))
-    results = [
-        {**skill.summary(), "score": round(score, 6)} for skill, score in served.route(query, k)
-    ]
-    return {"query": query, "results": results}
+    hits, abstain = served.route(query, k)
+    results = [{**skill.summary(), "score": round(score, 4)} for skill, score in hits]
+    out: dict[str, Any] = {"query": query, "results": results, "abstain": abstain}
+    if abstain:
+        out["note"] = "no skill fits this task well; consider working without one"
+    return out
 
 
 def activate_skill(served: ServedLibrary, name: str) -> str:
