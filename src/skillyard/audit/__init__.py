@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..skill import Skill
-from .batch import Auditor
+from .batch import Auditor, location_of
 from .inventory import BlobReader
 from .model import CATEGORIES, SEVERITIES, AuditError, AuditResult, Finding
 from .policy import Policy, PolicyError, load_policy
@@ -31,8 +31,5 @@ def audit(skill: Skill, *, policy: Policy | str | Path | None = None, judge: obj
     rules = load_rules()
     if not isinstance(policy, Policy):
         policy = load_policy(policy, rules)
-    location = skill.provenance.source if skill.provenance.kind == "folder" else ""
-    if location and skill.provenance.path:
-        location = str(Path(location) / skill.provenance.path)
     auditor = Auditor(policy=policy, rules=rules, judge=judge, read_blob=read_blob)
-    return auditor.run([(skill, location)])[0]
+    return auditor.run([(skill, location_of(skill))])[0]

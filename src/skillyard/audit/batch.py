@@ -3,15 +3,17 @@ given), then the cross-skill combination graph, then policy, verdicts, tiers and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..skill import Skill
+from ..skill import SKILL_FILE, Skill
+from ..sources import open_source
 from .combine import to_finding
 from .engine import analyze, decide, rules_digest
 from .graph import Effects, chain_hits
 from .inventory import BlobReader
-from .model import AuditResult, Finding
+from .model import AuditResult, Finding, Hit
 from .policy import Policy
 from .rules import RuleSet, load_rules
 from .store import VerdictStore
@@ -53,6 +55,35 @@ class Auditor:
         return _Item(skill, analysis.findings, analysis.effects, analysis.unseen_scripts,
                      location)
 
+    def run_paths(self, paths: list[str],
+                  progress: Callable[[Skill], None] | None = None) -> list[AuditResult]:
+        """Audit everything at PATHs (folders, trees, SKILL.md files, corpora, git URLs).
+        A skill that cannot be loaded is a blocked result, never skipped."""
+        failures: list[AuditResult] = []
+        results = self.run(self._load(paths, failures), progress)
+        return failures + results
+
+    def _load(self, paths: list[str], failures: list[AuditResult]) -> Iterator[tuple[Skill, str]]:
+        for spec in paths:
+            target = Path(spec)
+            if target.is_file() and target.name == SKILL_FILE:
+                spec = str(target.parent)
+            found = False
+            for result in open_source(spec):
+                found = True
+                if result.skill is None:
+                    failures.append(self.unloadable(result.where, result.error or "cannot be "
+                                                    "loaded"))
+                elif result.shadowed_by is None:
+                    yield result.skill, location_of(result.skill)
+            if not found:
+                failures.append(self.unloadable(spec, "no SKILL.md found"))
+
+    def unloadable(self, where: str, reason: str) -> AuditResult:
+        finding = to_finding(Hit("unloadable", SKILL_FILE, None, reason, flow=where), self.rules)
+        return AuditResult(skill=where, name=Path(where).name or where, digest="",
+                           verdict="block", tier=0, findings=[finding], location=where)
+
     def run(self, skills: Iterable[tuple[Skill, str]],
             progress: Callable[[Skill], None] | None = None) -> list[AuditResult]:
         """Audit (skill, location) pairs; chains are looked for across all of them."""
@@ -84,6 +115,14 @@ class Auditor:
                 cached=item.cached,
             ))
         return results
+
+
+def location_of(skill: Skill) -> str:
+    """The folder a skill was loaded from (for report paths), or '' when not on disk."""
+    prov = skill.provenance
+    if prov.kind in ("folder", "agents"):
+        return str(Path(prov.source) / prov.path) if prov.path else prov.source
+    return ""
 
 
 def audit_store(store, skill_ids: list[str] | None = None, *,  # noqa: ANN001 - a Store

@@ -21,7 +21,7 @@ _NETWORK_INTENT = re.compile(
 _BROAD = re.compile(r"^(?:\*|Bash|Bash\(\*\)|Bash\(\*:\*\)|Shell|shell|Bash\(\s*\)|all)$")
 _SHELLISH = re.compile(r"^(?:Bash|Shell|Terminal|run_terminal_cmd|execute|Exec)", re.I)
 SEND_RULES = frozenset({"network-upload", "py-network", "js-network"})
-EXEC_TAGS = frozenset({"exec", "remote-exec", "network", "dynamic-exec"})
+EXEC_TAGS = frozenset({"exec", "remote-exec", "network", "upload", "dynamic-exec"})
 
 
 def _tools(frontmatter: dict[str, Any]) -> list[str] | None:

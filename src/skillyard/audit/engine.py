@@ -12,14 +12,21 @@ from .content import FENCE_LANGS, TextUnit
 from .decode import decoded_units
 from .graph import Effects, effects_of
 from .inventory import BlobReader, take_inventory
-from .mdparse import LineIndex, segments
+from .mdparse import LineIndex, is_quoted, segment_at, segments
 from .model import AuditResult, Finding, Hit, sort_findings
 from .policy import Policy
 from .pycode import analyze_python
 from .rules import RuleSet, load_rules
 from .secrets import scan_secrets
 from .signatures import scan_signatures
-from .text import html_comments, markdown_urls, run_patterns, soften_trusted_installers, url_hosts
+from .text import (
+    host_of,
+    html_comments,
+    markdown_urls,
+    run_patterns,
+    soften_trusted_installers,
+    url_hosts,
+)
 from .tiers import tier_for
 from .unicode import scan_unicode
 
@@ -98,10 +105,46 @@ def analyze(skill: Skill, *, rules: RuleSet | None = None,
     for unit in inv.units:
         hits += analyze_unit(unit, rules)
     hits += scan_signatures(inv.blobs, rules)
+    hits = contextualise(skill, hits, inv.units)
     hits += check_consistency(skill, hits, rules)
     tag_of = {h.rule: rules.get(h.rule).tag for h in hits}
     effects = effects_of(inv.units, hits, tag_of)
     return Analysis(correlate(hits, rules), effects, inv.units, inv.unseen_scripts)
+
+
+def _soften(hit: Hit, severity: str, detail: str) -> Hit:
+    return Hit(hit.rule, hit.file, hit.line, hit.evidence, hit.flow, detail, False, severity,
+               True)
+
+
+def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit]) -> list[Hit]:
+    """Context the pattern engines cannot see: a shady-looking service that the description
+    names is the skill's declared purpose; a signature quoted in documentation prose (inline
+    code, tables, examples) documents a technique rather than performing it."""
+    intent = f"{skill.name} {skill.description}".lower()
+    docs = {u.path: u for u in units if u.lang == "markdown" and u.origin != "decoded"}
+    parsed: dict[str, tuple[list, LineIndex]] = {}
+    out = []
+    for hit in hits:
+        if hit.rule == "shady-host":
+            labels = [x for x in host_of(hit.evidence).split(".")[:-1] if len(x) >= 4]
+            if any(label in intent for label in labels):
+                hit = _soften(hit, "low", "the description names this service")
+        elif hit.rule.startswith("yara-") and hit.file in docs and hit.line:
+            unit = docs[hit.file]
+            if hit.file not in parsed:
+                parsed[hit.file] = (segments(unit.text, unit.path), LineIndex(unit.text))
+            segs, index = parsed[hit.file]
+            offset = index.start(hit.line)
+            seg = segment_at(segs, offset)
+            line = unit.text[offset:unit.text.find("\n", offset) if "\n" in unit.text[offset:]
+                             else len(unit.text)]
+            if seg is not None and seg.kind == "prose" and (
+                "`" in line or is_quoted(unit.text, offset, offset, seg)
+            ):
+                hit = _soften(hit, "medium", "quoted in documentation prose")
+        out.append(hit)
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

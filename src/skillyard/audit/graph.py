@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from .content import TextUnit
 from .model import Hit
 
-_P = r"""["']?((?:~|\$HOME|\$\{HOME\}|/tmp|/var/tmp|\.{1,2}|/[\w.-]+)?/[\w.${}/~-]*[\w}]|[\w.-]+\.(?:txt|json|log|tgz|tar|gz|zip|db|dat|cache))["']?"""
+_P = (r"""["']?((?:~|\$HOME|\$\{HOME\}|/tmp|/var/tmp|\.{1,2}|/[\w.-]+)?/[\w.${}/~-]*[\w}]|"""
+      r"""[\w.-]+\.(?:txt|json|log|tgz|tar|gz|zip|db|dat|cache))["']?""")
 _WRITES = re.compile(
     rf"(?:>>?\s*|\btee\s+(?:-a\s+)?|\bcp\s+(?:-\w+\s+)*\S+\s+|\btar\s+-?c\w*f\s+|\bzip\s+(?:-\w+\s+)*)"
     rf"{_P}|open\(\s*{_P}\s*,\s*[\"'][wa]|Path\(\s*{_P}\s*\)\s*\.write_(?:text|bytes)")
@@ -19,7 +20,7 @@ _SENDS = re.compile(
     rf"\b(?:scp|rsync)\s+(?:-\w+\s+)*{_P}\s+\S+:|\btar\s+-?c\w*f\s+-\s+{_P}|"
     rf"open\(\s*{_P}\s*,\s*[\"']rb?[\"']")
 COLLECT_TAGS = frozenset({"credential", "env-dump"})
-SEND_TAGS = frozenset({"network"})
+SEND_TAGS = frozenset({"network", "upload"})
 
 
 def normalize(path: str) -> str:

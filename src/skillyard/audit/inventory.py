@@ -145,7 +145,8 @@ def _pyc_source(path: str) -> str:
     return (folder / f"{stem}.py").as_posix()
 
 
-def check_bytecode(inv: Inventory, path: str, data: bytes, sources: dict[str, bytes | None]) -> None:
+def check_bytecode(inv: Inventory, path: str, data: bytes,
+                   sources: dict[str, bytes | None]) -> None:
     if path.endswith(".class"):
         stem = PurePosixPath(path).stem
         if not any(PurePosixPath(p).name == f"{stem}.java" for p in sources):

@@ -32,7 +32,8 @@ class LineIndex:
         return bisect.bisect_right(self._starts, offset)
 
     def start(self, line: int) -> int:
-        return self._starts[line - 1]
+        """Offset where a 1-based line starts (clamped to the last line)."""
+        return self._starts[min(max(line, 1), len(self._starts)) - 1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,10 @@ class _Analyzer(ast.NodeVisitor):
             self.add("py-dynamic-import", node)
         elif name in cfg["deserialize_calls"] and first is not None and not literal:
             self.add("py-deserialize", node)
-        if name in cfg["process_calls"]:
+        if name in cfg["process_calls"] and first is not None and \
+                self._calls_in(first) & cfg["decode_calls"]:
+            self.add("py-exec-decoded", node)
+        elif name in cfg["process_calls"]:
             shell = name in cfg["shell_string_calls"] or any(
                 kw.arg == "shell" and isinstance(kw.value, ast.Constant) and kw.value.value
                 for kw in node.keywords)

@@ -16,9 +16,10 @@ MAX_HITS_PER_RULE = 5
 _COMMENT = re.compile(r"<!--(.{0,20000}?)-->", re.S)
 _AGENT = re.compile(
     r"\b(?:ignore|disregard|override)\b[^.\n]{0,40}\b(?:instructions?|rules|above|previous)\b|"
-    r"\b(?:you\s+(?:must|should|will|are\s+now)|as\s+an\s+ai|assistant|the\s+(?:agent|model|"
-    r"llm)|system\s+prompt|do\s+not\s+(?:tell|mention|reveal|inform)|secretly|silently|"
-    r"without\s+telling)\b", re.I)
+    r"\b(?:you\s+are\s+now|as\s+an\s+ai\b|do\s+not\s+(?:tell|mention|reveal|inform)|secretly|"
+    r"silently|without\s+telling)|^\s*(?:assistant|system|ai)\s*:|\b(?:send|upload|post|"
+    r"exfiltrate|copy)\b[^.\n]{0,40}\b(?:credentials|secrets|keys|tokens|passwords|\.env)\b",
+    re.I | re.M)
 _COMMAND = re.compile(r"\b(?:curl|wget|bash|sh\s+-c|powershell|iex|nc\s)\b|https?://", re.I)
 _MD_URL = re.compile(r"(!?)\[[^\]\n]{0,300}\]\(\s*<?(https?://[^)\s>]+)")
 _PLACEHOLDER = re.compile(
@@ -30,30 +31,63 @@ _DATA_WORDS = re.compile(
 _URL = re.compile(r"(?i)\b(?:https?|ftp|wss?)://[^\s)\]>\"'`|]+")
 
 
+def _windows(text: str, lowered: str, literals: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans (a line holding a prefilter literal, plus the next line) worth running a rule on."""
+    spans: list[tuple[int, int]] = []
+    hit = literals.search(lowered)
+    while hit is not None:
+        start = text.rfind("\n", 0, hit.start()) + 1
+        end = text.find("\n", hit.end())
+        end = len(text) if end < 0 else text.find("\n", end + 1)
+        end = len(text) if end < 0 else end
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+        hit = literals.search(lowered, end)
+    return spans
+
+
 def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
                  segs: list[Segment] | None) -> list[Hit]:
-    """Apply one group of pattern rules (text, shell or javascript) to a unit."""
+    """Apply one group of pattern rules (text, shell or javascript) to a unit.
+
+    A rule with prefilter literals runs only on the lines (and the line after) where one of
+    them occurs; the literals are chosen so that every match contains one."""
     text = unit.text
     lowered = text.lower()
     hits: list[Hit] = []
     for rule in rules.group(group):
         assert rule.pattern is not None
-        if rule.any and not any(word in lowered for word in rule.any):
-            continue
+        if rule.literals is not None:
+            spans = _windows(text, lowered, rule.literals)
+        else:
+            spans = [(0, len(text))]
         count = 0
-        for match in rule.pattern.finditer(text):
-            seg = segment_at(segs, match.start()) if segs else None
-            if rule.where == "prose" and seg is not None and seg.kind == "code":
-                continue
-            quoted = rule.quoted is not None and is_quoted(text, match.start(), match.end(), seg)
-            hits.append(Hit(
-                rule.id, unit.path, index.line(match.start()) + unit.line_offset,
-                clip(match.group(0)), flow=unit.flow or (seg.flow if seg else unit.path),
-                skill_scope=rule.skill_scope and not quoted,
-                severity=rule.quoted if quoted and rule.quoted else "", inert=quoted,
-                detail="quoted or given as an example" if quoted else "",
-            ))
-            count += 1
+        seen: set[int] = set()
+        for span_start, span_end in spans:
+            for match in rule.pattern.finditer(text, span_start, span_end):
+                if match.start() in seen:
+                    continue
+                seen.add(match.start())
+                seg = segment_at(segs, match.start()) if segs else None
+                if rule.where == "prose" and seg is not None and seg.kind == "code":
+                    continue
+                quoted = rule.quoted is not None and is_quoted(text, match.start(), match.end(),
+                                                               seg)
+                if quoted and seg is not None and seg.kind == "code" and \
+                        rule.severity == "critical":
+                    quoted = False  # runnable code stays critical, whatever surrounds it
+                hits.append(Hit(
+                    rule.id, unit.path, index.line(match.start()) + unit.line_offset,
+                    clip(match.group(0)), flow=unit.flow or (seg.flow if seg else unit.path),
+                    skill_scope=rule.skill_scope and not quoted,
+                    severity=rule.quoted if quoted and rule.quoted else "", inert=quoted,
+                    detail="quoted or given as an example" if quoted else "",
+                ))
+                count += 1
+                if count >= MAX_HITS_PER_RULE:
+                    break
             if count >= MAX_HITS_PER_RULE:
                 break
     return hits
@@ -98,12 +132,19 @@ def host_of(url: str) -> str:
         return ""
 
 
+_LOCAL_NETS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
+    "0.0.0.0/8", "100.64.0.0/10", "::1/128", "fc00::/7", "fe80::/10", "::/128"))
+
+
 def public_ip(host: str) -> bool:
+    """A bare IP that is not local or private. Documentation ranges (192.0.2.0/24 ...) count
+    as public: they stand for real addresses in examples and in our inert fixtures."""
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
-    return address.is_global
+    return not any(address in net for net in _LOCAL_NETS if net.version == address.version)
 
 
 def host_listed(url: str, entries: list[str]) -> bool:
@@ -115,9 +156,10 @@ def host_listed(url: str, entries: list[str]) -> bool:
     target = host + rest
     for entry in entries:
         entry_host, _, entry_path = entry.partition("/")
-        if host == entry_host or host.endswith("." + entry_host):
-            if not entry_path or target[len(host):].lstrip("/").startswith(entry_path):
-                return True
+        same_host = host == entry_host or host.endswith("." + entry_host)
+        if same_host and (not entry_path
+                          or target[len(host):].lstrip("/").startswith(entry_path)):
+            return True
     return False
 
 

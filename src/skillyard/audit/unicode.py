@@ -42,10 +42,10 @@ def suspicious_host(host: str) -> str | None:
         scripts = {_script(c) for c in label} - {""}
         if "latin" in scripts and scripts & {"cyrillic", "greek", "armenian", "cherokee"}:
             return f"label {label!r} mixes Latin with {', '.join(sorted(scripts - {'latin'}))}"
-        if label and not label.isascii() and all(c in _LOOKALIKE or not c.isalpha()
-                                                 for c in label):
-            if labels[-1].isascii():
-                return f"label {label!r} is made of Latin look-alike letters"
+        lookalike = label and not label.isascii() and all(
+            c in _LOOKALIKE or not c.isalpha() for c in label)
+        if lookalike and labels[-1].isascii():
+            return f"label {label!r} is made of Latin look-alike letters"
     return None
 
 
@@ -70,8 +70,8 @@ def scan_unicode(unit: TextUnit, index: LineIndex) -> list[Hit]:
         inside = list(_ZW_ASCII.finditer(text))
         if inside:
             first = inside[0]
-            add("zero-width-ascii", first.start(),
-                f"{len(inside)} place(s), first: {text[max(first.start() - 20, 0):first.end() + 20]}")
+            around = text[max(first.start() - 20, 0):first.end() + 20]
+            add("zero-width-ascii", first.start(), f"{len(inside)} place(s), first: {around}")
         bidi = list(_BIDI.finditer(text))
         if bidi:
             add("bidi-control", bidi[0].start(), f"{len(bidi)} bidi control character(s), first "

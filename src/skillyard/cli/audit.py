@@ -12,13 +12,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..audit import AuditResult, Auditor, load_policy, load_rules, to_markdown, to_sarif
-from ..audit.combine import to_finding
-from ..audit.model import Hit, severity_rank
+from ..audit import Auditor, AuditResult, load_policy, load_rules, to_markdown, to_sarif
+from ..audit.model import severity_rank
 from ..audit.report import summary
 from ..errors import SkillyardError
-from ..skill import SKILL_FILE, Skill
-from ..sources import open_source
+from ..skill import Skill
 from .common import DbOption, JsonOption, console, err_console, fail, open_library, print_json
 
 FORMATS = ("table", "json", "sarif", "markdown")
@@ -32,38 +30,6 @@ Examples:
   skillyard audit --library mcp-builder --policy policy.toml
   SKILLYARD_LLM_BASE_URL=... SKILLYARD_LLM_MODEL=... skillyard audit ./skill --judge
 """
-
-
-def _unloadable(where: str, reason: str) -> AuditResult:
-    """A skill that cannot be loaded is blocked, never skipped (fail closed)."""
-    finding = to_finding(Hit("unloadable", SKILL_FILE, None, reason, flow=where), load_rules())
-    return AuditResult(skill=where, name=Path(where).name or where, digest="", verdict="block",
-                       tier=0, findings=[finding], location=where)
-
-
-def _path_skills(paths: list[str], failures: list[AuditResult]):  # noqa: ANN202 - generator
-    for spec in paths:
-        target = Path(spec)
-        if target.is_file() and target.name == SKILL_FILE:
-            spec = str(target.parent)
-        found = False
-        for result in open_source(spec):
-            found = True
-            if result.skill is None:
-                failures.append(_unloadable(result.where, result.error or "cannot be loaded"))
-                continue
-            if result.shadowed_by is not None:
-                continue
-            yield result.skill, _location(result.skill)
-        if not found:
-            failures.append(_unloadable(spec, "no SKILL.md found"))
-
-
-def _location(skill: Skill) -> str:
-    prov = skill.provenance
-    if prov.kind in ("folder", "agents"):
-        return str(Path(prov.source) / prov.path) if prov.path else prov.source
-    return ""
 
 
 def _judge(enabled: bool) -> Any:
@@ -155,10 +121,8 @@ def register(app: typer.Typer) -> None:
                     results = lib.audit(paths or None, policy=loaded_policy, judge=llm_judge,
                                         force=force, progress=tick)
             else:
-                failures: list[AuditResult] = []
                 auditor = Auditor(policy=loaded_policy, rules=rules, judge=llm_judge)
-                results = auditor.run(_path_skills(paths or [], failures), tick)
-                results = failures + results
+                results = auditor.run_paths(paths or [], tick)
         _emit(results, fmt)
         bad = {"block"} if fail_on == "block" else {"block", "warn"}
         if any(r.verdict in bad for r in results):
