@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from support.evaltasks import harbor_task, skill_folder
-from support.llm_server import LLMServer
-
 from skillyard import Library
 from skillyard.evaluate import Judge, RunConfig, make_runner, run_experiment
 from skillyard.llm import LLMClient, LLMConfig
+from support.evaltasks import harbor_task, skill_folder
+from support.llm_server import LLMServer
 
 
 def _client(server: LLMServer, **kw: Any) -> LLMClient:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.evaltasks import harbor_task, skill_folder
 
 from skillyard import Library
 from skillyard.evaluate import (
@@ -21,6 +20,7 @@ from skillyard.evaluate import (
     run_triggers,
 )
 from skillyard.evaluate.triggers import TriggerCase
+from support.evaltasks import harbor_task, skill_folder
 
 # An agent CLI stand-in that does whatever its skills say the answer is.
 FOLLOWER = ("bash -c 'sed -n \"s/.*The answer is \\([a-z0-9]*\\)\\..*/\\1/p\" "

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from scipy import stats as sp
-from support.evaltasks import harbor_task, skill_folder
 
 from skillyard import Library
 from skillyard.evaluate import (
@@ -22,6 +21,7 @@ from skillyard.evaluate import (
 )
 from skillyard.evaluate.verify import read_reward
 from skillyard.evaluate.workspace import rewrite_paths
+from support.evaltasks import harbor_task, skill_folder
 
 MIXED = "skill-gated@help-*,misled@hurt-*,nothing@fail-*,oracle"
 

@@ -111,7 +111,8 @@ def test_per_task_rules() -> None:
     assert task_passed([True, False], "any") and not task_passed([True, False], "all")
 
 
-def _trials(outcomes: dict[str, dict[str, list[bool]]], tokens: dict[str, int]) -> list[TrialResult]:
+def _trials(outcomes: dict[str, dict[str, list[bool]]],
+            tokens: dict[str, int]) -> list[TrialResult]:
     out = []
     for arm, by_task in outcomes.items():
         for task, results in by_task.items():

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.evaltasks import harbor_task
 
 from skillyard.evaluate import TaskError, load_tasks, load_trigger_cases
 from skillyard.evaluate.errors import EvalError
 from skillyard.evaluate.tasks import environment_files, load_harbor_task, parse_evals
 from skillyard.evaluate.triggers import parse_jsonl_cases, parse_trigger_cases
+from support.evaltasks import harbor_task
 
 
 def test_harbor_task_fields(tmp_path: Path) -> None:
@@ -195,7 +195,8 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=json_values)
 def test_evals_parser_never_crashes(tmp_path: Path, data: object) -> None:
     path = tmp_path / "evals" / "evals.json"
@@ -207,7 +208,8 @@ def test_evals_parser_never_crashes(tmp_path: Path, data: object) -> None:
         assert tasks and all(t.instruction.strip() for t in tasks)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=120))
 def test_task_toml_never_crashes(tmp_path: Path, text: str) -> None:
     folder = tmp_path / "t"

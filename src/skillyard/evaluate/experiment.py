@@ -71,7 +71,7 @@ def _arm_record(arm: PreparedArm) -> dict[str, Any]:
     return data
 
 
-def _task_set(tasks: TaskSet | Sequence[Task] | str | Path) -> TaskSet:
+def as_task_set(tasks: TaskSet | Sequence[Task] | str | Path) -> TaskSet:
     if isinstance(tasks, TaskSet):
         return tasks
     if isinstance(tasks, str | Path):
@@ -110,7 +110,7 @@ def run_experiment(
     """
     config = config or RunConfig()
     config.check()
-    task_set = _task_set(tasks)
+    task_set = as_task_set(tasks)
     if not task_set.tasks:
         raise EvalError("no tasks to run")
     skill_refs = resolve_skills(lib, skills)
@@ -198,7 +198,7 @@ def compare_skills(
     ``baseline`` (that skill, or no skill when None). Stores the run when ``lib`` is given."""
     config = config or RunConfig()
     config.check()
-    task_set = _task_set(tasks)
+    task_set = as_task_set(tasks)
     _check_grading(task_set.tasks, judge)
     runner.check(task_set.tasks)
     read = lib.store.read_blob if lib is not None else None

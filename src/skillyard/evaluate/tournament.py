@@ -13,17 +13,18 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from .arms import ArmSpec, PreparedArm, prepare_arms, short_label
 from .engine import RunConfig, TrialResult, execute
 from .errors import EvalError
-from .experiment import resolve_skills
+from .experiment import as_task_set, resolve_skills
 from .judge import Judge
 from .ranking import Outcome, bradley_terry, bt_intervals, default_rounds, swiss_pairs
 from .runners.base import Runner
 from .store import EvalStore
-from .tasks import Task, TaskSet, load_tasks
+from .tasks import Task, TaskSet
 from .verify import check_assertions, needs_judge
 
 COMPARE_MODES = ("outcome", "judge")
@@ -97,7 +98,7 @@ def _task_outcome(a: list[TrialResult], b: list[TrialResult]) -> float:
 
 def run_tournament(
     lib: Any,
-    tasks: TaskSet | Sequence[Task] | str,
+    tasks: TaskSet | Sequence[Task] | str | Path,
     skills: Sequence[str],
     *,
     runner: Runner,
@@ -117,8 +118,7 @@ def run_tournament(
     if mode == "judge" and judge is None:
         raise EvalError("judge mode needs an LLM judge (set SKILLYARD_LLM_BASE_URL and "
                         "SKILLYARD_LLM_MODEL)")
-    task_set = tasks if isinstance(tasks, TaskSet) else (
-        load_tasks(tasks) if isinstance(tasks, str) else TaskSet("(given)", list(tasks)))
+    task_set = as_task_set(tasks)
     task_list = task_set.tasks
     if needs_judge(task_list) and judge is None:
         raise EvalError("some tasks have assertions only an LLM judge can check; pass --judge")
