@@ -164,6 +164,21 @@ class Library:
         entry = resource_entry(self.get(ref), path, max_bytes)
         return entry.data if entry.data is not None else self.store.read_blob(entry.sha256)
 
+    # -- routing (skillyard.route) -------------------------------------------------------
+    def route(self, query: str, k: int = 5, *, explain: bool = False,
+              reranker: Any = None) -> Any:
+        """The best skills for a task (a RouteResult: results, abstain, latency). Builds the
+        routing index on first use; ``reranker`` is None, "llm" or a Reranker."""
+        from ..route.api import route
+
+        return route(self, query, k, explain=explain, reranker=reranker)
+
+    def route_index(self, *, full: bool = False, progress: Any = None) -> Any:
+        """Bring the routing index up to date (only new or changed skills are embedded)."""
+        from ..route.api import reindex
+
+        return reindex(self, full=full, progress=progress)
+
     # -- audit (skillyard.audit) -----------------------------------------------------------
     def audit(self, refs: Sequence[str] | None = None, *, policy: Any = None,
               judge: Any = None, force: bool = False,

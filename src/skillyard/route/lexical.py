@@ -1,0 +1,176 @@
+"""BM25F over skill fields in numpy: per-document term counts, then eager term-major weights.
+
+Two layers:
+
+- ``TermCounts``: for each document, its terms (64-bit hashes) and per-field counts. Kept on
+  disk so an update tokenizes only new or changed skills.
+- ``BM25FIndex``: term-major postings (sorted term hashes, doc ids, precomputed BM25F
+  weights), built from TermCounts in a few vectorised passes and searched with one
+  ``bincount``. Terms are hashed, so opening an index reads no vocabulary (memory-mapped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .text import FIELDS
+
+NF = len(FIELDS)
+
+
+@dataclass(frozen=True)
+class BM25FParams:
+    """Field weights and length normalisation (name, desc, head, body)."""
+
+    weights: tuple[float, ...] = (3.0, 2.0, 1.5, 1.0)
+    b: tuple[float, ...] = (0.3, 0.5, 0.6, 0.75)
+    k1: float = 1.2
+
+    def to_dict(self) -> dict[str, object]:
+        return {"weights": list(self.weights), "b": list(self.b), "k1": self.k1}
+
+
+def term_hash(term: str) -> int:
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def hash_terms(terms: Sequence[str]) -> np.ndarray:
+    return np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+
+
+@dataclass
+class TermCounts:
+    """Doc-major term counts: doc i owns rows ``ptr[i]:ptr[i+1]`` of ``terms``/``tf``."""
+
+    ptr: np.ndarray  # int64 [N+1]
+    terms: np.ndarray  # uint64 [nnz]
+    tf: np.ndarray  # uint16 [nnz, NF]
+    lengths: np.ndarray  # float32 [N, NF] tokens per field
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.ptr) - 1
+
+    @classmethod
+    def empty(cls) -> TermCounts:
+        return cls(np.zeros(1, np.int64), np.zeros(0, np.uint64), np.zeros((0, NF), np.uint16),
+                   np.zeros((0, NF), np.float32))
+
+    @classmethod
+    def from_fields(cls, docs: Sequence[Sequence[Sequence[str]]]) -> TermCounts:
+        """``docs[i][f]`` is the token list of field f of document i."""
+        ptr = [0]
+        terms: list[str] = []
+        rows: list[list[int]] = []
+        lengths = np.zeros((len(docs), NF), np.float32)
+        for i, fields in enumerate(docs):
+            merged: dict[str, list[int]] = {}
+            for f, tokens in enumerate(fields):
+                lengths[i, f] = len(tokens)
+                for term, count in Counter(tokens).items():
+                    merged.setdefault(term, [0] * NF)[f] = min(count, 65535)
+            terms.extend(merged)
+            rows.extend(merged.values())
+            ptr.append(len(terms))
+        tf = np.array(rows, dtype=np.uint16).reshape(-1, NF)
+        return cls(np.array(ptr, np.int64), hash_terms(terms), tf, lengths)
+
+    def take(self, docs: Sequence[int]) -> TermCounts:
+        """The counts of the given documents, in that order."""
+        if len(docs) == 0:
+            return TermCounts.empty()
+        idx = np.asarray(docs, np.int64)
+        starts, ends = self.ptr[idx], self.ptr[idx + 1]
+        sizes = ends - starts
+        rows = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
+        rows = rows + np.arange(int(sizes.sum()), dtype=np.int64)
+        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        return TermCounts(ptr, self.terms[rows], self.tf[rows], self.lengths[idx])
+
+    @staticmethod
+    def concat(parts: Sequence[TermCounts]) -> TermCounts:
+        parts = [p for p in parts if p.n_docs]
+        if not parts:
+            return TermCounts.empty()
+        offsets = np.cumsum([0] + [len(p.terms) for p in parts[:-1]])
+        shifted = [p.ptr[1:] + off for p, off in zip(parts, offsets, strict=True)]
+        ptr = np.concatenate([[0], *shifted])
+        return TermCounts(
+            ptr.astype(np.int64),
+            np.concatenate([p.terms for p in parts]),
+            np.concatenate([p.tf for p in parts]),
+            np.concatenate([p.lengths for p in parts]),
+        )
+
+
+@dataclass
+class BM25FIndex:
+    """Term-major postings with precomputed BM25F weights."""
+
+    vocab: np.ndarray  # uint64 [V] sorted term hashes
+    indptr: np.ndarray  # int64 [V+1]
+    docs: np.ndarray  # int32 [nnz]
+    weights: np.ndarray  # float32 [nnz]
+    n_docs: int
+
+    @classmethod
+    def build(cls, counts: TermCounts, params: BM25FParams = BM25FParams()) -> BM25FIndex:
+        n = counts.n_docs
+        if n == 0 or len(counts.terms) == 0:
+            return cls(np.zeros(0, np.uint64), np.zeros(1, np.int64), np.zeros(0, np.int32),
+                       np.zeros(0, np.float32), n)
+        doc_of = np.repeat(np.arange(n, dtype=np.int32), np.diff(counts.ptr))
+        avg = np.maximum(counts.lengths.mean(axis=0), 1.0)
+        w = np.asarray(params.weights, np.float32)
+        b = np.asarray(params.b, np.float32)
+        norm = 1.0 - b + b * (counts.lengths / avg)  # [N, NF]
+        tf = (counts.tf.astype(np.float32) / norm[doc_of]) @ w
+        vocab, term_of = np.unique(counts.terms, return_inverse=True)
+        df = np.bincount(term_of, minlength=len(vocab)).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        weights = idf[term_of] * tf * (params.k1 + 1.0) / (params.k1 + tf)
+        order = np.argsort(term_of, kind="stable")
+        indptr = np.concatenate(([0], np.cumsum(df.astype(np.int64))))
+        return cls(vocab, indptr, doc_of[order], weights[order].astype(np.float32), n)
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in vocab, found mask) for term hashes."""
+        if len(self.vocab) == 0:
+            return np.zeros(len(hashes), np.int64), np.zeros(len(hashes), bool)
+        pos = np.searchsorted(self.vocab, hashes)
+        pos = np.minimum(pos, len(self.vocab) - 1)
+        return pos, self.vocab[pos] == hashes
+
+    def score(self, query_terms: Sequence[str], *, max_terms: int = 96) -> np.ndarray:
+        """BM25F scores of every document for a tokenized query.
+
+        Repeated query terms count with a saturating weight; very long queries keep their
+        ``max_terms`` rarest terms (the common ones barely move BM25 and cost the most).
+        """
+        scores = np.zeros(self.n_docs, np.float32)
+        if not query_terms or self.n_docs == 0:
+            return scores
+        counts = Counter(query_terms)
+        hashes = hash_terms(list(counts))
+        qtf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        pos, found = self.lookup(hashes)
+        pos, qtf = pos[found], qtf[found]
+        if len(pos) == 0:
+            return scores
+        df = self.indptr[pos + 1] - self.indptr[pos]
+        if len(pos) > max_terms:
+            keep = np.argsort(df, kind="stable")[:max_terms]
+            pos, qtf, df = pos[keep], qtf[keep], df[keep]
+        qw = qtf * 2.0 / (1.0 + qtf)
+        starts = self.indptr[pos]
+        total = int(df.sum())
+        rows = np.repeat(starts - np.concatenate(([0], np.cumsum(df)[:-1])), df)
+        rows += np.arange(total, dtype=np.int64)
+        return np.bincount(
+            self.docs[rows], weights=self.weights[rows] * np.repeat(qw, df), minlength=self.n_docs
+        ).astype(np.float32)
