@@ -87,11 +87,29 @@ def test_schema_migrations_are_numbered_and_recorded(db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == available()[-1][0]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    conn.execute("PRAGMA user_version = 999")
+    numbers = [n for (n,) in conn.execute("SELECT number FROM schema_migrations")]
+    assert numbers == [n for n, _ in available()]
+    conn.execute("INSERT INTO schema_migrations (number) VALUES (999)")
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="newer"):
         Library(db_path)
+
+
+def test_a_late_lower_numbered_migration_still_runs(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillyard.library import migrate
+
+    steps = migrate.available()
+    without_second = steps[:1] + steps[2:]
+    monkeypatch.setattr(migrate, "available", lambda: without_second)
+    Library(db_path).close()
+    monkeypatch.setattr(migrate, "available", lambda: steps)
+    Library(db_path).close()  # the skipped migration arrives now
+    conn = sqlite3.connect(db_path)
+    numbers = [n for (n,) in conn.execute("SELECT number FROM schema_migrations ORDER BY 1")]
+    assert numbers == [n for n, _ in steps]
 
 
 def test_garbage_file_is_not_a_library(tmp_path: Path) -> None:

@@ -28,29 +28,60 @@ def statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+def _applied(conn: sqlite3.Connection) -> set[int] | None:
+    """Numbers of applied migrations, or None when the tracking table does not exist yet."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not exists:
+        return None
+    return {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
+
+
 def migrate_sqlite(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to date inside one write transaction; return the version."""
+    """Apply every migration not applied yet, in number order, in one write transaction.
+
+    Applied numbers are recorded one by one (not as a high-water mark), so a migration that
+    arrives with a lower number than one already applied still runs.
+    """
     steps = available()
-    latest = steps[-1][0] if steps else 0
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > latest:
-        raise StoreError(
-            f"the library schema is version {current}, newer than this skillyard knows "
-            f"({latest}); upgrade skillyard"
-        )
-    if current == latest:
-        return current
+    known = {number for number, _ in steps}
+    applied = _applied(conn)
+    if applied is not None and applied >= known:
+        _refuse_newer(applied - known)
+        return max(known, default=0)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        current = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may win
+        applied = _applied(conn)  # another process may have migrated meanwhile
+        if applied is None:
+            legacy = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(
+                "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, applied_at TEXT "
+                "NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
+            applied = {n for n in known if n <= legacy}
+            if legacy > max(known, default=0):
+                _refuse_newer({legacy})
+            for number in sorted(applied):
+                conn.execute("INSERT INTO schema_migrations (number) VALUES (?)", (number,))
+        _refuse_newer(applied - known)
         for number, sql in steps:
-            if number <= current:
+            if number in applied:
                 continue
             for statement in statements(sql):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("INSERT INTO schema_migrations (number) VALUES (?)", (number,))
+        conn.execute(f"PRAGMA user_version = {max(known, default=0)}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return latest
+    return max(known, default=0)
+
+
+def _refuse_newer(unknown: set[int]) -> None:
+    if unknown:
+        raise StoreError(
+            f"the library has schema migration {max(unknown)}, newer than this skillyard "
+            "knows; upgrade skillyard"
+        )
