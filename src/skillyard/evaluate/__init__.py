@@ -12,7 +12,7 @@ from .analysis import Analysis, ArmSummary, Comparison, analyze
 from .arms import ArmSpec, SkillBundle, SkillRef, parse_arms
 from .engine import RunConfig, TrialResult, execute
 from .errors import EvalError, RouterUnavailableError, TaskError
-from .experiment import Experiment, load_experiment, run_experiment
+from .experiment import Experiment, compare_skills, load_experiment, run_experiment
 from .judge import Judge
 from .router import CallableRouter, Router, library_router
 from .runners import (
@@ -33,7 +33,7 @@ __all__ = [
     "EvalError", "EvalStore", "Experiment", "Judge", "LLMAgentRunner", "Router",
     "RouterUnavailableError", "RunConfig", "Runner", "ScriptedRunner", "SkillBundle",
     "SkillRef", "Task", "TaskError", "TaskSet", "Tournament", "TrialContext", "TrialResult",
-    "TriggerReport", "analyze", "execute", "library_router", "load_experiment",
+    "TriggerReport", "analyze", "compare_skills", "execute", "library_router", "load_experiment",
     "load_tasks", "load_tournament", "load_trigger_cases", "load_triggers", "make_runner",
     "parse_arms", "run_experiment", "run_tournament", "run_triggers",
 ]
