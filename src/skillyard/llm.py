@@ -93,8 +93,11 @@ class LLMClient:
         self._record = Path(record) if record else None
         self._lock = threading.Lock()
         self._replay: dict[str, ChatReply] | None = None
+        self._replay_model = "replay"
         if replay:
-            self._replay = _load_recording(Path(replay))
+            self._replay, models = _load_recording(Path(replay))
+            if len(models) == 1:  # key requests as they were recorded
+                self._replay_model = models.pop()
         elif config is None:
             raise LLMError(
                 f"no LLM configured: set {ENV_BASE_URL} and {ENV_MODEL} (and {ENV_API_KEY} if "
@@ -104,7 +107,7 @@ class LLMClient:
 
     @property
     def model(self) -> str:
-        return self.config.model if self.config else "replay"
+        return self.config.model if self.config else self._replay_model
 
     def _openai(self) -> Any:
         if self._client is None:
@@ -181,16 +184,18 @@ class LLMClient:
         )
 
 
-def _load_recording(path: Path) -> dict[str, ChatReply]:
+def _load_recording(path: Path) -> tuple[dict[str, ChatReply], set[str]]:
     if not path.is_file():
         raise LLMError(f"{path}: no such recording")
     out: dict[str, ChatReply] = {}
+    models: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
             out[item["key"]] = ChatReply.from_dict(item["reply"])
+            models.add(str(item.get("model", "replay")))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise LLMError(f"{path}:{number}: not a recorded exchange ({exc})") from None
-    return out
+    return out, models
