@@ -16,7 +16,8 @@ def test_chat_over_http_with_tool_calls() -> None:
         return {"content": "ok", "tool_calls": [{"name": "read_file", "arguments": {"p": 1}}]}
 
     with LLMServer(respond) as server:
-        reply = LLMClient(LLMConfig(server.base_url, "m1")).chat([{"role": "user", "content": "hi"}])
+        client = LLMClient(LLMConfig(server.base_url, "m1"))
+        reply = client.chat([{"role": "user", "content": "hi"}])
     assert reply.content == "ok" and reply.tool_calls[0]["name"] == "read_file"
     assert reply.prompt_tokens > 0
 
