@@ -13,6 +13,7 @@ from . import learn as learn_cli
 from . import audit as audit_cli
 from . import install as install_cli
 from . import serve as serve_cli
+from . import route as route_cli
 from .common import err_console
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ COMMAND_GROUPS = [
     audit_cli,
     serve_cli,
     install_cli,
+    route_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

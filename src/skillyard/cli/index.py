@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..library import IndexReport
 from ..sources import LoadResult
+from . import route as route_cli
 from .common import DbOption, JsonOption, console, err_console, open_library, print_json
 
 EXAMPLES = """
@@ -29,6 +30,8 @@ def register(app: typer.Typer) -> None:
         sources: Annotated[list[str], typer.Argument(help="Folders, agents, git URLs, corpora.")],
         db: DbOption = None,
         strict: Annotated[bool, typer.Option(help="Reject skills that break the spec.")] = False,
+        route: Annotated[bool, typer.Option(
+            "--route/--no-route", help="Also update the routing index.")] = True,
         as_json: JsonOption = False,
     ) -> None:
         """Load skills from SOURCES into the library (re-indexing adds versions)."""
@@ -44,10 +47,17 @@ def register(app: typer.Typer) -> None:
 
             report = lib.index(sources, strict=strict, progress=tick)
             path = lib.path
+        routing = None
+        if route:
+            with open_library(db) as lib:
+                routing = route_cli.update_routing_index(lib)
         if as_json:
-            print_json({"db": path, **report.to_dict()})
+            extra = {"route": routing.to_dict()} if routing is not None else {}
+            print_json({"db": path, **report.to_dict(), **extra})
         else:
             _print_report(report, path)
+            if routing is not None:
+                route_cli.print_build_report(routing)
         if report.loaded == 0 and report.rejected:
             raise typer.Exit(1)
 

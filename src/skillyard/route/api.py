@@ -48,6 +48,7 @@ def router_for(lib: Any, reranker: str | Reranker | None = None) -> Router:
         assert gen is not None
     if cache.router is None or cache.generation != gen.path.name:
         cache.router = Router(RouteIndex(gen))
+        cache.router.embedder.warm()
         cache.generation = gen.path.name
     cache.router.reranker = make_reranker(reranker)
     return cache.router

@@ -85,6 +85,11 @@ class Embedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = tokenizer
 
+    def warm(self) -> None:
+        """Load the model now (so the first query's latency is not the model's load time)."""
+        with self._lock:
+            self._load()
+
     def _encode_ids(self, texts: Sequence[str], max_tokens: int) -> list[list[int]]:
         assert self._tokenizer is not None
         out = []

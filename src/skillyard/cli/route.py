@@ -1,0 +1,179 @@
+"""``skillyard route`` (one task or a JSONL batch) and ``skillyard reindex``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import SkillyardError
+from ..library import Library
+from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+
+ROUTE_EXAMPLES = """
+Examples:
+
+  skillyard route "write a cold email sequence for our SaaS launch"
+  skillyard route "set up FAQ schema markup" -k 3 --explain
+  skillyard route "build an MCP server" --json --rerank llm
+  skillyard route --queries tasks.jsonl -k 10 --json > routed.jsonl
+
+A batch file has one JSON object a line: {"qid": "...", "query": "..."}.
+"""
+
+REINDEX_EXAMPLES = """
+Examples:
+
+  skillyard reindex            # embed only new or changed skills
+  skillyard reindex --full     # rebuild everything from scratch
+  skillyard reindex --json
+"""
+
+
+class BatchError(SkillyardError):
+    """A line of a --queries file is not a {qid, query} record."""
+
+
+def read_batch(path: Path) -> list[tuple[str, str]]:
+    """(qid, query) pairs from a JSONL file; one clear error names the first bad line."""
+    if not path.is_file():
+        raise BatchError(f"{path}: no such queries file")
+    out: list[tuple[str, str]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BatchError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BatchError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise BatchError(f"{path}:{number}: a record must be a JSON object")
+        query = record.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise BatchError(f"{path}:{number}: 'query' must be a non-empty string")
+        qid = record.get("qid", str(number))
+        if not isinstance(qid, str | int) or isinstance(qid, bool):
+            raise BatchError(f"{path}:{number}: 'qid' must be a string or an integer")
+        out.append((str(qid), query))
+    return out
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def update_routing_index(lib: Library, *, full: bool = False) -> Any:
+    """Bring the routing index up to date with a progress bar on stderr; return the report."""
+    with _progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"routing index: {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        return lib.route_index(full=full, progress=tick)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=ROUTE_EXAMPLES)
+    def route(
+        task: Annotated[str | None, typer.Argument(help="The task to route.")] = None,
+        k: Annotated[int, typer.Option("-k", "--top", min=1, max=1000,
+                                       help="How many results.")] = 5,
+        queries: Annotated[Path | None, typer.Option(
+            "--queries", help="Route every {qid, query} line of a JSONL file.")] = None,
+        explain: Annotated[bool, typer.Option(
+            "--explain", help="Show each signal's score, z-score and rank.")] = False,
+        rerank: Annotated[str, typer.Option(
+            "--rerank", help="Rerank stage: none, or llm (SKILLYARD_LLM_* settings).")] = "none",
+        db: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Find the skills that fit a task (hybrid BM25F + dense retrieval, grouped forks)."""
+        if (task is None) == (queries is None):
+            raise typer.BadParameter("give either a TASK or --queries FILE, not both or neither")
+        with open_library(db) as lib:
+            if queries is not None:
+                _batch(lib, read_batch(queries), k, explain, rerank, as_json)
+                return
+            assert task is not None
+            result = lib.route(task, k, explain=explain, reranker=rerank)
+        if as_json:
+            print_json({"query": task, **result.to_dict()})
+            return
+        _print_result(task, result, explain)
+
+    @app.command(epilog=REINDEX_EXAMPLES)
+    def reindex(
+        full: Annotated[bool, typer.Option("--full", help="Ignore the previous index.")] = False,
+        db: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Build or update the routing index (only new or changed skills are embedded)."""
+        with open_library(db) as lib:
+            report = update_routing_index(lib, full=full)
+        if as_json:
+            print_json(report.to_dict())
+            return
+        print_build_report(report)
+
+
+def print_build_report(report: Any) -> None:
+    if report.up_to_date:
+        console.print(f"routing index up to date ({report.skills} skills, {report.path})")
+        return
+    console.print(
+        f"routing index: {report.skills} skills ({report.read} read, {report.reused} reused), "
+        f"{report.embedded} passages embedded, {report.cached} from cache, "
+        f"{report.groups} near-duplicate groups, {report.seconds:.1f} s -> {report.path}"
+    )
+
+
+def _batch(lib: Library, items: list[tuple[str, str]], k: int, explain: bool, rerank: str,
+           as_json: bool) -> None:
+    """One JSON line per query on stdout (the batch format is JSON lines with or without
+    --json); a progress bar on stderr."""
+    with _progress() as bar:
+        task = bar.add_task("routing", total=len(items))
+        for qid, query in items:
+            result = lib.route(query, k, explain=explain, reranker=rerank)
+            data = result.to_dict()
+            line = {"qid": qid, "results": data["results"], "abstain": data["abstain"],
+                    "latency_ms": data["latency_ms"]}
+            if as_json or explain:
+                line.update({k_: v for k_, v in data.items() if k_ not in line})
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            bar.advance(task)
+    sys.stdout.flush()
+
+
+def _print_result(task: str, result: Any, explain: bool) -> None:
+    table = Table("#", "skill", "score", "id", title=f"route: {escape(task[:80])}")
+    for pos, hit in enumerate(result.results, start=1):
+        label = escape(hit.name)
+        if hit.alternatives:
+            label += f" [dim](+{len(hit.alternatives)} forks)[/dim]"
+        table.add_row(str(pos), label, f"{hit.score:.2f}", escape(hit.id))
+    console.print(table)
+    verdict = "abstain: no skill fits well" if result.abstain else "route to the first skill"
+    threshold = "none" if result.threshold is None else f"{result.threshold:.2f}"
+    console.print(f"{verdict} (confidence {result.confidence:.2f}, threshold {threshold}, "
+                  f"{result.latency_ms:.1f} ms)")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if explain:
+        for hit in result.results:
+            console.print(f"[bold]{escape(hit.name)}[/bold]: "
+                          f"{escape(json.dumps(hit.explain, ensure_ascii=False))}")
