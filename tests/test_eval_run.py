@@ -277,3 +277,30 @@ def test_library_facade(tmp_path: Path, tasks: Path, skill: Path) -> None:
         exp = lib.evaluate(load_tasks(tasks), runner=make_runner(f"scripted:{MIXED}"),
                            skills=[str(skill)])
         assert lib.evaluation("latest").analysis.to_dict() == exp.analysis.to_dict()
+
+
+def test_compare_skills_on_unstored_values(tmp_path: Path) -> None:
+    from skillyard.evaluate import compare_skills
+    from skillyard.sources import open_source
+
+    root = tmp_path / "tasks"
+    for i in range(4):
+        harbor_task(root, f"t{i}")
+    agent = tmp_path / "agent.sh"
+    agent.write_text(AGENT, encoding="utf-8")
+
+    def load(body: str) -> object:
+        folder = skill_folder(tmp_path / "skills", "hinter", body=body)
+        (result,) = [r for r in open_source(str(folder)) if r.skill is not None]
+        return result.skill
+
+    old, new = load("No hint.\n"), load("The answer is 42.\n")
+    runner = make_runner(f"command:bash {agent}")
+    exp = compare_skills(root, new, old, runner=runner)
+    (comp,) = exp.analysis.comparisons
+    assert (comp.arm, comp.baseline, comp.helped, comp.hurt) == ("candidate", "baseline", 4, 0)
+    assert exp.run_id is None  # nothing stored without a library
+    with Library(tmp_path / "lib.db") as lib:
+        stored = compare_skills(root, old, None, runner=runner, lib=lib)
+        assert stored.analysis.comparisons[0].helped == 0
+        assert load_experiment(lib, stored.run_id).analysis.baseline == "baseline"

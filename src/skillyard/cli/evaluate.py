@@ -23,8 +23,7 @@ Examples:
 
   skillyard eval run tasks/ --arms none,routed:3 --runner llm --judge
 
-  skillyard eval run tasks/ --skill pdf --skills-dir .claude/skills --timeout 900 \
-      --runner 'command:claude -p {instruction}'
+  skillyard eval run tasks/ -s pdf -r 'command:claude -p {instruction}' --skills-dir .claude/skills
 
   skillyard eval run my-skill/evals/evals.json --skill my-skill --runner llm --judge --json
 """

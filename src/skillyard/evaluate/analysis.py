@@ -201,15 +201,20 @@ def analyze(
     seed: int = 0,
     pairs: str = "baseline",
     alpha: float = 0.05,
+    order: Sequence[str] = (),
 ) -> Analysis:
-    """Summaries for every arm and comparisons against ``baseline`` (or all pairs)."""
+    """Summaries for every arm and comparisons against ``baseline`` (or all pairs).
+
+    Arms are listed in ``order`` (the run's arm order) when given, else no-skill first and
+    the rest by name; the default baseline is ``none`` if present, else the first arm."""
     if rule not in PER_TASK_RULES:
         raise EvalError(f"unknown per-task rule {rule!r}; use one of {', '.join(PER_TASK_RULES)}")
     stats.z_value(confidence)
     if pairs not in ("baseline", "all"):
         raise EvalError(f"pairs must be 'baseline' or 'all', not {pairs!r}")
     by_arm = _group(trials)
-    names = sorted(by_arm, key=lambda n: (n != "none", n))
+    rank = {name: i for i, name in enumerate(order)}
+    names = sorted(by_arm, key=lambda n: (rank.get(n, len(rank)), n != "none", n))
     if baseline is None:
         baseline = "none" if "none" in by_arm else (names[0] if names else None)
     elif baseline not in by_arm:

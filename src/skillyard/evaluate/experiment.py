@@ -179,7 +179,8 @@ def run_prepared(
             evals.add_trials(run_id, buffer)
             evals.finish_run(run_id, status)
     trials = sorted(results, key=lambda r: (r.task_id, r.arm, r.trial))
-    analysis = analyze(trials, baseline=baseline, rule=rule, seed=config.seed, n_boot=n_boot)
+    analysis = analyze(trials, baseline=baseline, rule=rule, seed=config.seed, n_boot=n_boot,
+                       order=[a.name for a in prepared])
     return Experiment(run_id, spec, trials, analysis)
 
 
@@ -230,5 +231,6 @@ def load_experiment(lib: Any, ref: str, *, baseline: str | None = None,
         rule=rule or spec.get("rule", "majority"),
         seed=spec.get("config", {}).get("seed", 0) if seed is None else seed,
         n_boot=n_boot, confidence=confidence, pairs=pairs,
+        order=[a["name"] for a in spec.get("arms", [])],
     )
     return Experiment(record.id, spec, trials, analysis)
