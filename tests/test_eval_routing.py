@@ -82,7 +82,10 @@ def test_library_route_is_used_when_present(setup: tuple[Path, Library]) -> None
             assert ids and all(lib.store.has_id(i) for i in ids)
             exp = run_experiment(lib, root, runner=make_runner(f"command:{FOLLOWER}"),
                                  arms="none,routed")
-            assert {a.arm for a in exp.analysis.arms} == {"none", "routed"}
+            passed = {a.arm: a.tasks_passed for a in exp.analysis.arms}
+            assert passed == {"none": 0, "routed": 3}  # the real router chose each right skill
+            routed = exp.spec["arms"][1]["routed"]
+            assert routed["write-beta"][0].endswith("/beta-writer")
         else:
             with pytest.raises(RouterUnavailableError, match="Library.route is missing"):
                 run_experiment(lib, root, runner=make_runner("scripted:nothing"),
@@ -140,3 +143,27 @@ def test_trigger_precision_recall(setup: tuple[Path, Library]) -> None:
         assert [s.__dict__ for s in stored.skills] == [s.__dict__ for s in report.skills]
         with pytest.raises(EvalError, match="k must be"):
             run_triggers(lib, cases, k=0, router=word_router(lib))
+
+
+def test_abstaining_router_gives_no_skill_and_duplicates_count_as_hits(
+        setup: tuple[Path, Library]) -> None:
+    root, lib = setup
+    with lib:
+        ids = {s.name: s.id for s in lib.list()}
+
+        def picky(query: str, k: int) -> dict[str, Any]:
+            return {"abstain": "gamma" in query,
+                    "results": [{"id": ids["alpha-writer"],
+                                 "alternatives": [ids["beta-writer"]]}]}
+
+        router = CallableRouter(picky)
+        assert router.route("gamma", 1) == []
+        exp = run_experiment(lib, root, runner=make_runner(f"command:{FOLLOWER}"),
+                             arms="routed", router=router)
+        by = {t.task_id: t for t in exp.trials}
+        assert by["write-gamma"].detail["visible"] == [] and not by["write-gamma"].passed
+        assert by["write-alpha"].passed
+        report = run_triggers(lib, [TriggerCase("1", "q", True, ("beta-writer",))], k=1,
+                              router=router, store=False)
+        (beta,) = report.skills
+        assert (beta.tp, beta.fn) == (1, 0)

@@ -6,7 +6,8 @@ Spec grammar (``--arms``, comma-separated; ``NAME=`` renames an arm)::
     skill                the run's --skill skills, current versions
     skill:A+B@v2         explicit skills; ``@vN`` pins version N of one skill
     version:N            the run's --skill skills at version N
-    routed[:K]           the router's top K skills for each task's instruction (default K=1)
+    routed[:K]           the router's top K skills for each task's instruction (default K=1;
+                         none when the router abstains)
 
 Skills are read from the Library once, in the calling thread, into :class:`SkillBundle` values
 (the bytes of every stored file); trials copy them into a fresh skill folder.

@@ -35,26 +35,38 @@ def result_id(item: Any) -> str:
 
 
 class CallableRouter:
-    """A router from any ``fn(query, k) -> results`` (results as accepted by result_id)."""
+    """A router from any ``fn(query, k) -> results``: a list (of ids, objects or mappings with
+    an id) or an object/mapping holding such a list in ``results``. A result that says
+    ``abstain`` (no skill fits) routes to nothing, as it would for a real agent."""
 
     def __init__(self, fn: Callable[..., Any], name: str = "router") -> None:
         self._fn = fn
         self.name = name
 
     def route(self, query: str, k: int) -> list[str]:
+        return [skill_id for skill_id, _alts in self.route_groups(query, k)]
+
+    def route_groups(self, query: str, k: int) -> list[tuple[str, list[str]]]:
+        """(id, near-duplicate alternatives) per result, best first."""
         results = self._fn(query, k=k)
+        abstain = results.get("abstain") if isinstance(results, dict) else getattr(
+            results, "abstain", False)
         if isinstance(results, dict):
             results = results.get("results")
         elif not isinstance(results, list | tuple) and hasattr(results, "results"):
             results = results.results
         if results is None or isinstance(results, str) or not hasattr(results, "__iter__"):
             raise EvalError(f"{self.name} returned {type(results).__name__}, not a list")
-        ids: list[str] = []
+        if abstain is True:
+            return []
+        out: list[tuple[str, list[str]]] = []
         for item in results:
             skill_id = result_id(item)
-            if skill_id not in ids:
-                ids.append(skill_id)
-        return ids[:k]
+            if all(skill_id != seen for seen, _ in out):
+                alts = item.get("alternatives") if isinstance(item, dict) else getattr(
+                    item, "alternatives", None)
+                out.append((skill_id, [a for a in alts or [] if isinstance(a, str)]))
+        return out[:k]
 
 
 def library_router(lib: Any) -> Router:

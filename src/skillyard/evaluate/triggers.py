@@ -8,7 +8,8 @@ Accepted files:
 - JSONL lines ``{query, should_trigger, gold: [ids], not_skill: id, qid}`` as in
   ``routing-dev.jsonl``, which name their own skills.
 
-A query "triggers" skill S when S is among the router's top ``k``. Per skill: precision = of
+A query "triggers" skill S when S is among the router's top ``k`` (or is a near-duplicate the
+router lists beside one of them; a router that abstains triggers nothing). Per skill: precision = of
 the queries routed to S, the share that should route to S; recall = of the queries that should
 route to S, the share that did; both with Wilson intervals. Queries whose skills are not in the
 library are left out and counted.
@@ -171,6 +172,12 @@ def _resolver(lib: Any) -> Callable[[str], str | None]:
     return resolve
 
 
+def _hit(skill: str, routed: Sequence[str], k: int) -> bool:
+    """Routed ids are the top k; entries written ``=ID`` are their near-duplicates."""
+    primary = [r for r in routed if not r.startswith("=")][:k]
+    return skill in primary or f"={skill}" in routed
+
+
 def score(rows: Sequence[dict[str, Any]], k: int, confidence: float = 0.95
           ) -> list[SkillTriggerStats]:
     """Per-skill precision and recall from routed rows (``positives``/``negatives``/``routed``
@@ -180,7 +187,7 @@ def score(rows: Sequence[dict[str, Any]], k: int, confidence: float = 0.95
     for skill in skills:
         tp = fp = fn = neg = 0
         for r in rows:
-            hit = skill in r["routed"][:k]
+            hit = _hit(skill, r["routed"], k)
             want = skill in r["positives"]
             tp += hit and want
             fn += want and not hit
@@ -209,9 +216,14 @@ def run_triggers(lib: Any, cases: Sequence[TriggerCase], *, k: int = 1,
         if not positives and not negatives:
             skipped += 1
             continue
-        routed = router.route(case.query, k)
+        groups = (router.route_groups(case.query, k) if hasattr(router, "route_groups")
+                  else [(i, []) for i in router.route(case.query, k)])
+        routed = [i for i, _ in groups[:k]]
+        # A near-duplicate of the routed skill (same group) counts as the same skill.
+        also = sorted({a for _, alts in groups[:k] for a in alts} - set(routed))
         rows.append({"qid": case.qid, "query": case.query, "should_trigger": case.should_trigger,
-                     "positives": positives, "negatives": negatives, "routed": routed})
+                     "positives": positives, "negatives": negatives,
+                     "routed": routed + [f"={a}" for a in also]})
         if progress is not None:
             progress(i + 1, len(cases))
     if not rows:
