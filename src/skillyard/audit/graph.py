@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .content import TextUnit
+from .mdparse import segments
 from .model import Hit
 
 _P = (r"""["']?((?:~|\$HOME|\$\{HOME\}|/tmp|/var/tmp|\.{1,2}|/[\w.-]+)?/[\w.${}/~-]*[\w}]|"""
@@ -62,15 +63,20 @@ def effects_of(units: list[TextUnit], hits: list[Hit], tag_of: dict[str, str]) -
             flow_tags.setdefault(hit.flow, set()).add(tag_of[hit.rule])
     collects: dict[str, str] = {}
     sends: dict[str, str] = {}
+    if not any(tags & (COLLECT_TAGS | SEND_TAGS) for tags in flow_tags.values()):
+        return Effects(collects, sends)
     for unit in units:
-        tags_here = {t for f, tags in flow_tags.items() if f.startswith(unit.path)
-                     for t in tags} if not unit.flow else flow_tags.get(unit.flow, set())
-        if tags_here & COLLECT_TAGS:
-            for path in _paths(_WRITES, unit.text):
-                collects.setdefault(path, unit.flow or unit.path)
-        if tags_here & SEND_TAGS:
-            for path in _paths(_SENDS, unit.text):
-                sends.setdefault(path, unit.flow or unit.path)
+        pieces = ([(unit.text[s.start:s.end], s.flow) for s in segments(unit.text, unit.path)]
+                  if unit.lang == "markdown" and not unit.flow else
+                  [(unit.text, unit.flow or unit.path)])
+        for text, flow in pieces:
+            tags_here = flow_tags.get(flow, set())
+            if tags_here & COLLECT_TAGS:
+                for path in _paths(_WRITES, text):
+                    collects.setdefault(path, flow)
+            if tags_here & SEND_TAGS:
+                for path in _paths(_SENDS, text):
+                    sends.setdefault(path, flow)
     return Effects(collects, sends)
 
 

@@ -145,12 +145,15 @@ def policy_from_dict(data: dict[str, Any], rules: RuleSet) -> Policy:
             raise PolicyError(f"policy: unknown rule {rule_id!r}")
         if rule_id in fail_closed:
             raise PolicyError(f"policy: rule {rule_id!r} is fail-closed and cannot be "
-                              "disabled or lowered")
+                              "disabled or re-rated")
     severity = {k: _severity(v, f"rules.severity.{k}") for k, v in overrides.items()}
     tiers = _table(data, "tiers")
     default = _tier(tiers.get("default", 2), "tiers.default")
+    for key in ("sources", "signers"):
+        if not isinstance(data.get(key, []), list):
+            raise PolicyError(f"policy: {key} must be an array of tables ([[{key}]])")
     sources = []
-    for number, item in enumerate(data.get("sources", []) or [], start=1):
+    for number, item in enumerate(data.get("sources", []), start=1):
         if not isinstance(item, dict) or not ({"id", "source", "kind"} & set(item)):
             raise PolicyError(f"policy sources #{number}: needs id, source or kind")
         for key in ("id", "source", "kind"):
@@ -161,7 +164,7 @@ def policy_from_dict(data: dict[str, Any], rules: RuleSet) -> Policy:
             source=item.get("source"), kind=item.get("kind"),
         ))
     signers = {}
-    for number, item in enumerate(data.get("signers", []) or [], start=1):
+    for number, item in enumerate(data.get("signers", []), start=1):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise PolicyError(f"policy signers #{number}: needs a string id")
         signers[item["id"]] = _tier(item.get("ceiling"), f"signers #{number}")

@@ -50,7 +50,7 @@ def scan_secrets(unit: TextUnit, index: LineIndex) -> list[Hit]:
     seen: set[str] = set()
     for secret_type, regex in detectors():
         for match in regex.finditer(text):
-            value = match.group(match.lastindex or 0)
+            value = match.group(0)
             if value in seen or _PLACEHOLDER.search(value):
                 continue
             if "PRIVATE KEY" in secret_type.upper() and not _KEY_BODY.search(

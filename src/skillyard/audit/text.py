@@ -56,6 +56,7 @@ def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
     them occurs; the literals are chosen so that every match contains one."""
     text = unit.text
     lowered = text.lower()
+    prose_unit = unit.lang in ("markdown", "text") and unit.origin != "decoded"
     hits: list[Hit] = []
     for rule in rules.group(group):
         assert rule.pattern is not None
@@ -73,11 +74,12 @@ def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
                 seg = segment_at(segs, match.start()) if segs else None
                 if rule.where == "prose" and seg is not None and seg.kind == "code":
                     continue
-                quoted = rule.quoted is not None and is_quoted(text, match.start(), match.end(),
-                                                               seg)
-                if quoted and seg is not None and seg.kind == "code" and \
-                        rule.severity == "critical":
-                    quoted = False  # runnable code stays critical, whatever surrounds it
+                in_code = (seg.kind == "code") if seg is not None else not prose_unit
+                # In code, quotes are command syntax; only injection phrases (text rules)
+                # inside string literals read as data. Runnable critical code stays critical.
+                quoted = (rule.quoted is not None and (rule.group == "text" or not in_code)
+                          and not (in_code and rule.severity == "critical")
+                          and is_quoted(text, match.start(), match.end(), seg))
                 hits.append(Hit(
                     rule.id, unit.path, index.line(match.start()) + unit.line_offset,
                     clip(match.group(0)), flow=unit.flow or (seg.flow if seg else unit.path),
