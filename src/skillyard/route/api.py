@@ -9,7 +9,7 @@ from ..llm import LLMClient, LLMConfig
 from . import storage
 from .build import BuildReport, Progress, build_index
 from .rerank import LLMReranker, Reranker
-from .router import RouteIndex, RouteResult, Router
+from .router import RouteIndex, Router, RouteResult
 
 RERANKERS = ("none", "llm")
 

@@ -1,0 +1,138 @@
+"""skillyard route / reindex / index as a user runs them (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import write_skill
+from skillyard.cli.route import BatchError, read_batch
+
+SKILLS = {
+    "csv-cleaner": "Clean messy CSV files: fix encodings, delimiters and headers.",
+    "sql-tuner": "Speed up slow SQL queries with indexes and query plans.",
+    "poem-writer": "Write short poems for birthdays and weddings.",
+    "git-commits": "Write clear git commit messages in the imperative mood.",
+}
+
+
+def run(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "skillyard", *args, "--db", str(db)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("routecli")
+    for name, desc in SKILLS.items():
+        write_skill(root / "skills", name, desc)
+    path = root / "lib.db"
+    out = json.loads(run("index", str(root / "skills"), "--json", db=path).stdout)
+    assert out["loaded"] == 4 and out["route"]["skills"] == 4
+    assert out["route"]["embedded"] == 4
+    return path
+
+
+def test_route_json(db: Path) -> None:
+    out = json.loads(run("route", "my SQL query is slow", "-k", "2", "--json", db=db).stdout)
+    assert out["results"][0]["name"] == "sql-tuner" and len(out["results"]) == 2
+    assert set(out) >= {"query", "results", "abstain", "latency_ms", "confidence", "threshold"}
+    assert set(out["results"][0]) >= {"id", "name", "score"}
+
+
+def test_route_text_and_explain(db: Path) -> None:
+    proc = run("route", "write a poem for my sister's wedding", "--explain", db=db)
+    assert "poem-writer" in proc.stdout and "signals" in proc.stdout
+
+
+def test_batch_writes_one_json_line_per_query(db: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"qid": "a", "query": "clean up this csv export"}\n\n'
+        '{"qid": 7, "query": "commit message for my change"}\n', encoding="utf-8")
+    proc = run("route", "--queries", str(queries), "-k", "3", "--json", db=db)
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [x["qid"] for x in lines] == ["a", "7"]
+    assert lines[0]["results"][0]["name"] == "csv-cleaner"
+    assert lines[1]["results"][0]["name"] == "git-commits"
+    for line in lines:
+        assert {"qid", "results", "abstain", "latency_ms"} <= set(line)
+        assert isinstance(line["abstain"], bool) and len(line["results"]) == 3
+
+
+def test_reindex_is_incremental(db: Path, tmp_path: Path) -> None:
+    out = json.loads(run("reindex", "--json", db=db).stdout)
+    assert out["up_to_date"] and out["embedded"] == 0
+    full = json.loads(run("reindex", "--full", "--json", db=db).stdout)
+    assert full["read"] == 4 and not full["up_to_date"]
+    assert "up to date" in run("reindex", db=db).stdout
+
+
+def test_index_can_skip_routing(tmp_path: Path) -> None:
+    write_skill(tmp_path / "s", "lonely", "Keeps to itself.")
+    out = json.loads(run("index", str(tmp_path / "s"), "--no-route", "--json",
+                         db=tmp_path / "x.db").stdout)
+    assert "route" not in out
+    assert not (tmp_path / "x.db.route").exists()
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (("route",), 2, "TASK or --queries"),
+    (("route", "x", "-k", "0"), 2, "-k"),
+    (("route", "   "), 1, "query is empty"),
+    (("route", "x", "--rerank", "magic"), 1, "unknown reranker"),
+    (("route", "x", "--rerank", "llm"), 1, "SKILLYARD_LLM_BASE_URL"),
+    (("route", "--queries", "/nonexistent/q.jsonl"), 1, "no such queries file"),
+])
+def test_bad_input_exits_non_zero_with_one_line(db: Path, args: tuple[str, ...], code: int,
+                                                 needle: str) -> None:
+    proc = run(*args, db=db, check=False)
+    assert proc.returncode == code and needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_batch_line_names_the_line(db: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"qid": "a", "query": "ok"}\n{"qid": "b"}\n', encoding="utf-8")
+    proc = run("route", "--queries", str(queries), db=db, check=False)
+    assert proc.returncode == 1 and "q.jsonl:2" in proc.stderr and "query" in proc.stderr
+    assert proc.stdout == ""
+
+
+RECORD = st.fixed_dictionaries(
+    {"query": st.text(min_size=1, max_size=40).filter(str.strip)},
+    optional={"qid": st.one_of(st.text(max_size=10), st.integers())},
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(RECORD, max_size=6))
+def test_read_batch_round_trips_records(tmp_path_factory: pytest.TempPathFactory,
+                                        records: list[dict]) -> None:
+    path = tmp_path_factory.mktemp("batch") / "q.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    got = read_batch(path)
+    assert [q for _, q in got] == [r["query"] for r in records]
+    assert [qid for qid, _ in got] == [str(r.get("qid", n)) for n, r in
+                                       enumerate(records, start=1)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=80))
+def test_read_batch_rejects_junk_with_a_batch_error(tmp_path_factory: pytest.TempPathFactory,
+                                                    text: str) -> None:
+    path = tmp_path_factory.mktemp("junk") / "q.jsonl"
+    path.write_text(text, encoding="utf-8")
+    try:
+        read_batch(path)
+    except BatchError as exc:
+        assert str(exc).startswith(str(path))

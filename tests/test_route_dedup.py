@@ -1,0 +1,86 @@
+"""Near-duplicate grouping and the embedding model (offline, in-package)."""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillyard.route.dedup import groups, minhash, normal_name
+from skillyard.route.dense import Embedder, model_files
+
+VOCAB = [f"w{i}" for i in range(400)]
+
+
+def shingles(text: str) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i:i + 5]) for i in range(max(1, len(words) - 4))}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=10**6), st.floats(min_value=0.0, max_value=0.6))
+def test_minhash_estimates_jaccard(seed: int, change: float) -> None:
+    rng = random.Random(seed)
+    words = [rng.choice(VOCAB) for _ in range(300)]
+    edited = [rng.choice(VOCAB) if rng.random() < change / 5 else w for w in words]
+    a, b = " ".join(words), " ".join(edited)
+    exact = len(shingles(a) & shingles(b)) / len(shingles(a) | shingles(b))
+    estimate = float((minhash(a) == minhash(b)).mean())
+    assert abs(estimate - exact) < 0.15
+
+
+def test_groups_need_the_same_name_and_a_similar_body() -> None:
+    body = " ".join(f"step {i} do the thing carefully" for i in range(60))
+    fork = body + " one more line"
+    other = " ".join(f"unrelated {i} words entirely here" for i in range(60))
+    ids = ["a/x", "b/x", "c/x", "d/y", "e/x"]
+    names = ["Frontend Design", "frontend-design", "frontend_design", "frontend-design-2",
+             "frontend-design"]
+    sigs = np.stack([minhash(t) for t in (body, fork, fork, body, other)])
+    assert groups(ids, names, sigs) == ["a/x", "a/x", "a/x", "d/y", "e/x"]
+
+
+def test_empty_bodies_stay_alone() -> None:
+    sigs = np.stack([minhash(""), minhash("")])
+    assert groups(["a", "b"], ["same", "same"], sigs) == ["a", "b"]
+
+
+def test_normal_name() -> None:
+    assert normal_name("  PDF_Tools v2 ") == "pdf-tools-v2"
+    assert normal_name("ｍｃｐ－Builder") == "mcp-builder"
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def test_model_ships_in_installed_packages() -> None:
+    model, tokenizer = model_files()
+    assert model.stat().st_size > 20_000_000 and tokenizer.name == "tokenizer.json"
+
+
+def test_embedding_works_without_network(embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the embedder tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    vecs = embedder.embed(["Build an MCP server", "Create a Model Context Protocol server",
+                           "Bake a chocolate cake"])
+    assert vecs.shape == (3, 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
+    sims = vecs @ vecs.T
+    assert sims[0, 1] > sims[0, 2] + 0.2
+
+
+def test_batching_and_truncation_do_not_change_vectors(embedder: Embedder) -> None:
+    texts = ["short", "a somewhat longer sentence about data pipelines", "x " * 400]
+    together = embedder.embed(texts, max_tokens=64)
+    alone = np.stack([embedder.embed([t], max_tokens=64)[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-3)
+    assert embedder.embed([], max_tokens=64).shape == (0, 384)

@@ -1,0 +1,120 @@
+"""Routing index builds through the Library: persisted beside the db, incremental, grouped."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLE_SKILLS, write_skill
+from skillyard.library import Library
+from skillyard.route import storage
+from skillyard.route.storage import RouteIndexError
+
+FRONTEND = {"HKUDS@ClawTeam/frontend-design", "jdrhyne@agent-skills/frontend-design"}
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 41 sample skills, indexed and routed once for the whole module."""
+    db = tmp_path_factory.mktemp("route") / "library.db"
+    with Library(db) as lib:
+        lib.index([str(SAMPLE_SKILLS)])
+        report = lib.route_index()
+    assert report.skills == 41 and report.read == 41 and report.embedded == 41
+    return db
+
+
+def test_index_lives_beside_the_db_and_opens_memory_mapped(sample_db: Path) -> None:
+    root = storage.index_dir(sample_db)
+    assert root.parent == sample_db.parent and root.name == "library.db.route"
+    gen = storage.current(root)
+    assert gen is not None and len(gen.lines("ids")) == 41
+    assert isinstance(gen.array("desc"), np.memmap)
+    norms = np.linalg.norm(gen.array("desc"), axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-4)
+    assert gen.manifest()["abstain"]["threshold"] > 0
+
+
+def test_rebuild_with_nothing_changed_is_a_no_op(sample_db: Path) -> None:
+    before = storage.current(storage.index_dir(sample_db))
+    with Library(sample_db) as lib:
+        report = lib.route_index()
+    assert report.up_to_date and report.read == 0 and report.embedded == 0
+    assert storage.current(storage.index_dir(sample_db)).path == before.path
+
+
+def test_near_duplicates_are_grouped_in_the_library(sample_db: Path) -> None:
+    with Library(sample_db) as lib:
+        rows = lib.store.query("SELECT skill_id, group_id, size FROM route_groups")
+    members = {sid.split("sample-skills/")[1] for sid, _, _ in rows}
+    assert members == FRONTEND
+    assert {size for _, _, size in rows} == {2} and len({g for _, g, _ in rows}) == 1
+
+
+def test_only_changed_skills_are_read_and_embedded(tmp_path: Path) -> None:
+    src = tmp_path / "skills"
+    write_skill(src, "pdf-tables", "Extract tables from PDF files into CSV.")
+    write_skill(src, "git-helper", "Write clear git commit messages.")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(src)])
+        first = lib.route_index()
+        assert (first.read, first.embedded) == (2, 2)
+        # Body change, same description: re-read, but the vector comes from the cache.
+        write_skill(src, "git-helper", "Write clear git commit messages.",
+                    body="\n# Commits\n\nUse the imperative mood.\n")
+        lib.index([str(src)])
+        second = lib.route_index()
+        assert (second.read, second.reused, second.embedded, second.cached) == (1, 1, 0, 1)
+        # A new skill: only it is embedded.
+        write_skill(src, "csv-cleaner", "Clean messy CSV files: fix encodings and delimiters.")
+        lib.index([str(src)])
+        third = lib.route_index()
+        assert (third.read, third.reused, third.embedded) == (1, 2, 1)
+        assert lib.route("my csv file has broken delimiters", k=1).results[0].name == \
+            "csv-cleaner"
+        full = lib.route_index(full=True)
+        assert full.read == 3 and full.embedded == 3
+
+
+def test_reference_file_names_and_headings_are_searchable(tmp_path: Path) -> None:
+    src = tmp_path / "skills"
+    write_skill(src, "alpha", "Look after cluster workloads.", files={
+        "references/kubernetes-operators.md": "# Reconcile loops\n\nText.\n"})
+    for name, desc in (("beta", "Write birthday poems."), ("gamma", "Plan a hiking trip."),
+                       ("delta", "Track monthly expenses."), ("omega", "Format Python code.")):
+        write_skill(src, name, desc)
+    with Library(tmp_path / "lib.db") as lib:
+        lib.index([str(src)])
+        by_heading = lib.route("reconcile loop", k=2, explain=True).results[0]
+        by_filename = lib.route("kubernetes operators", k=2, explain=True).results[0]
+    assert by_heading.name == "alpha" and by_filename.name == "alpha"
+    assert "reconcil" in by_heading.explain["matched_terms"]
+    assert {"kubernet", "oper"} <= set(by_filename.explain["matched_terms"])
+    assert by_filename.explain["signals"]["lexical"]["rank"] == 1
+
+
+def test_a_broken_index_is_one_clear_error(tmp_path: Path) -> None:
+    src = tmp_path / "skills"
+    write_skill(src, "one")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(src)])
+        lib.route_index()
+    root = storage.index_dir(db)
+    gen = storage.current(root)
+    shutil.rmtree(gen.path)
+    with Library(db) as lib, pytest.raises(RouteIndexError, match="reindex"):
+        lib.route("anything")
+    (root / "CURRENT").unlink()
+    with Library(db) as lib:  # no index at all: the first route builds one
+        assert lib.route("anything", k=1).results[0].name == "one"
+
+
+def test_empty_library_routes_to_nothing(tmp_path: Path) -> None:
+    with Library(tmp_path / "empty.db") as lib:
+        result = lib.route("write a poem")
+    assert result.results == [] and result.abstain

@@ -1,0 +1,97 @@
+"""BM25F core, term counts and the tokenizer, checked against straightforward references."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
+from skillyard.route.text import STOPWORDS, headings, tokenize
+
+WORDS = st.sampled_from(["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"])
+FIELD = st.lists(WORDS, max_size=12)
+DOC = st.tuples(FIELD, FIELD, FIELD, FIELD).map(list)
+
+
+def reference_bm25f(docs: list[list[list[str]]], query: list[str], p: BM25FParams) -> list[float]:
+    """BM25F written out term by term, the textbook way."""
+    n = len(docs)
+    avg = [max(sum(len(d[f]) for d in docs) / n, 1.0) for f in range(4)]
+    df = Counter(t for d in docs for t in {t for f in d for t in f})
+    qtf = Counter(query)
+    out = []
+    for d in docs:
+        score = 0.0
+        for term, count in qtf.items():
+            tf = sum(
+                p.weights[f] * d[f].count(term) / (1 - p.b[f] + p.b[f] * len(d[f]) / avg[f])
+                for f in range(4)
+            )
+            if tf == 0:
+                continue
+            idf = math.log1p((n - df[term] + 0.5) / (df[term] + 0.5))
+            score += (2 * count / (1 + count)) * idf * tf * (p.k1 + 1) / (p.k1 + tf)
+        out.append(score)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(DOC, min_size=1, max_size=8), st.lists(WORDS, min_size=1, max_size=6))
+def test_bm25f_matches_reference(docs: list[list[list[str]]], query: list[str]) -> None:
+    params = BM25FParams()
+    index = BM25FIndex.build(TermCounts.from_fields(docs), params)
+    got = index.score(query)
+    want = reference_bm25f(docs, query, params)
+    assert np.allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(DOC, min_size=1, max_size=8), st.data())
+def test_take_and_concat_preserve_documents(docs: list[list[list[str]]], data: st.DataObject
+                                            ) -> None:
+    counts = TermCounts.from_fields(docs)
+    order = data.draw(st.permutations(range(len(docs))))
+    taken = counts.take(order)
+    direct = TermCounts.from_fields([docs[i] for i in order])
+    assert np.array_equal(taken.ptr, direct.ptr)
+    assert np.array_equal(taken.terms, direct.terms)
+    assert np.array_equal(taken.tf, direct.tf)
+    cut = len(docs) // 2
+    joined = TermCounts.concat([counts.take(range(cut)), counts.take(range(cut, len(docs)))])
+    assert np.array_equal(joined.terms, counts.terms) and np.array_equal(joined.ptr, counts.ptr)
+
+
+def test_long_queries_keep_their_rarest_terms() -> None:
+    docs = [[["common", f"rare{i}"], [], [], []] for i in range(20)]
+    index = BM25FIndex.build(TermCounts.from_fields(docs))
+    scores = index.score(["common", "rare3"], max_terms=1)
+    assert scores.argmax() == 3 and np.count_nonzero(scores) == 1
+
+
+def test_unknown_terms_and_empty_index_score_zero() -> None:
+    index = BM25FIndex.build(TermCounts.from_fields([[["a1"], [], [], []]]))
+    assert index.score(["nothing"]).tolist() == [0.0]
+    empty = BM25FIndex.build(TermCounts.empty())
+    assert empty.score(["x"]).shape == (0,)
+
+
+def test_tokenize_stems_splits_camel_case_and_cjk() -> None:
+    assert tokenize("Running the Tests") == ["run", "test"]
+    assert {"use", "state", "usest"} <= set(tokenize("useState hooks"))
+    assert tokenize("微信文章") == ["微", "信", "文", "章"]
+
+
+@given(st.text(max_size=200))
+def test_tokenize_never_fails_and_gives_lowercase_words(text: str) -> None:
+    tokens = tokenize(text)
+    assert all(t and t == t.lower() and not t.isspace() for t in tokens)
+    assert tokenize(" ".join(sorted(STOPWORDS))) == []
+
+
+def test_headings_ignore_fenced_code() -> None:
+    md = "# Title\n\n```bash\n# not a heading\n```\n\n## Usage ##\n"
+    assert headings(md) == ["Title", "Usage"]
