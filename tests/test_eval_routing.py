@@ -158,6 +158,8 @@ def test_abstaining_router_gives_no_skill_and_duplicates_count_as_hits(
 
         router = CallableRouter(picky)
         assert router.route("gamma", 1) == []
+        assert CallableRouter(picky, respect_abstain=False).route("gamma", 1) == [
+            ids["alpha-writer"]]
         exp = run_experiment(lib, root, runner=make_runner(f"command:{FOLLOWER}"),
                              arms="routed", router=router)
         by = {t.task_id: t for t in exp.trials}

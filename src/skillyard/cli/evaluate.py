@@ -66,6 +66,8 @@ Examples:
   skillyard eval triggers my-skill/evals/trigger_eval_set.json --skill my-skill
 
   skillyard eval triggers ../shared/data/routing-dev.jsonl --k 3 --json
+
+  skillyard eval triggers ../shared/data/routing-dev.jsonl --ignore-abstain
 """
 
 RANK_EXAMPLES = """
@@ -329,6 +331,9 @@ def register(app: typer.Typer) -> None:
             "--skill", "-s", help="The skill a one-skill trigger set is about.")] = None,
         k: Annotated[int, typer.Option(min=1, max=50, help="A skill triggers when it is in "
                                                           "the router's top k.")] = 1,
+        abstain: Annotated[bool, typer.Option(
+            "--abstain/--ignore-abstain", help="When the router abstains nothing triggers "
+            "(default), or count its ranked results anyway.")] = True,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -339,7 +344,7 @@ def register(app: typer.Typer) -> None:
         cases = load_trigger_cases(evals_file, skill)
         with open_library(db) as lib, _bar() as bar:
             task = bar.add_task("routing", total=len(cases))
-            report = run_triggers(lib, cases, k=k, source=str(evals_file),
+            report = run_triggers(lib, cases, k=k, source=str(evals_file), respect_abstain=abstain,
                                   progress=lambda d, t: bar.update(task, completed=d))
         if as_json:
             print_json(report.to_dict())

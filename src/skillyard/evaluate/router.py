@@ -39,9 +39,11 @@ class CallableRouter:
     an id) or an object/mapping holding such a list in ``results``. A result that says
     ``abstain`` (no skill fits) routes to nothing, as it would for a real agent."""
 
-    def __init__(self, fn: Callable[..., Any], name: str = "router") -> None:
+    def __init__(self, fn: Callable[..., Any], name: str = "router", *,
+                 respect_abstain: bool = True) -> None:
         self._fn = fn
         self.name = name
+        self.respect_abstain = respect_abstain
 
     def route(self, query: str, k: int) -> list[str]:
         return [skill_id for skill_id, _alts in self.route_groups(query, k)]
@@ -57,7 +59,7 @@ class CallableRouter:
             results = results.results
         if results is None or isinstance(results, str) or not hasattr(results, "__iter__"):
             raise EvalError(f"{self.name} returned {type(results).__name__}, not a list")
-        if abstain is True:
+        if abstain is True and self.respect_abstain:
             return []
         out: list[tuple[str, list[str]]] = []
         for item in results:
@@ -69,12 +71,13 @@ class CallableRouter:
         return out[:k]
 
 
-def library_router(lib: Any) -> Router:
-    """A Router over ``lib.route``; a clear error when the library has no router."""
+def library_router(lib: Any, *, respect_abstain: bool = True) -> Router:
+    """A Router over ``lib.route``; a clear error when the library has no router. With
+    ``respect_abstain=False`` the ranked results count even when the router abstains."""
     method = getattr(lib, "route", None)
     if not callable(method):
         raise RouterUnavailableError(
             "routing is not available in this skillyard (Library.route is missing); the "
             "'routed' arm and trigger evaluation need a router"
         )
-    return CallableRouter(method, name="Library.route")
+    return CallableRouter(method, name="Library.route", respect_abstain=respect_abstain)

@@ -203,10 +203,11 @@ def score(rows: Sequence[dict[str, Any]], k: int, confidence: float = 0.95
 
 def run_triggers(lib: Any, cases: Sequence[TriggerCase], *, k: int = 1,
                  router: Router | None = None, store: bool = True, source: str = "",
+                 respect_abstain: bool = True,
                  progress: Callable[[int, int], None] | None = None) -> TriggerReport:
     if not 1 <= k <= 50:
         raise EvalError("k must be from 1 to 50")
-    router = router or library_router(lib)
+    router = router or library_router(lib, respect_abstain=respect_abstain)
     resolve = _resolver(lib)
     rows: list[dict[str, Any]] = []
     skipped = 0
@@ -232,7 +233,8 @@ def run_triggers(lib: Any, cases: Sequence[TriggerCase], *, k: int = 1,
     if store:
         evals = EvalStore(lib.store)
         run_id = evals.create_run("trigger", {"source": source, "k": k, "cases": len(cases),
-                                              "skipped": skipped})
+                                              "skipped": skipped,
+                                              "respect_abstain": respect_abstain})
         evals.add_triggers(run_id, rows)
         evals.finish_run(run_id)
     return TriggerReport(run_id, k, len(rows), skipped, score(rows, k), rows)
