@@ -12,7 +12,7 @@ from skillyard.errors import AccessError, AmbiguousNameError, NotFoundError
 from skillyard.serve import IntegrityError, PolicyRefusal, open_served
 from skillyard.serve import tools as T
 from skillyard.serve.files import file_role, required_tier
-from support.served import PNG, make_skills
+from support.served import PNG, fork_pair, make_skills
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +121,22 @@ def test_catalog_budget_and_file_roles(served) -> None:  # noqa: ANN001
     assert required_tier("tools/x.md") == 1
     for script in ("scripts/run", "bin/x.md", "a.sh", "b/c.py", "d.exe", "e.pyc"):
         assert required_tier(script) == 2, script
+
+
+def test_search_serves_only_allowed_skills_and_forks_stand_in(tmp_path: Path) -> None:
+    with Library(tmp_path / "forks.db") as lib:
+        lib.index([str(make_skills(tmp_path)), str(fork_pair(tmp_path))])
+        raw = lib.route("format markdown tables", k=3)
+        assert raw.results[0].id.endswith("evil/table-formatter")  # the router's pick...
+        served = open_served(lib)
+        found = T.search_skills(served, "format markdown tables", 3)
+        ids = [r["id"] for r in found["results"]]
+        assert ids[0].endswith("good/table-formatter")  # ...is blocked: its fork stands in
+        assert not any(i.endswith(("evil/table-formatter", "dropper")) for i in ids)
+        assert set(found["results"][0]) >= {"name", "description", "score", "tier", "uri"}
+        assert found["abstain"] is False
+        off_topic = T.search_skills(served, "bake sourdough bread at home", 2)
+        assert off_topic["abstain"] is True and "no skill fits" in off_topic["note"]
+        with pytest.raises(ValueError, match="empty"):
+            T.search_skills(served, "  ", 3)
+        assert len(T.search_skills(served, "release", 500)["results"]) <= T.MAX_K

@@ -1,4 +1,4 @@
-"""A real MCP client (the SDK's) against the server in-process: tools, resources, prompt, SEP-2640."""
+"""The SDK's MCP client against the server in-process: tools, resources, prompt, SEP-2640."""
 
 from __future__ import annotations
 
@@ -74,6 +74,15 @@ def test_tools_and_aliases(library_db: Path) -> None:
         assert blocked.is_error and "no served skill" in blocked.content[0].text
         assert client.server_capabilities.extensions[EXTENSION_ID] == {"directoryRead": True}
         assert "search_skills" in (client.instructions or "")
+        found = await client.call_tool("search_skills", {"query": "conventional commit message "
+                                                           "for my staged changes", "k": 3})
+        assert not found.is_error
+        results = found.structured_content["results"]
+        assert len(results) == 3
+        hit = next(r for r in results if r["name"] == "git-commits")
+        assert hit["uri"] == "skill://git-commits/SKILL.md" and hit["tier"] == 2
+        bad = await client.call_tool("search_skills", {"query": "", "k": 3})
+        assert bad.is_error and "empty" in bad.content[0].text
 
     session(library_db, check)
 

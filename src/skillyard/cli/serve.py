@@ -44,12 +44,15 @@ def register(app: typer.Typer) -> None:
             raise fail(f"unknown transport {transport!r}; use stdio or http", 2)
         lib = open_library(db)
         total = len(lib.list())
-        with Progress(TextColumn("auditing"), BarColumn(), TextColumn("{task.completed}/"
-                      "{task.total} skills"), TimeElapsedColumn(), console=err_console,
-                      transient=True) as bar:
-            task = bar.add_task("audit", total=total)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+                      "{task.completed}/{task.total}"), TimeElapsedColumn(),
+                      console=err_console, transient=True) as bar:
+            task = bar.add_task("auditing", total=total)
             served = open_served(lib, policy=policy,
                                  progress=lambda n: bar.update(task, completed=n))
+            bar.update(task, description="routing index", completed=0, total=None)
+            lib.route_index()
+            served.warm()
         server = build_server(served, catalog_budget=catalog_budget or None)
         info = {"skills": len(served.skills), "blocked": len(served.blocked),
                 "transport": transport, "db": lib.path}

@@ -128,7 +128,8 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
         wanted = {e.source.path for e in group}
         if kind == "git":
             pinned = Source("git", location, commit)
-            found = {s.provenance.path: s for s in fetch(pinned, root, library, paths=wanted).skills}
+            loaded = fetch(pinned, root, library, paths=wanted).skills
+            found = {s.provenance.path: s for s in loaded}
         else:
             folder = absolute_location(location, root)
             found = {}

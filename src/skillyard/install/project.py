@@ -1,4 +1,5 @@
-"""A project's skills: ``add`` (audit, then lock), ``install`` (exact restore), ``update``, ``remove``.
+"""A project's skills: ``add`` (audit, then lock), ``install`` (exact restore), ``update``,
+``remove``.
 
 Every skill passes the audit gate before it is locked or restored; a blocked skill is refused
 unless the caller passes ``allow_blocked``, which is recorded in the lockfile with who and

@@ -257,6 +257,14 @@ class ServedLibrary:
             raise IntegrityError(f"{skill.name}/SKILL.md does not match its digest; refused")
         return loaded
 
+    def warm(self) -> bool:
+        """Open the router (and its model) now rather than on the first search."""
+        try:
+            self.route("warm up", 1)
+        except SkillyardError:
+            return False
+        return True
+
     def route(self, query: str, k: int) -> tuple[list[tuple[ServedSkill, float]], bool]:
         """Route a query with the library's router, keeping only served skills.
 
