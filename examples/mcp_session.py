@@ -56,6 +56,7 @@ async def main(task: str) -> None:
 
         entry = await get_skill(client, best["uri"])
         files = [r for r in entry.resources if not r.uri.endswith("/SKILL.md")]
+        files.sort(key=lambda r: ("reference" not in r.uri, not r.uri.endswith(".md")))
         target = files[0] if files else entry.resources[0]
         data = await read_verified(client, entry, target.uri)
         show(f"resources/read {target.uri}  ({len(data)} bytes, {target.digest[:19]}… "
