@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -123,3 +124,16 @@ def test_bad_transport_is_a_usage_error(library_db: Path) -> None:
                            "--transport", "carrier-pigeon"], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 2 and "unknown transport" in proc.stderr
+
+
+def test_busy_port_is_one_clear_error(library_db: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "skillyard", "serve", "--db",
+                               str(library_db), "--transport", "http", "--port", str(port)],
+                              capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use)"]

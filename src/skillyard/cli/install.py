@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
         """Remove skills from the lockfile (then 'sync' removes them from agent folders)."""
         from ..install import Project
 
-        project = Project(_lock(lock), None, policy=None)  # type: ignore[arg-type]
+        project = Project(_lock(lock), None)  # the lockfile alone
         report = project.remove(names)
         if as_json:
             print_json(report.to_dict())

@@ -39,9 +39,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the library's policy-allowed skills over MCP (blocked skills are never served)."""
         from ..serve import build_server, open_served, run_http, run_stdio
+        from ..serve.run import listen
 
         if transport not in ("stdio", "http"):
             raise fail(f"unknown transport {transport!r}; use stdio or http", 2)
+        sock = listen(host, port) if transport == "http" else None  # fail fast on a busy port
         lib = open_library(db)
         total = len(lib.list())
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
@@ -71,6 +73,6 @@ def register(app: typer.Typer) -> None:
                 ready(None)
                 run_stdio(server)
             else:
-                run_http(server, host=host, port=port, on_ready=ready)
+                run_http(server, host=host, port=port, on_ready=ready, sock=sock)
         finally:
             lib.close()

@@ -81,13 +81,19 @@ def tamper_report(locked: LockedSkill, skill: Skill, library: Library) -> list[s
 class Project:
     """The skills locked in one ``skillyard.lock`` and their copies in a library."""
 
-    def __init__(self, lock_path: str | Path, library: Library, *,
+    def __init__(self, lock_path: str | Path, library: Library | None, *,
                  policy: str | Path | None = None) -> None:
         path = Path(lock_path)
         self.lock_path = path / LOCK_NAME if path.is_dir() else path
-        self.library = library
+        self._library = library
         self.policy = policy
         self._gate: Gate | None = None
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            raise SkillyardError("this operation needs a library (--db)")
+        return self._library
 
     @property
     def root(self) -> Path:

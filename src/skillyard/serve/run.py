@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 
 import anyio
@@ -18,41 +19,58 @@ def run_stdio(server: MCPServer) -> None:
     anyio.run(server.run_stdio_async)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves, so a busy port is one clear error."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise SkillyardError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise SkillyardError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    sock.setblocking(False)
+    return sock
+
+
 def run_http(
     server: MCPServer,
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
     on_ready: Callable[[str], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve streamable HTTP at ``http://HOST:PORT/mcp`` (port 0 picks a free port)."""
+    """Serve streamable HTTP at ``http://HOST:PORT/mcp`` (port 0 picks a free port); ``sock``
+    is a socket already bound with ``listen`` (then host and port are not used to bind)."""
     import uvicorn
 
+    sock = sock if sock is not None else listen(host, port)
+    bound = sock.getsockname()
+    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     app = server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     httpd = uvicorn.Server(config)
     logging.getLogger("mcp").setLevel(logging.WARNING)
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
             async def announce() -> None:
-                while not httpd.started:
-                    if httpd.should_exit:
-                        return
+                while not httpd.started and not httpd.should_exit:
                     await anyio.sleep(0.02)
-                sock = httpd.servers[0].sockets[0].getsockname()
-                shown = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
-                if on_ready is not None:
-                    on_ready(f"http://{shown}:{sock[1]}{HTTP_PATH}")
+                if httpd.started and on_ready is not None:
+                    on_ready(f"http://{shown}:{bound[1]}{HTTP_PATH}")
 
             tg.start_soon(announce)
-            await httpd.serve()
+            await httpd.serve(sockets=[sock])
             tg.cancel_scope.cancel()
 
     try:
         anyio.run(main)
-    except OSError as exc:
-        raise SkillyardError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
-    if httpd.started is False and httpd.should_exit:
-        raise SkillyardError(f"cannot listen on {host}:{port}")
+    finally:
+        sock.close()
