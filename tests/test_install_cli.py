@@ -53,12 +53,15 @@ def test_cli_lifecycle(tmp_path: Path) -> None:
     installed = json.loads(run(proj, "install", "--db", str(tmp_path / "fresh.db"),
                                "--json").stdout)
     assert [s["name"] for s in installed["skills"]] == ["alpha"]
+    both = run(proj, "install", "--db", str(tmp_path / "fresh2.db"), "--agent", "cursor").stdout
+    assert "alpha: installed" in both and "installed cursor: alpha" in " ".join(both.split())
+    assert (proj / ".cursor/skills/alpha/SKILL.md").is_file()
 
     removed = run(proj, "remove", "alpha")
     assert "alpha: removed" in removed.stdout
     gone = json.loads(run(proj, "sync", "--agent", "all", "--json").stdout)
     assert {(a["agent"], a["action"]) for a in gone["actions"]} == {
-        ("claude", "removed"), ("goose", "removed")}
+        ("claude", "removed"), ("goose", "removed"), ("cursor", "removed")}
 
 
 def test_cli_tamper_and_usage_errors(tmp_path: Path) -> None:

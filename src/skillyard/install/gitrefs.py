@@ -29,7 +29,7 @@ def ls_remote(url: str) -> RemoteRefs:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
         proc = subprocess.run(
-            ["git", "ls-remote", "--heads", "--tags", "--symref", url, "HEAD",
+            ["git", "ls-remote", "--symref", url, "HEAD",
              "refs/heads/*", "refs/tags/*"],
             capture_output=True, text=True, env=env, timeout=300, check=False,
         )
