@@ -113,9 +113,10 @@ def test_skills_list_manifests_match_library_and_reads_verify(library_db: Path) 
                 assert manifest == {skill.file_uri(f.path): ("sha256:" + f.sha256, f.size)
                                     for f in stored.files}
         pdf = next(e for e in entries if e.frontmatter["name"] == "pdf-forms")
-        for res in pdf.resources:
-            data = await read_verified(client, pdf, res.uri)
-            assert hashlib.sha256(data).hexdigest() == res.digest.removeprefix("sha256:")
+        for entry in entries:  # every byte of every listed file matches the manifest
+            for res in entry.resources:
+                data = await read_verified(client, entry, res.uri)
+                assert hashlib.sha256(data).hexdigest() == res.digest.removeprefix("sha256:")
         logo = await read_verified(client, pdf, "skill://pdf-forms/assets/logo.png")
         assert logo == PNG
         release = [e.uri for e in entries if e.frontmatter["name"] == "release-notes"]
