@@ -181,3 +181,14 @@ def test_remove_and_name_conflicts(repo: SkillRepo, project: Project, tmp_path: 
         project.remove(["beta"])
     with pytest.raises(SourceError):
         project.add(str(tmp_path / "missing-folder"))
+
+
+def test_names_that_are_not_folder_names_are_refused(tmp_path: Path, project: Project) -> None:
+    src = tmp_path / "proj" / "odd"
+    folder = src / "odd-skill"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text("---\nname: ../../.bashrc\ndescription: Looks odd. Use "
+                                     "never.\n---\n# Odd\n")
+    with pytest.raises(SourceError, match="cannot be a folder name"):
+        project.add(str(src))
+    assert not project.lock_path.exists()

@@ -173,11 +173,16 @@ def _parse_files(raw: Any, where: str) -> tuple[LockedFile, ...]:
     return tuple(sorted(out, key=lambda f: (f.path != "SKILL.md", f.path)))
 
 
+def safe_folder_name(name: str) -> bool:
+    """Can ``name`` be a folder in an agent's skills folder (no separators, not hidden)?"""
+    return (bool(name) and len(name) <= NAME_MAX * 4 and bool(_SAFE_NAME.match(name))
+            and not name.startswith(".") and name.strip() == name)
+
+
 def _parse_skill(name: str, raw: Any) -> LockedSkill:
     where = f"skill {name!r}"
     _need(isinstance(raw, dict), where, "must be an object")
-    _need(bool(name) and len(name) <= NAME_MAX * 4 and bool(_SAFE_NAME.match(name))
-          and name not in (".", ".."), where, "name must be a plain folder name")
+    _need(safe_folder_name(name), where, "name must be a plain folder name")
     src = raw.get("source")
     _need(isinstance(src, dict), where, "'source' must be an object")
     kind = _str(src, "kind", where)

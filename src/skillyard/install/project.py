@@ -22,7 +22,15 @@ from ..skill import Skill
 from .changes import Change, compare
 from .fetch import classify, fetch, fetch_locked, git_url, user_name
 from .gitrefs import ls_remote, next_ref
-from .lockfile import LOCK_NAME, LockedSkill, Lockfile, Source, locked_files, read_lock
+from .lockfile import (
+    LOCK_NAME,
+    LockedSkill,
+    Lockfile,
+    Source,
+    locked_files,
+    read_lock,
+    safe_folder_name,
+)
 
 MAX_REPORTED = 20
 
@@ -148,6 +156,9 @@ class Project:
         seen: dict[str, Skill] = {}
         for skill in skills:
             _check_content(skill)
+            if not safe_folder_name(skill.name):
+                raise SourceError(f"{skill.id}: its name {skill.name!r} cannot be a folder name "
+                                  "in an agent's skills folder; refused")
             if skill.name in seen:
                 raise SourceError(f"{spec}: two skills are named {skill.name!r} "
                                   f"({seen[skill.name].id}, {skill.id}); pick one with --skill")
@@ -158,7 +169,8 @@ class Project:
                 raise SkillyardError(f"{skill.name!r} is already locked from "
                                      f"{old.source.label()}; run 'skillyard remove "
                                      f"{skill.name}' first")
-        decisions = {s.name: self.gate.decide(s) for s in skills}
+        by_id = self.gate.decide_many(skills)  # together, so chains across them are seen
+        decisions = {s.name: by_id[s.id] for s in skills}
         blocked = [n for n, d in decisions.items() if d.blocked]
         if blocked and not allow_blocked:
             detail = "; ".join(f"{n}: {', '.join(decisions[n].top_findings) or 'blocked'}"
@@ -198,9 +210,10 @@ class Project:
             raise TamperError(f"refused: content differs from {self.lock_path.name}: {shown}"
                               f"{more}; nothing was installed")
         refused = []
+        by_id = self.gate.decide_many(list(fetched.values()))
         decisions = {}
         for entry in entries:
-            decision = self.gate.decide(fetched[entry.name])
+            decision = by_id[fetched[entry.name].id]
             decisions[entry.name] = decision
             if decision.blocked and not (entry.override or {}).get("allow_blocked"):
                 refused.append(f"{entry.name} ({', '.join(decision.top_findings) or 'blocked'})")
