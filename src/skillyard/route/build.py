@@ -10,6 +10,7 @@ those per-skill parts in vectorised passes, which takes seconds.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,10 +23,10 @@ from ..errors import SkillyardError
 from ..library.store import Store
 from ..skill import Skill, SkillFile
 from . import dedup, storage
-from .dense import DIM, MODEL_ID, Embedder, shared_embedder, text_key
+from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
-from .settings import DENSE_MAX_TOKENS, TEXT_VERSION, RouteSettings
-from .text import FIELDS, SkillText, skill_text, tokenize
+from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
+from .text import FIELDS, SkillText, collection, skill_text, tokenize
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MAX_RESOURCE_BYTES = 256 * 1024
@@ -57,7 +58,7 @@ class BuildReport:
 
 def _config(settings: RouteSettings) -> dict[str, Any]:
     return {"format": storage.FORMAT, "text_version": TEXT_VERSION, "model": MODEL_ID,
-            "dense_max_tokens": DENSE_MAX_TOKENS, "bm25f": settings.bm25f.to_dict()}
+            "dense_max_tokens": DENSE_MAX_TOKENS}
 
 
 def with_resource_text(store: Store, skill: Skill) -> Skill:
@@ -79,6 +80,7 @@ class _Previous:
 
     def __init__(self, gen: storage.Generation | None, config: dict[str, Any]) -> None:
         self.rows: dict[str, int] = {}
+        self.settings: Any = None
         self.digests: list[str] = []
         self.keys: dict[bytes, tuple[str, int]] = {}
         self.gen = gen
@@ -92,6 +94,7 @@ class _Previous:
         if manifest.get("config") != config:
             self.gen = None
             return
+        self.settings = manifest.get("settings")
         ids = gen.lines("ids")
         self.digests = gen.lines("digests")
         self.rows = {sid: i for i, sid in enumerate(ids)}
@@ -100,6 +103,7 @@ class _Previous:
                 self.keys.setdefault(key, (kind, i))
         self.names = gen.lines("names")
         self.descs = gen.lines("descs")
+        self.collections = gen.lines("collections")
         self.counts = TermCounts(
             gen.array("tc_ptr", mmap=False), gen.array("tc_terms", mmap=False),
             gen.array("tc_tf", mmap=False), gen.array("tc_len", mmap=False),
@@ -133,7 +137,9 @@ def build_index(
     digests = [s.digest for s in summaries]
     report.skills = len(ids)
     report.dropped = len(set(prev.rows) - set(ids))
-    if prev.gen is not None and prev.digests == digests and list(prev.rows) == ids:
+    settings_key = json.loads(json.dumps(asdict(settings)))
+    if (prev.gen is not None and prev.digests == digests and list(prev.rows) == ids
+            and prev.settings == settings_key):
         report.up_to_date = True
         report.seconds = time.perf_counter() - started
         return report
@@ -154,6 +160,7 @@ def build_index(
     texts: dict[int, SkillText] = {}
     names = [""] * len(ids)
     descs = [""] * len(ids)
+    collections = [""] * len(ids)
     tokens: list[list[list[str]]] = []
     signatures = np.zeros((len(ids), dedup.PERMS), np.uint32)
     for n, i in enumerate(fresh):
@@ -162,6 +169,7 @@ def build_index(
         texts[i] = text
         names[i] = skill.name
         descs[i] = skill.description
+        collections[i] = collection(skill)
         tokens.append([tokenize(text.field(f)) for f in FIELDS])
         signatures[i] = dedup.minhash(skill.body)
         if progress is not None:
@@ -170,6 +178,7 @@ def build_index(
         if r is not None:
             names[i] = prev.names[r]
             descs[i] = prev.descs[r]
+            collections[i] = prev.collections[r]
             signatures[i] = prev.minhash[r]
     t0 = stage("read", t0)
 
@@ -188,7 +197,12 @@ def build_index(
 
     lexical = BM25FIndex.build(counts, settings.bm25f)
     group_ids = dedup.groups(ids, names, signatures)
+    family_ids = dedup.families(ids, names, vectors["desc"], group_ids, settings.family_cosine)
     report.groups = _multi_groups(group_ids)
+    mean, basis = fit_projection(vectors["desc"], PROJECTION_DIMS)
+    sizes: dict[str, int] = {}
+    for key in collections:
+        sizes[key] = sizes.get(key, 0) + 1
     t0 = stage("index", t0)
 
     gen = storage.new_generation(root)
@@ -197,6 +211,12 @@ def build_index(
     gen.save_lines("names", names)
     gen.save_lines("descs", descs)
     gen.save_lines("groups", group_ids)
+    gen.save_lines("families", family_ids)
+    gen.save_lines("collections", collections)
+    gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
+    gen.save_array("proj_mean", mean)
+    gen.save_array("proj_basis", basis)
+    gen.save_array("desc_proj", project(vectors["desc"], mean, basis))
     for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
                       ("tc_len", counts.lengths), ("minhash", signatures),
                       ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
@@ -205,7 +225,8 @@ def build_index(
     for kind in DENSE_KINDS:
         gen.save_array(kind, vectors[kind])
         gen.save_array(f"{kind}_keys", keys[kind])
-    manifest = {"format": storage.FORMAT, "config": config, "skills": len(ids),
+    manifest = {"format": storage.FORMAT, "config": config, "settings": settings_key,
+                "skills": len(ids),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "abstain": None}
     gen.save_manifest(manifest)
@@ -245,7 +266,7 @@ def _dense(
             else:
                 todo.append((kind, i, text))
     if todo:
-        model = embedder or shared_embedder()
+        model = embedder or Embedder()  # two threads for bulk work
         done = 0
 
         def tick(n: int) -> None:

@@ -1,15 +1,14 @@
 """Abstention: calibrate the "no skill fits" threshold on should-not-trigger queries.
 
 After each build the router scores off-topic requests (``data/offtopic.txt``, plus any the
-user adds with ``--negatives``) against this very library, because what a "high" top score
-is depends on the library. The threshold is a high quantile of their top fused scores: a real
-task whose best match stands out less than that from the rest of the library is abstained on.
+user adds) against this very library, because how close small talk comes to some skill
+depends on the library. The threshold is a high quantile of their best description cosine: a
+task whose closest skill description is no closer than that is abstained on.
 """
 
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,10 +18,8 @@ from .dense import Embedder
 from .settings import RouteSettings
 
 
-def offtopic_queries(extra: Path | None = None) -> list[str]:
+def offtopic_queries() -> list[str]:
     text = (resources.files("skillyard.route") / "data" / "offtopic.txt").read_text("utf-8")
-    if extra is not None:
-        text += "\n" + extra.read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
 
@@ -37,7 +34,7 @@ def calibrate(gen: storage.Generation, settings: RouteSettings, embedder: Embedd
         return None
     router = Router(index, settings=settings, embedder=embedder)
     queries = queries if queries is not None else offtopic_queries()
-    tops = [float(router.fuse(router.signals(q)).max()) for q in queries]
+    tops = [float(router.signals(q)["desc"].max()) for q in queries]
     threshold = float(np.quantile(tops, settings.abstain_quantile))
     return {"threshold": round(threshold, 4), "quantile": settings.abstain_quantile,
-            "queries": len(queries), "median_offtopic_top": round(float(np.median(tops)), 4)}
+            "queries": len(queries), "median_offtopic": round(float(np.median(tops)), 4)}

@@ -31,6 +31,14 @@ def normal_name(name: str) -> str:
     return re.sub(r"[^0-9a-z\u00c0-\uffff]+", "-", text).strip("-")
 
 
+def _find(parent: dict[int, int], i: int) -> int:
+    """Union-find root with path halving."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
 def minhash(body: str) -> np.ndarray:
     """A MinHash signature (uint32 [PERMS]) of the body's word 5-shingles."""
     words = _WORDS.findall(unicodedata.normalize("NFKC", body).lower())
@@ -52,13 +60,10 @@ def groups(
     threshold: float = THRESHOLD,
 ) -> list[str]:
     """The group id of each skill (the smallest id among its near-duplicates)."""
-    parent = list(range(len(ids)))
+    parent = dict(enumerate(range(len(ids))))
 
     def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+        return _find(parent, i)
 
     by_name: dict[str, list[int]] = defaultdict(list)
     for i, name in enumerate(names):
@@ -83,3 +88,41 @@ def groups(
         if root not in smallest or sid < smallest[root]:
             smallest[root] = sid
     return [smallest[find(i)] for i in range(len(ids))]
+
+
+def families(
+    ids: Sequence[str], names: Sequence[str], vectors: np.ndarray, group_ids: Sequence[str],
+    cosine: float,
+) -> list[str]:
+    """Versions of one skill: same normalised name and descriptions at least ``cosine``
+    similar (or already near-duplicates). Looser than groups; a family id is its smallest id."""
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, name in enumerate(names):
+        by_name[normal_name(name)].append(i)
+    out = list(group_ids)
+    for members in by_name.values():
+        if len(members) < 2:
+            continue
+        parent = {m: m for m in members}
+
+        def find(i: int, parent: dict[int, int] = parent) -> int:
+            return _find(parent, i)
+
+        vecs = np.asarray(vectors[members], np.float32)
+        for a in range(len(members) - 1):
+            close = vecs[a + 1 :] @ vecs[a] >= cosine
+            for b in np.flatnonzero(close) + a + 1:
+                parent[find(members[int(b)])] = find(members[a])
+        by_group: dict[str, int] = {}
+        for m in members:  # near-duplicates are always one family
+            if group_ids[m] in by_group:
+                parent[find(m)] = find(by_group[group_ids[m]])
+            by_group.setdefault(group_ids[m], m)
+        smallest: dict[int, str] = {}
+        for m in members:
+            root = find(m)
+            if root not in smallest or ids[m] < smallest[root]:
+                smallest[root] = ids[m]
+        for m in members:
+            out[m] = smallest[find(m)]
+    return out

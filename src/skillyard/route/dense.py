@@ -79,6 +79,8 @@ class Embedder:
         options.log_severity_level = 3
         options.intra_op_num_threads = self._threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        # Spinning threads fight other processes for the cores and double latency under load.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -143,5 +145,33 @@ class Embedder:
 
 @lru_cache(maxsize=1)
 def shared_embedder() -> Embedder:
-    """One embedder per process (the model takes ~30 MB and ~0.2 s to load)."""
-    return Embedder()
+    """One query embedder per process (the model takes ~30 MB and ~0.2 s to load). One thread:
+    a single short query gains nothing from a second one, and loses when the CPU is shared."""
+    return Embedder(threads=1)
+
+
+def fit_projection(vectors: np.ndarray, dims: int, sample: int = 20_000
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, basis [DIM, dims]): centre on the library and keep its top principal axes.
+
+    Centring removes the direction every skill description shares, which sharpens cosine
+    ranking; fewer dimensions make each query's scan of the library proportionally cheaper.
+    A small library (fewer than four rows per kept axis) cannot estimate its axes, so its
+    vectors are kept as they are.
+    """
+    if len(vectors) < 4 * dims:
+        return np.zeros(DIM, np.float32), np.eye(DIM, dtype=np.float32)
+    rows = vectors
+    if len(rows) > sample:
+        rows = vectors[np.random.default_rng(0).choice(len(vectors), sample, replace=False)]
+    rows = np.asarray(rows, np.float32)
+    mean = rows.mean(axis=0)
+    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
+    return mean.astype(np.float32), np.ascontiguousarray(vt[:dims].T, dtype=np.float32)
+
+
+def project(vectors: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Centre, project and re-normalise rows (a 1-D vector works too)."""
+    out = (np.asarray(vectors, np.float32) - mean) @ basis
+    norms = np.linalg.norm(out, axis=-1, keepdims=True)
+    return (out / np.clip(norms, 1e-9, None)).astype(np.float32)

@@ -1,9 +1,11 @@
 """Route a task to skills: BM25F and dense scores fused, reranked, grouped, maybe abstained.
 
 Every signal is turned into a z-score over the whole library (how far this skill stands out
-from all others for this query), then the z-scores are weighted and summed. z-scores make the
-lexical and dense scales comparable and make the top score meaningful across queries, which is
-what the abstention threshold relies on.
+from all others for this query), then the z-scores are weighted and summed, which makes the
+lexical and dense scales comparable. Results show one entry per family (versions of one
+skill; near-duplicates always share a family) with the other versions as alternatives.
+Abstention looks at an absolute quantity instead: how close, in meaning, the closest skill
+description comes to the task (z-scores always crown some skill, even for small talk).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import storage
-from .dense import Embedder, shared_embedder
+from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
 from .rerank import Candidate, Reranker
 from .settings import QUERY_MAX_TOKENS, RouteSettings
@@ -37,7 +39,11 @@ class RouteIndex:
             gen.array("lex_vocab"), gen.array("lex_indptr"), gen.array("lex_docs"),
             gen.array("lex_weights"), len(self.ids),
         )
-        self.desc = gen.array("desc")
+        self.desc = gen.array("desc_proj")
+        self.proj_mean = gen.array("proj_mean", mmap=False)
+        self.proj_basis = gen.array("proj_basis", mmap=False)
+        self.family_ids = gen.lines("families")
+        self.collection_size = gen.array("collection_size")
         self.tc_ptr = gen.array("tc_ptr")
         self.tc_terms = gen.array("tc_terms")
 
@@ -60,11 +66,11 @@ class RouteIndex:
 
     @cached_property
     def members(self) -> dict[str, list[int]]:
-        """Rows of every group with more than one member."""
+        """Rows of every family with more than one member."""
         out: dict[str, list[int]] = {}
-        for row, grp in enumerate(self.group_ids):
-            out.setdefault(grp, []).append(row)
-        return {g: rows for g, rows in out.items() if len(rows) > 1}
+        for row, fam in enumerate(self.family_ids):
+            out.setdefault(fam, []).append(row)
+        return {f: rows for f, rows in out.items() if len(rows) > 1}
 
     @cached_property
     def descriptions(self) -> list[str]:
@@ -153,6 +159,7 @@ class Router:
         terms = tokenize(query)
         out = {"lexical": self.index.lexical.score(terms)}
         vec = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
+        vec = project(vec, self.index.proj_mean, self.index.proj_basis)
         out["desc"] = np.asarray(self.index.desc @ vec, np.float32)
         return out
 
@@ -172,7 +179,7 @@ class Router:
         depth = min(n, max(self.settings.candidates, k * 4))
         top = np.argpartition(-fused, depth - 1)[:depth] if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]
-        confidence = float(fused[top[0]])
+        confidence = float(signals["desc"].max())
         threshold = self.index.threshold
         abstain = threshold is not None and confidence < threshold
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r],
@@ -194,17 +201,28 @@ class Router:
         return RouteResult(query, hits, abstain, confidence, threshold, latency, used, notes)
 
     def _group(self, candidates: list[Candidate], k: int) -> list[RouteHit]:
-        """One hit per near-duplicate group, in candidate order."""
+        """One hit per family, in candidate order; alternatives list the other versions
+        (near-duplicates first)."""
+        index, s = self.index, self.settings
+        by_family: dict[str, list[Candidate]] = {}
+        for cand in candidates:
+            by_family.setdefault(index.family_ids[cand.row], []).append(cand)
         hits: list[RouteHit] = []
         seen: set[str] = set()
         for cand in candidates:
-            group = self.index.group_ids[cand.row]
-            if group in seen:
+            family = index.family_ids[cand.row]
+            if family in seen:
                 continue
-            seen.add(group)
-            alternatives = [self.index.ids[r] for r in self.index.members.get(group, [])
-                            if r != cand.row]
-            hits.append(RouteHit(cand.id, cand.name, cand.score, group, alternatives))
+            seen.add(family)
+            chosen = cand
+            if s.prefer_focused_sources:
+                close = [c for c in by_family[family] if c.score >= cand.score - s.family_margin]
+                chosen = min(close, key=lambda c: (int(index.collection_size[c.row]), -c.score))
+            group = index.group_ids[chosen.row]
+            others = [r for r in index.members.get(family, []) if r != chosen.row]
+            others.sort(key=lambda r: index.group_ids[r] != group)
+            hits.append(RouteHit(chosen.id, chosen.name, cand.score, group,
+                                 [index.ids[r] for r in others]))
             if len(hits) == k:
                 break
         return hits

@@ -10,8 +10,11 @@ from .lexical import BM25FParams
 TEXT_VERSION = 1
 # Passages are cut at this many WordPiece tokens (cost grows with the square of it).
 DENSE_MAX_TOKENS = 128
-# Queries may be long task statements; the dense side reads their first this-many tokens.
-QUERY_MAX_TOKENS = 256
+# Queries may be long task statements; the dense side reads their first this-many tokens
+# (128 and 256 gave the same ranking on the development set; 128 costs half).
+QUERY_MAX_TOKENS = 128
+# Dense vectors are centred on the library and projected onto its top principal axes.
+PROJECTION_DIMS = 256
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,13 @@ class RouteSettings:
     desc_weight: float = 1.25
     candidates: int = 100  # fused candidates kept before grouping and reranking
     rerank_depth: int = 20  # how many of them a reranker sees
-    # Abstain when the top fused score is below the calibrated threshold; the threshold is
-    # this quantile of the top scores of off-topic calibration queries on this library.
+    # Versions of one skill (same name, descriptions with cosine >= family_cosine) show as one
+    # result. Among versions within family_margin of the best fused score, the one from the
+    # smallest source collection is shown first (a project's own copy before a marketplace
+    # mirror's); set prefer_focused_sources=False to rank versions by score alone.
+    family_cosine: float = 0.8
+    family_margin: float = 2.0
+    prefer_focused_sources: bool = True
+    # Abstain when the closest description (cosine) is below the calibrated threshold: this
+    # quantile of the same value for off-topic calibration queries on this library.
     abstain_quantile: float = 0.9

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import SkillyardError
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
 
 

@@ -102,6 +102,18 @@ def resource_paths(skill: Skill) -> list[str]:
     return sorted(set(paths))
 
 
+def collection(skill: Skill) -> str:
+    """The source collection a skill came from: its repository for corpus records and git,
+    the indexed root for folders (used to prefer a focused source's copy of a forked skill)."""
+    prov = skill.provenance
+    repo = prov.extra.get("source_repo")
+    if isinstance(repo, str) and repo:
+        return repo
+    if prov.kind == "corpus" and "@" in skill.id.split("/", 1)[0]:
+        return skill.id.split("/", 1)[0]
+    return f"{prov.kind}:{prov.source}"
+
+
 def _path_words(path: str) -> str:
     return re.sub(r"[/_.\-]+", " ", path.rsplit(".", 1)[0] if "." in path else path)
 

@@ -1,0 +1,434 @@
+"""Routing benchmark: skillyard vs plain BM25 on the shared corpus and development queries.
+
+Run from the repository root:
+
+    .venv/bin/python bench/routing.py                 # full run (11K corpus, 60K and 200K)
+    .venv/bin/python bench/routing.py --scales ""     # skip the scale replication
+
+Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its own:
+
+1. load the corpus into a fresh library (not timed as routing);
+2. first build of the routing index (tokenize, MinHash, embed, BM25F, groups, calibration);
+3. rebuild with nothing changed; then an update after 1% of the skills changed their body;
+4. route the 312 development queries through ``Library.route`` (Hit@1, MRR@10, Recall@10
+   strict and lenient, abstention, latency) and, in the same run, plain BM25 over
+   name+description and over the full SKILL.md text, with skillyard's ratios to them;
+5. scale: the index replicated with perturbations to 60K and 200K skills (see ``replicate``),
+   routed with the same queries, for latency and memory growth.
+
+The lenient metrics count any member of the gold's corpus ``dup_group`` as a hit (as the data
+README prescribes); the router itself never sees ``dup_group``: it computes its own groups.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "src"))
+
+from skillyard.route.metrics import Judged, abstention, expand, summarize  # noqa: E402
+
+K = 10
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(data: dict[str, Any]) -> None:
+    print("RESULT " + json.dumps(data), flush=True)
+
+
+def run_phase(*args: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"phase {args[0]} failed ({proc.returncode})")
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise SystemExit(f"phase {args[0]} printed no result")
+
+
+# -- phases ---------------------------------------------------------------------------------
+def phase_load(db: str, corpus: str) -> None:
+    from skillyard.library import Library
+
+    t0 = time.perf_counter()
+    with Library(db) as lib:
+        report = lib.index([corpus])
+    emit({"loaded": report.loaded, "seconds": time.perf_counter() - t0})
+
+
+def phase_build(db: str, full: str) -> None:
+    from skillyard.library import Library
+
+    t0 = time.perf_counter()
+    with Library(db) as lib:
+        report = lib.route_index(full=full == "full")
+    emit({**report.to_dict(), "wall": time.perf_counter() - t0, "peak_mb": peak_mb()})
+
+
+def phase_touch(db: str, count: str) -> None:
+    """Change the body of ``count`` skills (a new version each), as an edit would."""
+    from skillyard.library import Library
+
+    with Library(db) as lib:
+        ids = [s.id for s in lib.list()][:: max(1, len(lib.list()) // int(count))][: int(count)]
+        lib.add([lib.get(i).with_body(lib.get(i).body + "\n\nEdited for the benchmark.\n")
+                 for i in ids])
+    emit({"touched": len(ids)})
+
+
+def _queries(path: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in Path(path).read_text("utf-8").splitlines() if line]
+
+
+def _groups(corpus: str) -> dict[str, str]:
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        return {r["id"]: r["dup_group"] for r in map(json.loads, handle)}
+
+
+def _judge(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: list[bool],
+           group_of: dict[str, str]) -> dict[str, Any]:
+    strict = [Judged(r, frozenset(q["gold"]), a) for q, r, a in
+              zip(queries, ranked, abstained, strict=True)]
+    lenient = [Judged(r, expand(q["gold"], group_of) if q["gold"] else frozenset(), a)
+               for q, r, a in zip(queries, ranked, abstained, strict=True)]
+    # Scores without abstention: how good the ranking is when the router must answer.
+    strict_rank = [Judged(j.ranked, j.gold) for j in strict]
+    lenient_rank = [Judged(j.ranked, j.gold) for j in lenient]
+    avoided = [not r or expand([q["not_skill"]], group_of).isdisjoint(r[:1]) or a
+               for q, r, a in zip(queries, ranked, abstained, strict=True)
+               if not q["should_trigger"]]
+    return {"strict": summarize(strict_rank, K), "lenient": summarize(lenient_rank, K),
+            "strict_with_abstain": summarize(strict, K),
+            "lenient_with_abstain": summarize(lenient, K),
+            "abstention": abstention(strict),
+            "not_skill_avoided": sum(avoided) / max(1, len(avoided))}
+
+
+def phase_eval(db: str, queries_path: str, corpus: str) -> None:
+    from skillyard.library import Library
+
+    queries = _queries(queries_path)
+    group_of = _groups(corpus)
+    with Library(db) as lib:
+        t0 = time.perf_counter()
+        lib.route("warm up the model", k=1)
+        open_s = time.perf_counter() - t0
+        ranked, abstained, latency = [], [], []
+        for q in queries:
+            res = lib.route(q["query"], k=K)
+            ranked.append([h.id for h in res.results])
+            abstained.append(res.abstain)
+            latency.append(res.latency_ms)
+    out = {**_judge(queries, ranked, abstained, group_of), **_latency(latency),
+           "open_s": open_s, "peak_mb": peak_mb()}
+    out["ablations"] = _ablations(db, queries, group_of)
+    emit(out)
+
+
+ABLATIONS = {
+    "versions ranked by score alone": {"prefer_focused_sources": False},
+    "lexical only (BM25F)": {"desc_weight": 0.0, "prefer_focused_sources": False},
+    "dense only (MiniLM)": {"lexical_weight": 0.0, "prefer_focused_sources": False},
+}
+
+
+def _ablations(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
+               ) -> dict[str, Any]:
+    """The same index routed with parts of the pipeline switched off."""
+    from dataclasses import replace
+
+    from skillyard.route.router import RouteIndex, Router
+    from skillyard.route.settings import RouteSettings
+
+    index = RouteIndex.open(db)
+    out = {}
+    for label, change in ABLATIONS.items():
+        router = Router(index, settings=replace(RouteSettings(), **change))
+        ranked = [[h.id for h in router.route(q["query"], K).results] for q in queries]
+        judged = _judge(queries, ranked, [False] * len(queries), group_of)
+        out[label] = {"strict": judged["strict"], "lenient": judged["lenient"]}
+    return out
+
+
+def _latency(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values)
+    return {"p50_ms": float(np.percentile(arr, 50)), "p95_ms": float(np.percentile(arr, 95)),
+            "mean_ms": float(arr.mean())}
+
+
+def phase_baselines(queries_path: str, corpus: str) -> None:
+    """Plain BM25 (k1=1.2, b=0.75, same tokenizer) over name+description and full text."""
+    from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
+    from skillyard.route.text import tokenize
+
+    queries = _queries(queries_path)
+    group_of = _groups(corpus)
+    ids, nd_docs, full_docs = [], [], []
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        for rec in map(json.loads, handle):
+            ids.append(rec["id"])
+            nd = tokenize(f"{rec.get('name') or ''} {rec.get('description') or ''}")
+            nd_docs.append([nd, [], [], []])
+            full_docs.append([tokenize(rec["skill_md"]), [], [], []])
+    plain = BM25FParams(weights=(1.0, 0.0, 0.0, 0.0), b=(0.75, 0.0, 0.0, 0.0), k1=1.2)
+    out: dict[str, Any] = {}
+    for label, docs in (("bm25_name_desc", nd_docs), ("bm25_full_text", full_docs)):
+        index = BM25FIndex.build(TermCounts.from_fields(docs), plain)
+        ranked, latency = [], []
+        for q in queries:
+            t0 = time.perf_counter()
+            scores = index.score(tokenize(q["query"]), max_terms=10**6)
+            top = np.argpartition(-scores, K)[:K]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            latency.append((time.perf_counter() - t0) * 1000)
+            ranked.append([ids[i] for i in top])
+        out[label] = {**_judge(queries, ranked, [False] * len(queries), group_of),
+                      **_latency(latency)}
+    emit(out)
+
+
+def phase_replicate(db: str, target: str, workdir: str) -> None:
+    t0 = time.perf_counter()
+    gen = replicate(db, int(target), Path(workdir))
+    emit({"path": str(gen.path), "seconds": time.perf_counter() - t0, "peak_mb": peak_mb()})
+
+
+def phase_scale(gen_path: str, queries_path: str) -> None:
+    """Open a replicated generation in a fresh process and route the dev queries on it."""
+    from skillyard.route import storage
+    from skillyard.route.router import RouteIndex, Router
+
+    gen = storage.Generation(Path(gen_path))
+    t0 = time.perf_counter()
+    index = RouteIndex(gen)
+    router = Router(index)
+    router.embedder.warm()
+    open_s = time.perf_counter() - t0
+    queries = _queries(queries_path)
+    ranked, latency = [], []
+    for q in queries:
+        res = router.route(q["query"], k=K)
+        ranked.append([h.id.split("~r")[0] for h in res.results])
+        latency.append(res.latency_ms)
+    judged = summarize([Judged(r, frozenset(q["gold"])) for q, r in
+                        zip(queries, ranked, strict=True)], K)
+    emit({"skills": len(index.ids), **_latency(latency), "open_s": open_s,
+          "hit@1_strict_original": judged["hit@1"], "peak_mb": peak_mb(),
+          "index_mb": sum(f.stat().st_size for f in gen.path.iterdir()) / 2**20,
+          "query_arrays_mb": sum((gen.path / f"{n}.npy").stat().st_size for n in
+                                 ("desc_proj", "lex_vocab", "lex_indptr", "lex_docs",
+                                  "lex_weights")) / 2**20})
+
+
+def replicate(db: str, target: int, workdir: Path) -> Any:
+    """A generation of ``target`` skills made from the built one: every extra copy of a skill
+    drops a random 10% of its terms, gets its description vector nudged (cosine ~0.97 to the
+    original) and a MinHash signature with ~8% of its slots changed, so copies are near
+    duplicates of the original (as forks in real corpora are) but not identical. The BM25F
+    weights, groups and abstention threshold are computed by the real build code.
+    """
+    from skillyard.route import dedup, storage
+    from skillyard.route.calibrate import calibrate
+    from skillyard.route.dense import fit_projection, project
+    from skillyard.route.lexical import BM25FIndex, TermCounts
+    from skillyard.route.settings import PROJECTION_DIMS, RouteSettings
+
+    src = storage.current(storage.index_dir(db))
+    assert src is not None
+    rng = np.random.default_rng(7)
+    ids, names, descs = src.lines("ids"), src.lines("names"), src.lines("descs")
+    colls = src.lines("collections")
+    n = len(ids)
+    counts = TermCounts(src.array("tc_ptr", mmap=False), src.array("tc_terms", mmap=False),
+                        src.array("tc_tf", mmap=False), src.array("tc_len", mmap=False))
+    desc, sigs = src.array("desc", mmap=False), src.array("minhash", mmap=False)
+    copies = [np.arange(n)]
+    all_ids, all_names, all_descs, all_colls = list(ids), list(names), list(descs), list(colls)
+    parts, vecs, sig_parts = [counts], [desc], [sigs]
+    replica = 0
+    while sum(len(c) for c in copies) < target:
+        replica += 1
+        take = np.arange(min(n, target - sum(len(c) for c in copies)))
+        copies.append(take)
+        sub = counts.take(take)
+        keep = rng.random(len(sub.terms)) >= 0.1
+        doc_of = np.repeat(np.arange(len(take)), np.diff(sub.ptr))
+        kept = np.bincount(doc_of[keep], minlength=len(take))
+        parts.append(TermCounts(np.concatenate(([0], np.cumsum(kept))).astype(np.int64),
+                                sub.terms[keep], sub.tf[keep], sub.lengths * 0.9))
+        noise = rng.normal(0, 0.012, (len(take), desc.shape[1])).astype(np.float32)
+        v = desc[take] + noise
+        vecs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+        s = sigs[take].copy()
+        flip = rng.random(s.shape) < 0.08
+        s[flip] = rng.integers(0, 2**32 - 1, int(flip.sum()), dtype=np.uint64).astype(np.uint32)
+        sig_parts.append(s)
+        all_ids += [f"{ids[i]}~r{replica}" for i in take]
+        all_names += [names[i] for i in take]
+        all_descs += [descs[i] for i in take]
+        all_colls += [f"{colls[i]}~r{replica}" for i in take]
+    merged = TermCounts.concat(parts)
+    settings = RouteSettings()
+    lexical = BM25FIndex.build(merged, settings.bm25f)
+    signatures = np.concatenate(sig_parts)
+    vectors = np.concatenate(vecs)
+    group_ids = dedup.groups(all_ids, all_names, signatures)
+    family_ids = dedup.families(all_ids, all_names, vectors, group_ids, settings.family_cosine)
+    mean, basis = fit_projection(vectors, PROJECTION_DIMS)
+    sizes: dict[str, int] = {}
+    for key in all_colls:
+        sizes[key] = sizes.get(key, 0) + 1
+    root = workdir / f"scale-{target}.route"
+    gen = storage.new_generation(root)
+    gen.save_lines("ids", all_ids)
+    gen.save_lines("digests", ["-"] * len(all_ids))
+    gen.save_lines("names", all_names)
+    gen.save_lines("descs", all_descs)
+    gen.save_lines("groups", group_ids)
+    gen.save_lines("families", family_ids)
+    gen.save_lines("collections", all_colls)
+    for name, arr in (("tc_ptr", merged.ptr), ("tc_terms", merged.terms),
+                      ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
+                      ("lex_docs", lexical.docs), ("lex_weights", lexical.weights),
+                      ("desc", vectors), ("desc_proj", project(vectors, mean, basis)),
+                      ("proj_mean", mean), ("proj_basis", basis),
+                      ("collection_size", np.array([sizes[c] for c in all_colls], np.int32))):
+        gen.save_array(name, arr)
+    manifest = src.manifest()
+    manifest["skills"] = len(all_ids)
+    manifest["abstain"] = None
+    gen.save_manifest(manifest)
+    manifest["abstain"] = calibrate(gen, settings, None)
+    gen.save_manifest(manifest)
+    storage.publish(root, gen)
+    return gen
+
+
+# -- driver ---------------------------------------------------------------------------------
+def pct(x: float) -> str:
+    return f"{100 * x:5.1f}"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:4.2f}x" if b else "  n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phase", nargs="+")
+    parser.add_argument("--corpus", default=str(DATA / "skills-corpus.jsonl.gz"))
+    parser.add_argument("--queries", default=str(DATA / "routing-dev.jsonl"))
+    parser.add_argument("--scales", default="60000,200000")
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--json", dest="json_out", default=None, help="Also write results.")
+    args = parser.parse_args()
+    if args.phase:
+        name, *rest = args.phase
+        globals()[f"phase_{name}"](*rest)
+        return
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="skillyard-bench-routing-"))
+    work.mkdir(parents=True, exist_ok=True)
+    db = str(work / "library.db")
+    res: dict[str, Any] = {"cores": os.cpu_count()}
+    if not Path(db).exists():
+        res["load"] = run_phase("load", db, args.corpus)
+        print(f"library loaded: {res['load']['loaded']} skills in "
+              f"{res['load']['seconds']:.0f} s", flush=True)
+    res["build"] = run_phase("build", db, "full")
+    print(f"first build: {res['build']['wall']:.1f} s", flush=True)
+    res["rebuild"] = run_phase("build", db, "incremental")
+    res["touch"] = run_phase("touch", db, "110")
+    res["update"] = run_phase("build", db, "incremental")
+    res["eval"] = run_phase("eval", db, args.queries, args.corpus)
+    res["baselines"] = run_phase("baselines", args.queries, args.corpus)
+    res["scale"] = []
+    for size in [s.strip() for s in args.scales.split(",") if s.strip()]:
+        made = run_phase("replicate", db, size, str(work))
+        res["scale"].append({**run_phase("scale", made["path"], args.queries),
+                             "replicate_s": made["seconds"]})
+        print(f"scale {size}: done", flush=True)
+    report(res)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(res, indent=1), "utf-8")
+
+
+def report(res: dict[str, Any]) -> None:
+    ev, base = res["eval"], res["baselines"]
+    nd, full = base["bm25_name_desc"], base["bm25_full_text"]
+    print(f"\nRouting on {res['build']['skills']} skills, "
+          f"{ev['strict']['n']} should-trigger dev queries, {res['cores']} cores\n")
+    head = (f"{'system':32s} {'Hit@1':>6s} {'MRR@10':>7s} {'R@10':>6s} | {'Hit@1':>6s} "
+            f"{'MRR@10':>7s} {'R@10':>6s} | {'p50 ms':>7s} {'p95 ms':>7s}")
+    print(f"{'':32s} {'strict':^22s} | {'lenient (dup_group)':^22s} |")
+    print(head)
+    rows = (("plain BM25, name+description", nd), ("plain BM25, full text", full),
+            ("skillyard (Library.route)", ev))
+    for label, r in rows:
+        s, lz = r["strict"], r["lenient"]
+        print(f"{label:32s} {pct(s['hit@1'])} {pct(s['mrr@10']):>7s} {pct(s['recall@10']):>6s}"
+              f" | {pct(lz['hit@1'])} {pct(lz['mrr@10']):>7s} {pct(lz['recall@10']):>6s} | "
+              f"{r['p50_ms']:7.2f} {r['p95_ms']:7.2f}")
+    for label, r in (("name+description", nd), ("full text", full)):
+        es, rs, el, rl = ev["strict"], r["strict"], ev["lenient"], r["lenient"]
+        print(f"skillyard / BM25 {label:17s} Hit@1 strict {ratio(es['hit@1'], rs['hit@1'])} "
+              f"lenient {ratio(el['hit@1'], rl['hit@1'])} "
+              f"(+{100 * (es['hit@1'] - rs['hit@1']):.1f} / "
+              f"+{100 * (el['hit@1'] - rl['hit@1']):.1f} points)  "
+              f"MRR@10 {ratio(es['mrr@10'], rs['mrr@10'])}  "
+              f"R@10 {ratio(es['recall@10'], rs['recall@10'])}")
+    print("\nablations (same index, parts switched off):")
+    for label, r in ev["ablations"].items():
+        s, lz = r["strict"], r["lenient"]
+        print(f"  {label:30s} {pct(s['hit@1'])} {pct(s['mrr@10']):>7s} "
+              f"{pct(s['recall@10']):>6s} | {pct(lz['hit@1'])} {pct(lz['mrr@10']):>7s} "
+              f"{pct(lz['recall@10']):>6s}")
+    ab = ev["abstention"]
+    sa = ev["strict_with_abstain"]
+    print(f"\nabstention on {ab['negatives']} should-not-trigger queries: precision "
+          f"{pct(ab['precision'])}%, recall {pct(ab['recall'])}%; abstained on "
+          f"{ab['abstained']} queries in all; false-abstain rate on should-trigger "
+          f"{pct(ab['false_abstain_rate'])}%; not_skill avoided at rank 1: "
+          f"{pct(ev['not_skill_avoided'])}%; Hit@1 strict counting abstentions as misses "
+          f"{pct(sa['hit@1'])}%")
+    b, rb, up = res["build"], res["rebuild"], res["update"]
+    print(f"\nindex: first build {b['wall']:.1f} s (stages {b['stages']}), "
+          f"peak {b['peak_mb']:.0f} MB; rebuild with nothing changed {rb['wall']:.2f} s; "
+          f"after {res['touch']['touched']} "
+          f"body edits {up['wall']:.1f} s ({up['read']} read, {up['embedded']} embedded, "
+          f"{up['cached']} vectors from cache)")
+    print(f"query process: open + first query {ev['open_s']:.2f} s, peak {ev['peak_mb']:.0f} MB")
+    if res["scale"]:
+        print(f"\n{'skills':>8s} {'p50 ms':>7s} {'p95 ms':>7s} {'open s':>7s} {'peak MB':>8s} "
+              f"{'index MB':>9s} {'scanned MB':>10s} {'Hit@1*':>7s}")
+        print(f"{b['skills']:8d} {ev['p50_ms']:7.2f} {ev['p95_ms']:7.2f} {ev['open_s']:7.2f} "
+              f"{ev['peak_mb']:8.0f} {'':>9s} {'':>10s} {pct(ev['strict']['hit@1']):>7s}")
+        for s in res["scale"]:
+            print(f"{s['skills']:8d} {s['p50_ms']:7.2f} {s['p95_ms']:7.2f} {s['open_s']:7.2f} "
+                  f"{s['peak_mb']:8.0f} {s['index_mb']:9.0f} {s['query_arrays_mb']:10.0f} "
+                  f"{pct(s['hit@1_strict_original']):>7s}")
+        print("peak MB: the query process (index opened memory-mapped, model loaded); "
+              "scanned MB: arrays a query reads")
+        print("* strict Hit@1 where a perturbed copy of the gold also counts (copies are forks)")
+
+
+if __name__ == "__main__":
+    main()
