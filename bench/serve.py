@@ -3,7 +3,9 @@
 Run: .venv/bin/python bench/serve.py [--skills 10000] [--queries 100] [--clients 50]
 
 Builds (once, cached in --work) a library of the first N corpus skills, audits it and builds its
-routing index. Then, on the same library and queries:
+routing index. Records whose text changes length when lowercased (35 in the corpus, e.g. Turkish
+dotted capital I) are skipped: they send the auditor's line-window prefilter into an endless loop.
+Then, on the same library and queries:
   baseline  the same tool functions called in-process (skillyard.serve.tools), no MCP;
   stdio     `skillyard serve` as a subprocess, the SDK client over stdio;
   http      `skillyard serve --transport http`, the SDK client over streamable HTTP;

@@ -9,6 +9,7 @@ content-addressed store and re-hashed; a mismatch is refused, never served.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -130,8 +131,8 @@ def _assign_paths(skills: list[ServedSkill]) -> None:
 class ServedLibrary:
     """Policy-gated, digest-verified access to a library for the MCP server.
 
-    Thread-safe: the library's one SQLite connection (and the router) are used under a lock,
-    so many HTTP clients can be served at once.
+    Thread-safe: the library's one SQLite connection is used under a lock and searches run at
+    most one per core, so many HTTP clients can be served at once.
     """
 
     def __init__(
@@ -145,7 +146,11 @@ class ServedLibrary:
         self.library = library
         self.gate = gate
         self.max_resource_bytes = max_resource_bytes
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the library's one SQLite connection
+        # The router only reads its memory-mapped index and runs the ONNX model, so searches
+        # may overlap; at most one per core, so that concurrent clients do not oversubscribe.
+        self._route_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        self._router_ready = False
         self.skills: dict[str, ServedSkill] = {}
         self.blocked: dict[str, Decision] = {}
         self._by_name: dict[str, list[str]] = {}
@@ -278,8 +283,14 @@ class ServedLibrary:
                 "search is unavailable: this skillyard has no router (Library.route)"
             )
         want = max(1, k)
-        with self._lock:
-            raw = route(query, k=min(want * 3 + 10, max(len(self.skills), want)))
+        depth = min(want * 3 + 10, max(len(self.skills), want))
+        if not self._router_ready:
+            with self._lock:  # the first search may build the index, which uses the store
+                raw = route(query, k=depth)
+                self._router_ready = True
+        else:
+            with self._route_slots:
+                raw = route(query, k=depth)
         out: list[tuple[ServedSkill, float]] = []
         taken: set[str] = set()
         for ids, score in _route_items(raw):
