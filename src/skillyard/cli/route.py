@@ -164,7 +164,7 @@ def _print_result(task: str, result: Any, explain: bool) -> None:
     for pos, hit in enumerate(result.results, start=1):
         label = escape(hit.name)
         if hit.alternatives:
-            label += f" [dim](+{len(hit.alternatives)} forks)[/dim]"
+            label += f" [dim](+{len(hit.alternatives)} versions)[/dim]"
         table.add_row(str(pos), label, f"{hit.score:.2f}", escape(hit.id))
     console.print(table)
     verdict = "abstain: no skill fits well" if result.abstain else "route to the first skill"

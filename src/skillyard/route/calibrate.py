@@ -34,7 +34,7 @@ def calibrate(gen: storage.Generation, settings: RouteSettings, embedder: Embedd
         return None
     router = Router(index, settings=settings, embedder=embedder)
     queries = queries if queries is not None else offtopic_queries()
-    tops = [float(router.signals(q)["desc"].max()) for q in queries]
+    tops = [router.signals(q)[1] for q in queries]
     threshold = float(np.quantile(tops, settings.abstain_quantile))
     return {"threshold": round(threshold, 4), "quantile": settings.abstain_quantile,
             "queries": len(queries), "median_offtopic": round(float(np.median(tops)), 4)}

@@ -40,6 +40,7 @@ class RouteIndex:
             gen.array("lex_weights"), len(self.ids),
         )
         self.desc = gen.array("desc_proj")
+        self.raw_desc = gen.array("desc")
         self.proj_mean = gen.array("proj_mean", mmap=False)
         self.proj_basis = gen.array("proj_basis", mmap=False)
         self.family_ids = gen.lines("families")
@@ -125,6 +126,9 @@ class RouteResult:
         return out
 
 
+CONFIDENCE_POOL = 64
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     std = float(x.std())
     if std < 1e-9:
@@ -154,14 +158,20 @@ class Router:
             self._embedder = shared_embedder()
         return self._embedder
 
-    def signals(self, query: str) -> dict[str, np.ndarray]:
-        """Raw per-skill scores of each signal (lexical BM25F, dense cosine)."""
+    def signals(self, query: str) -> tuple[dict[str, np.ndarray], float]:
+        """Per-skill scores of each signal (lexical BM25F, dense cosine in the library's
+        centred space) and the confidence: the plain cosine of the closest description."""
         terms = tokenize(query)
         out = {"lexical": self.index.lexical.score(terms)}
-        vec = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
-        vec = project(vec, self.index.proj_mean, self.index.proj_basis)
+        raw = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
+        vec = project(raw, self.index.proj_mean, self.index.proj_basis)
         out["desc"] = np.asarray(self.index.desc @ vec, np.float32)
-        return out
+        # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
+        # on the plain vectors, for the nearest descriptions in the centred space.
+        near = min(CONFIDENCE_POOL, len(self.index.ids))
+        rows = np.sort(np.argpartition(-out["desc"], near - 1)[:near]) if near else []
+        confidence = float((self.index.raw_desc[rows] @ raw).max()) if near else 0.0
+        return out, confidence
 
     def fuse(self, signals: dict[str, np.ndarray]) -> np.ndarray:
         s = self.settings
@@ -174,12 +184,11 @@ class Router:
         if n == 0:
             return RouteResult(query, [], True, 0.0, self.index.threshold,
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
-        signals = self.signals(query)
+        signals, confidence = self.signals(query)
         fused = self.fuse(signals)
         depth = min(n, max(self.settings.candidates, k * 4))
         top = np.argpartition(-fused, depth - 1)[:depth] if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]
-        confidence = float(signals["desc"].max())
         threshold = self.index.threshold
         abstain = threshold is not None and confidence < threshold
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r],
