@@ -44,8 +44,16 @@ def _windows(text: str, lowered: str, literals: re.Pattern[str]) -> list[tuple[i
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
-        hit = literals.search(lowered, end)
+        hit = literals.search(lowered, max(end, hit.end()))
     return spans
+
+
+def same_length_lower(text: str) -> str:
+    """Lower-case without changing offsets ('İ'.lower() is two characters long)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
@@ -55,7 +63,7 @@ def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
     A rule with prefilter literals runs only on the lines (and the line after) where one of
     them occurs; the literals are chosen so that every match contains one."""
     text = unit.text
-    lowered = text.lower()
+    lowered = same_length_lower(text)
     prose_unit = unit.lang in ("markdown", "text") and unit.origin != "decoded"
     hits: list[Hit] = []
     for rule in rules.group(group):
