@@ -66,7 +66,7 @@ class SQLiteStore:
     # -- capability tables ---------------------------------------------------------------
     # Capabilities (routing, audit, evaluation, ...) keep their own tables, created by their
     # numbered migrations, and reach them only through these three methods with portable SQL
-    # ('?' placeholders), so that another backend can serve them unchanged.
+    # ('?' parameters), so that another backend can serve them unchanged.
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read statement and return all rows."""
         return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
