@@ -1,0 +1,216 @@
+"""Benchmark the auditor: detection on labelled fixtures, false positives on real skills, speed.
+
+Measured in one run, next to a baseline: a keyword scanner of the kind many skill scanners
+start from (case-insensitive dangerous strings in each text file up to 1 MiB; binaries and
+archives skipped), which blocks a skill when any keyword appears.
+
+    .venv/bin/python bench/audit.py                  # everything (corpus takes a few minutes)
+    .venv/bin/python bench/audit.py --limit 2000     # a corpus prefix
+    .venv/bin/python bench/audit.py --workers 2      # also time two processes on the corpus
+
+Prints per-category recall on malicious fixtures, recall on fail-closed evasions, false-block
+rate on benign twins, block/warn rates over the corpus and the sample skills, a random sample of
+corpus blocks to review (all of them go to --blocked-out), and throughput in skills/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from skillyard.audit import Auditor  # noqa: E402
+from skillyard.errors import SkillLoadError  # noqa: E402
+from skillyard.skill import Skill  # noqa: E402
+from skillyard.sources import load_skill_dir  # noqa: E402
+from skillyard.sources.corpus import record_to_skill  # noqa: E402
+from support.audit_fixtures import Fixture, generated, labelled  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+RANK = {"allow": 0, "warn": 1, "block": 2}
+BASELINE_LIMIT = 1024 * 1024
+BASELINE = re.compile(
+    r"curl\s|wget\s|\|\s*(?:ba)?sh\b|base64\s+-d|\beval\(|\bexec\(|ignore (?:all )?previous|"
+    r"\.ssh/|\.aws/credentials|rm -rf|/dev/tcp|nc -e|password|api[_-]?key|secret|token|sudo ",
+    re.I)
+
+
+def baseline_verdict(files: list[tuple[str, bytes | None]]) -> str:
+    for _path, data in files:
+        if data is None or b"\0" in data[:4096]:
+            continue
+        if BASELINE.search(data[:BASELINE_LIMIT].decode("utf-8", "replace")):
+            return "block"
+    return "allow"
+
+
+def skill_files(skill: Skill) -> list[tuple[str, bytes | None]]:
+    return [(f.path, f.data) for f in skill.files]
+
+
+def fixture_files(fixture: Fixture) -> list[tuple[str, bytes | None]]:
+    try:
+        return skill_files(load_skill_dir(fixture.path))
+    except SkillLoadError:
+        return []
+
+
+def run_fixtures() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="skillyard-audit-bench-"))
+    fixtures = labelled() + generated(tmp)
+    by_name = {f.name: f for f in fixtures}
+    per_cat: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    evasion: list[tuple[bool, bool]] = []
+    benign: list[tuple[bool, bool]] = []
+    misses = []
+    for fixture in fixtures:
+        paths = [str(fixture.path)] + [str(by_name[n].path) for n in fixture.with_]
+        verdict = Auditor().run_paths(paths)[0].verdict
+        files = [f for p in [fixture, *(by_name[n] for n in fixture.with_)]
+                 for f in fixture_files(p)]
+        base = baseline_verdict(files)
+        if fixture.label == "malicious":
+            ours = RANK[verdict] >= RANK[fixture.expect]
+            theirs = RANK[base] >= RANK[fixture.expect]
+            (evasion if fixture.evasion else per_cat[fixture.category]).append((ours, theirs))
+            if not ours:
+                misses.append(f"{fixture.name} (expected {fixture.expect}, got {verdict})")
+        else:
+            benign.append((verdict == "block", base == "block"))
+    print("== labelled fixtures (malicious: detected at the expected verdict or worse)")
+    print(f"{'category':10} {'n':>3} {'skillyard':>10} {'baseline':>9}")
+    all_ours, all_base = [], []
+    for cat in sorted(per_cat):
+        rows = per_cat[cat]
+        all_ours += [r[0] for r in rows]
+        all_base += [r[1] for r in rows]
+        print(f"{cat:10} {len(rows):3d} {_pct(r[0] for r in rows):>10} "
+              f"{_pct(r[1] for r in rows):>9}")
+    print(f"{'all':10} {len(all_ours):3d} {_pct(all_ours):>10} {_pct(all_base):>9}")
+    print(f"{'evasions':10} {len(evasion):3d} {_pct(r[0] for r in evasion):>10} "
+          f"{_pct(r[1] for r in evasion):>9}   (fail-closed: archives, bytecode, padding, "
+          "unicode, disguises)")
+    print(f"false blocks on {len(benign)} benign twins: skillyard {_pct(r[0] for r in benign)}, "
+          f"baseline {_pct(r[1] for r in benign)}")
+    if misses:
+        print("missed:", "; ".join(misses))
+
+
+def _pct(values) -> str:  # noqa: ANN001 - any iterable of bools
+    items = list(values)
+    return f"{100 * sum(items) / len(items):.1f}%" if items else "-"
+
+
+def _load_records(limit: int | None) -> list[dict]:
+    records = []
+    with gzip.open(SHARED / "skills-corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
+        for line in handle:
+            records.append(json.loads(line))
+            if limit and len(records) >= limit:
+                break
+    return records
+
+
+def _audit_chunk(records: list[dict]) -> list[tuple[str, str, list[str]]]:
+    auditor = Auditor()
+    skills = []
+    for record in records:
+        try:
+            skills.append((record_to_skill(record, source="corpus"), ""))
+        except SkillLoadError:
+            continue
+    return [(r.skill, r.verdict, sorted({f.rule for f in r.findings
+                                         if f.severity in ("medium", "high", "critical")}))
+            for r in auditor.run(skills)]
+
+
+def run_corpus(limit: int | None, workers: int, blocked_out: Path) -> None:
+    records = _load_records(limit)
+    skills = []
+    for record in records:
+        try:
+            skills.append(record_to_skill(record, source="corpus"))
+        except SkillLoadError:
+            continue
+    start = time.perf_counter()
+    for skill in skills:
+        baseline_verdict(skill_files(skill))
+    base_s = time.perf_counter() - start
+    start = time.perf_counter()
+    results = Auditor().run([(s, "") for s in skills])
+    ours_s = time.perf_counter() - start
+    verdicts = Counter(r.verdict for r in results)
+    rules = Counter(f.rule for r in results if r.verdict == "block" for f in r.findings
+                    if f.severity in ("high", "critical"))
+    n = len(results)
+    print(f"\n== corpus: {n} skills (SKILL.md only; listed files are reported as unseen)")
+    print(f"block {verdicts['block']} ({100 * verdicts['block'] / n:.2f}%), "
+          f"warn {verdicts['warn']} ({100 * verdicts['warn'] / n:.2f}%), "
+          f"allow {verdicts['allow']}")
+    print("blocking rules:", ", ".join(f"{k} {v}" for k, v in rules.most_common(12)))
+    print(f"throughput (1 process, audit only): skillyard {n / ours_s:.0f} skills/s, "
+          f"baseline keyword scan {n / base_s:.0f} skills/s, ratio {base_s / ours_s:.3f}")
+    anthropic = [r for r in results if r.skill.startswith("anthropics@skills/")]
+    print(f"anthropics@skills ({len(anthropic)}): " + ", ".join(
+        f"{r.name}={r.verdict}" for r in anthropic))
+    blocked = [r for r in results if r.verdict == "block"]
+    blocked_out.write_text("\n".join(json.dumps({
+        "skill": r.skill, "findings": [f.to_dict() for f in r.findings
+                                       if f.severity in ("high", "critical")]})
+        for r in blocked) + "\n", encoding="utf-8")
+    print(f"all blocked skills with their blocking findings: {blocked_out}")
+    sample = random.Random(7).sample(blocked, min(25, len(blocked)))
+    print("random sample of blocks to review:")
+    for r in sorted(sample, key=lambda x: x.skill):
+        top = [f for f in r.findings if f.severity in ("high", "critical")][0]
+        print(f"  {r.skill}: {top.rule}: {top.evidence[:90]}")
+    if workers > 1:
+        chunks = [records[i::workers * 4] for i in range(workers * 4)]
+        start = time.perf_counter()
+        with ProcessPoolExecutor(workers) as pool:
+            done = sum(len(c) for c in pool.map(_audit_chunk, chunks))
+        wall = time.perf_counter() - start
+        print(f"throughput ({workers} processes, load + audit): {done / wall:.0f} skills/s")
+
+
+def run_samples() -> None:
+    start = time.perf_counter()
+    results = Auditor().run_paths([str(SHARED / "sample-skills")])
+    took = time.perf_counter() - start
+    verdicts = Counter(r.verdict for r in results)
+    print(f"\n== sample-skills: {len(results)} folders, block {verdicts['block']}, warn "
+          f"{verdicts['warn']}, allow {verdicts['allow']} ({len(results) / took:.0f} skills/s "
+          "with loading)")
+    for r in results:
+        if r.verdict != "allow":
+            top = r.findings[0]
+            print(f"  {r.verdict}: {r.name}: {top.rule} ({top.evidence[:80]})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="corpus records to use")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--blocked-out", type=Path,
+                        default=Path(tempfile.gettempdir()) / "skillyard-audit-blocked.jsonl")
+    parser.add_argument("--skip-corpus", action="store_true")
+    args = parser.parse_args()
+    run_fixtures()
+    run_samples()
+    if not args.skip_corpus:
+        run_corpus(args.limit, args.workers, args.blocked_out)
+
+
+if __name__ == "__main__":
+    main()
