@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,31 @@ def test_empty_library_routes_to_nothing(tmp_path: Path) -> None:
     with Library(tmp_path / "empty.db") as lib:
         result = lib.route("write a poem")
     assert result.results == [] and result.abstain
+
+
+def test_concurrent_builds_leave_one_valid_index(tmp_path: Path) -> None:
+    src = tmp_path / "skills"
+    for name in ("one", "two", "three"):
+        write_skill(src, name, f"The {name} skill.")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(src)])
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with Library(db) as lib:
+                lib.route_index(full=True)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    root = storage.index_dir(db)
+    assert len(list(root.glob("gen-*"))) == 1
+    with Library(db) as lib:
+        assert lib.route("the two skill", k=1).results[0].name == "two"

@@ -126,7 +126,12 @@ def build_index(
     progress: Progress | None = None,
 ) -> BuildReport:
     """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one."""
-    settings = settings or RouteSettings()
+    with storage.build_lock(storage.index_dir(store.path)):
+        return _build(store, full, settings or RouteSettings(), embedder, progress)
+
+
+def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder | None,
+           progress: Progress | None) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))

@@ -8,9 +8,12 @@ memory-mapped, so opening an index costs milliseconds whatever its size.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +84,18 @@ def current(root: Path) -> Generation | None:
     if not name or not path.is_dir():
         raise RouteIndexError(f"{root}: CURRENT names a missing generation {name!r}; reindex")
     return Generation(path)
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One build at a time per index (a second one waits); readers never wait."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "LOCK").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def new_generation(root: Path) -> Generation:
