@@ -23,6 +23,13 @@ FENCE_LANGS: dict[str, str] = {
     "jsx": "javascript", "tsx": "javascript", "node": "javascript", "mjs": "javascript",
 }
 
+# Fenced blocks that show data (logs, queries, detection rules, config), never run as shown.
+DATA_LANGS = frozenset({
+    "text", "txt", "log", "logs", "output", "plaintext", "plain", "json", "jsonc", "json5",
+    "yaml", "yml", "xml", "csv", "tsv", "toml", "ini", "kql", "kusto", "spl", "splunk", "sql",
+    "sigma", "yara", "snort", "suricata", "regex", "diff", "http", "markdown", "md", "mermaid",
+})
+
 
 @dataclass(frozen=True, slots=True)
 class TextUnit:

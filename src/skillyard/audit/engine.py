@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..skill import Skill
 from .combine import correlate
 from .consistency import check_consistency
-from .content import FENCE_LANGS, TextUnit
+from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .decode import decoded_units
 from .graph import Effects, effects_of
 from .inventory import BlobReader, take_inventory
@@ -75,7 +75,7 @@ def analyze_unit(unit: TextUnit, rules: RuleSet) -> list[Hit]:
         hits += run_patterns(unit, group, rules, index, segs)
     hits += url_hosts(unit, index, segs, rules)
     if unit.lang == "markdown":
-        hits += html_comments(unit, index)
+        hits += html_comments(unit, index, segs)
         hits += markdown_urls(unit, index, segs)
         for block in _code_blocks(unit, segs, index):
             if block.lang == "python":
@@ -143,6 +143,8 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit]) -> list[
                 "`" in line or is_quoted(unit.text, offset, offset, seg)
             ):
                 hit = _soften(hit, "medium", "quoted in documentation prose")
+            elif seg is not None and seg.kind == "code" and seg.lang in DATA_LANGS:
+                hit = _soften(hit, "medium", "in a data block (not executed)")
         out.append(hit)
     return out
 

@@ -7,10 +7,10 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from .content import TextUnit
+from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .mdparse import LineIndex, Segment, is_quoted, segment_at
 from .model import Hit, clip
-from .rules import RuleSet
+from .rules import Rule, RuleSet
 
 MAX_HITS_PER_RULE = 5
 _COMMENT = re.compile(r"<!--(.{0,20000}?)-->", re.S)
@@ -56,6 +56,15 @@ def same_length_lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+def _hit(rule: Rule, unit: TextUnit, index: LineIndex, match: re.Match[str],
+         seg: Segment | None, severity: str = "", detail: str = "") -> Hit:
+    """A hit for a pattern match; with a severity it is softened and never correlated."""
+    return Hit(rule.id, unit.path, index.line(match.start()) + unit.line_offset,
+               clip(match.group(0)), flow=unit.flow or (seg.flow if seg else unit.path),
+               detail=detail, skill_scope=rule.skill_scope and not severity,
+               severity=severity, inert=bool(severity))
+
+
 def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
                  segs: list[Segment] | None) -> list[Hit]:
     """Apply one group of pattern rules (text, shell or javascript) to a unit.
@@ -83,18 +92,26 @@ def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
                 if rule.where == "prose" and seg is not None and seg.kind == "code":
                     continue
                 in_code = (seg.kind == "code") if seg is not None else not prose_unit
-                # In code, quotes are command syntax; only injection phrases (text rules)
-                # inside string literals read as data. Runnable critical code stays critical.
-                quoted = (rule.quoted is not None and (rule.group == "text" or not in_code)
+                shell_code = in_code and (unit.lang == "shell" if seg is None
+                                          else FENCE_LANGS.get(seg.lang) == "shell")
+                if in_code and seg is not None and seg.lang in DATA_LANGS and \
+                        rule.group != "text":
+                    # logs, queries, detection rules and config shown as data are not run
+                    hits.append(_hit(rule, unit, index, match, seg, "medium" if
+                                     rule.severity in ("high", "critical") else "info",
+                                     "in a data block (not executed)"))
+                    count += 1
+                    continue
+                # In shell code, quotes are command syntax; in other code they delimit string
+                # data; in prose they mark examples. Runnable critical code stays critical.
+                quoted = (rule.quoted is not None and (rule.group == "text" or not shell_code)
                           and not (in_code and rule.severity == "critical")
                           and is_quoted(text, match.start(), match.end(), seg))
-                hits.append(Hit(
-                    rule.id, unit.path, index.line(match.start()) + unit.line_offset,
-                    clip(match.group(0)), flow=unit.flow or (seg.flow if seg else unit.path),
-                    skill_scope=rule.skill_scope and not quoted,
-                    severity=rule.quoted if quoted and rule.quoted else "", inert=quoted,
-                    detail="quoted or given as an example" if quoted else "",
-                ))
+                if quoted:
+                    hits.append(_hit(rule, unit, index, match, seg, rule.quoted or "",
+                                     "quoted or given as an example"))
+                else:
+                    hits.append(_hit(rule, unit, index, match, seg))
                 count += 1
                 if count >= MAX_HITS_PER_RULE:
                     break
@@ -103,9 +120,15 @@ def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
     return hits
 
 
-def html_comments(unit: TextUnit, index: LineIndex) -> list[Hit]:
+def html_comments(unit: TextUnit, index: LineIndex, segs: list[Segment] | None) -> list[Hit]:
+    """Comments are invisible once rendered, except inside code (shown verbatim)."""
     hits = []
     for match in _COMMENT.finditer(unit.text):
+        seg = segment_at(segs, match.start()) if segs else None
+        line_start = unit.text.rfind("\n", 0, match.start()) + 1
+        if (seg is not None and seg.kind == "code") or \
+                unit.text[line_start:match.start()].count("`") % 2:
+            continue
         body = match.group(1)
         line = index.line(match.start()) + unit.line_offset
         flow = unit.flow or f"{unit.path}#c{line}"

@@ -92,9 +92,9 @@ rule telegram_exfiltration {
     why = "uploads files or collected data to a Telegram bot"
     fix = "remove it"
   strings:
-    $api = /api\.telegram\.org\/bot[^\s\/]*\/send(Document|Message|Photo)/
-    $c1 = ".ssh" $c2 = ".aws" $c3 = "Login Data" $c4 = "wallet" nocase $c5 = "environ"
-    $c6 = "zipfile" $c7 = "password" nocase
+    $api = /api\.telegram\.org\/bot[^\s\/]*\/sendDocument/
+    $c1 = ".ssh/" $c2 = ".aws/credentials" $c3 = "Login Data" $c4 = "wallet.dat"
+    $c5 = "Local State" $c6 = "/proc/self/environ" $c7 = "keychain" nocase
   condition:
     $api and any of ($c*)
 }
