@@ -8,7 +8,7 @@ import binascii
 import re
 
 from .content import TextUnit
-from .mdparse import LineIndex, Segment, segment_at
+from .mdparse import LineIndex, Segment, is_quoted, segment_at
 
 _B64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9a-fA-F]{2}){24,}(?![0-9A-Fa-f])")
@@ -52,9 +52,14 @@ def decoded_units(unit: TextUnit, index: LineIndex, segs: list[Segment] | None,
                 continue
             seg = segment_at(segs, match.start()) if segs else None
             line = index.line(match.start()) + unit.line_offset
+            # A blob inside a string literal, a code sample or a quote is data someone shows;
+            # what it says to a model is softened (what it would run is not).
+            as_data = unit.origin == "decoded-data" or (seg is not None and seg.kind == "code") \
+                or unit.lang not in ("markdown", "text", "shell") \
+                or is_quoted(unit.text, match.start(), match.end(), seg)
             child = TextUnit(unit.path, text, "shell", line_offset=line - 1,
                              flow=unit.flow or (seg.flow if seg else unit.path),
-                             origin="decoded")
+                             origin="decoded-data" if as_data else "decoded")
             out.append(child)
             out.extend(decoded_units(child, LineIndex(text), None, depth + 1))
     return out

@@ -89,6 +89,10 @@ def analyze_unit(unit: TextUnit, rules: RuleSet) -> list[Hit]:
         child_index = LineIndex(child.text)
         for group in ("text", "shell", "javascript"):
             for hit in run_patterns(child, group, rules, child_index, None):
+                if group == "text" and child.origin == "decoded-data":
+                    hits.append(Hit(hit.rule, hit.file, hit.line, hit.evidence, hit.flow,
+                                    "in encoded sample data", False, "info", True))
+                    continue
                 hits.append(Hit(hit.rule, hit.file, hit.line, hit.evidence, hit.flow,
                                 "found in base64/hex-decoded text", hit.skill_scope,
                                 hit.severity, hit.inert))
