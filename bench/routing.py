@@ -139,7 +139,7 @@ def phase_eval(db: str, queries_path: str, corpus: str) -> None:
             abstained.append(res.abstain)
             latency.append(res.latency_ms)
     out = {**_judge(queries, ranked, abstained, group_of), **_latency(latency),
-           "open_s": open_s, "peak_mb": peak_mb()}
+           "open_s": open_s, "peak_mb": peak_mb(), "load_avg": os.getloadavg()[0]}
     out["ablations"] = _ablations(db, queries, group_of)
     emit(out)
 
@@ -232,6 +232,7 @@ def phase_scale(gen_path: str, queries_path: str) -> None:
     judged = summarize([Judged(r, frozenset(q["gold"])) for q, r in
                         zip(queries, ranked, strict=True)], K)
     emit({"skills": len(index.ids), **_latency(latency), "open_s": open_s,
+          "load_avg": os.getloadavg()[0],
           "hit@1_strict_original": judged["hit@1"], "peak_mb": peak_mb(),
           "index_mb": sum(f.stat().st_size for f in gen.path.iterdir()) / 2**20,
           "query_arrays_mb": sum((gen.path / f"{n}.npy").stat().st_size for n in
@@ -428,6 +429,9 @@ def report(res: dict[str, Any]) -> None:
         print("peak MB: the query process (index opened memory-mapped, model loaded); "
               "scanned MB: arrays a query reads")
         print("* strict Hit@1 where a perturbed copy of the gold also counts (copies are forks)")
+    loads = [ev["load_avg"], *(s["load_avg"] for s in res["scale"])]
+    print(f"1-minute load average while timing queries: {', '.join(f'{x:.1f}' for x in loads)}"
+          f" on {res['cores']} cores (other processes inflate the latencies)")
 
 
 if __name__ == "__main__":
