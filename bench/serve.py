@@ -3,9 +3,7 @@
 Run: .venv/bin/python bench/serve.py [--skills 10000] [--queries 100] [--clients 50]
 
 Builds (once, cached in --work) a library of the first N corpus skills, audits it and builds its
-routing index. Records whose text changes length when lowercased (35 in the corpus, e.g. Turkish
-dotted capital I) are skipped: they send the auditor's line-window prefilter into an endless loop.
-Then, on the same library and queries:
+routing index. Then, on the same library and queries:
   baseline  the same tool functions called in-process (skillyard.serve.tools), no MCP;
   stdio     `skillyard serve` as a subprocess, the SDK client over stdio;
   http      `skillyard serve --transport http`, the SDK client over streamable HTTP;
@@ -48,16 +46,11 @@ def prepare(work: Path, n: int) -> Path:
     db = work / f"library-{n}.db"
     subset = work / f"corpus-{n}.jsonl.gz"
     if not subset.exists():
-        kept = 0
         with gzip.open(CORPUS, "rb") as src, gzip.open(subset, "wb") as dst:
-            for line in src:
-                text = json.loads(line).get("skill_md") or ""
-                if len(text.lower()) != len(text):
-                    continue  # skipped: these hang the auditor's prefilter (see the issue note)
-                dst.write(line)
-                kept += 1
-                if kept >= n:
+            for i, line in enumerate(src):
+                if i >= n:
                     break
+                dst.write(line)
     with Library(db) as lib:
         t0 = time.perf_counter()
         report = lib.index([str(subset)])
