@@ -12,7 +12,7 @@ from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .decode import decoded_units
 from .graph import Effects, effects_of
 from .inventory import BlobReader, take_inventory
-from .mdparse import LineIndex, is_quoted, segment_at, segments
+from .mdparse import LineIndex, Segment, is_quoted, segment_at, segments
 from .model import AuditResult, Finding, Hit, sort_findings
 from .policy import Policy
 from .pycode import analyze_python
@@ -46,7 +46,7 @@ class Analysis:
     unseen_scripts: int
 
 
-def _code_blocks(unit: TextUnit, segs, index: LineIndex) -> list[TextUnit]:  # noqa: ANN001
+def _code_blocks(unit: TextUnit, segs: list[Segment], index: LineIndex) -> list[TextUnit]:
     out = []
     for seg in segs:
         if seg.kind != "code":
