@@ -147,3 +147,20 @@ def test_concurrent_builds_leave_one_valid_index(tmp_path: Path) -> None:
     assert len(list(root.glob("gen-*"))) == 1
     with Library(db) as lib:
         assert lib.route("the two skill", k=1).results[0].name == "two"
+
+
+def test_a_damaged_generation_is_one_clear_error(tmp_path: Path) -> None:
+    src = tmp_path / "skills"
+    write_skill(src, "one")
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(src)])
+        lib.route_index()
+    gen = storage.current(storage.index_dir(db))
+    (gen.path / "names.txt").unlink()
+    with Library(db) as lib, pytest.raises(RouteIndexError, match="reindex"):
+        lib.route("anything")
+    with Library(db) as lib:
+        report = lib.route_index()  # the damaged generation is not reused
+        assert report.read == 1 and not report.up_to_date
+        assert lib.route("anything", k=1).results[0].name == "one"

@@ -37,21 +37,30 @@ class _Cache:
         self.router: Router | None = None
 
 
-def router_for(lib: Any, reranker: str | Reranker | None = None) -> Router:
-    """The (cached) router of a Library; builds the index once if the library has none."""
+def router_for(lib: Any) -> Router:
+    """The (cached) router of a Library; builds the index once if the library has none.
+    Safe to share between threads (the serve module routes from several)."""
     cache: _Cache = lib.__dict__.setdefault("_route_cache", _Cache())
     root = storage.index_dir(lib.path)
-    gen = storage.current(root)
-    if gen is None:
-        build_index(lib.store)
+    for attempt in range(3):
         gen = storage.current(root)
-        assert gen is not None
-    if cache.router is None or cache.generation != gen.path.name:
-        cache.router = Router(RouteIndex(gen))
-        cache.router.embedder.warm()
-        cache.generation = gen.path.name
-    cache.router.reranker = make_reranker(reranker)
-    return cache.router
+        if gen is None:
+            build_index(lib.store)
+            continue
+        if cache.router is not None and cache.generation == gen.path.name:
+            return cache.router
+        try:
+            router = Router(RouteIndex(gen))
+        except (OSError, storage.RouteIndexError) as exc:
+            if attempt == 2:
+                raise storage.RouteIndexError(
+                    f"{gen.path}: unreadable routing index ({exc}); run 'skillyard reindex'"
+                ) from None
+            continue  # a concurrent build replaced this generation while we opened it
+        router.embedder.warm()
+        cache.router, cache.generation = router, gen.path.name
+        return router
+    raise storage.RouteIndexError(f"{root}: the routing index could not be opened; reindex")
 
 
 def route(lib: Any, query: str, k: int = 5, *, explain: bool = False,
@@ -60,7 +69,7 @@ def route(lib: Any, query: str, k: int = 5, *, explain: bool = False,
         raise RouteError("the query is empty; give the task to route")
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
         raise RouteError(f"k must be an integer from 1 to 1000, not {k!r}")
-    return router_for(lib, reranker).route(query, k, explain=explain)
+    return router_for(lib).route(query, k, explain=explain, reranker=make_reranker(reranker))
 
 
 def reindex(lib: Any, *, full: bool = False, progress: Progress | None = None) -> BuildReport:

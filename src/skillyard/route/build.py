@@ -87,10 +87,15 @@ class _Previous:
         if gen is None:
             return
         try:
-            manifest = gen.manifest()
-        except storage.RouteIndexError:
-            self.gen = None
-            return
+            self._load(gen, config)
+        except (OSError, ValueError, storage.RouteIndexError):
+            self.gen = None  # unusable: rebuild everything
+            self.rows, self.digests, self.keys = {}, [], {}
+        if self.gen is not None and len(self.digests) != len(self.rows):
+            self.gen, self.rows, self.digests, self.keys = None, {}, [], {}
+
+    def _load(self, gen: storage.Generation, config: dict[str, Any]) -> None:
+        manifest = gen.manifest()
         if manifest.get("config") != config:
             self.gen = None
             return

@@ -178,7 +178,9 @@ class Router:
         fused = s.lexical_weight * _z(signals["lexical"]) + s.desc_weight * _z(signals["desc"])
         return fused.astype(np.float32)
 
-    def route(self, query: str, k: int = 5, *, explain: bool = False) -> RouteResult:
+    def route(self, query: str, k: int = 5, *, explain: bool = False,
+              reranker: Reranker | None = None) -> RouteResult:
+        """The top ``k`` results (one per family); ``reranker`` overrides the router's own."""
         started = time.perf_counter()
         n = len(self.index.ids)
         if n == 0:
@@ -195,11 +197,12 @@ class Router:
                                 float(fused[r])) for r in top]
         notes: list[str] = []
         used = None
-        if self.reranker is not None:
+        reranker = reranker or self.reranker
+        if reranker is not None:
             head = candidates[: self.settings.rerank_depth]
-            outcome = self.reranker.rerank(query, head, self.index)
+            outcome = reranker.rerank(query, head, self.index)
             candidates = outcome.candidates + candidates[len(head):]
-            used = self.reranker.name
+            used = reranker.name
             notes.extend(outcome.notes)
             if outcome.none_fit is not None:
                 abstain = outcome.none_fit
