@@ -196,13 +196,18 @@ class Syncer:
         library = self.project.library
         out: dict[str, Plan] = {}
         problems: list[str] = []
+        skills = {}
         for name in sorted(lock.skills):
             entry = lock.skills[name]
-            skill = library_version(library, entry.id, entry.digest)
-            problems += tamper_report(entry, skill, library)
-            if problems:
-                continue
-            decision = self.project.gate.decide(skill)
+            skills[name] = library_version(library, entry.id, entry.digest)
+            problems += tamper_report(entry, skills[name], library)
+        if problems:
+            raise SkillyardError(f"refused: library content differs from the lockfile: "
+                                 f"{'; '.join(problems[:10])}")
+        decisions = self.project.gate.decide_many(list(skills.values()))
+        for name, skill in skills.items():
+            entry = lock.skills[name]
+            decision = decisions[skill.id]
             tier = decision.tier
             if decision.blocked:
                 if not (entry.override or {}).get("allow_blocked"):
@@ -213,9 +218,6 @@ class Syncer:
                 self.withheld[name] = "tier 0 (metadata only): not loadable under the policy"
                 continue
             out[name] = self._plan(entry, skill, tier)
-        if problems:
-            raise SkillyardError(f"refused: library content differs from the lockfile: "
-                                 f"{'; '.join(problems[:10])}")
         return out
 
     def _plan(self, entry: LockedSkill, skill: Any, tier: int) -> Plan:
@@ -228,6 +230,9 @@ class Syncer:
                 continue
             found = skill.file(locked.path)
             data = found.data if found.data is not None else library.store.read_blob(found.sha256)
+            if _hash(data) != locked.sha256:  # what is written is what the lock pins
+                raise SkillyardError(f"refused: {entry.name}/{locked.path} changed in the "
+                                     "library while syncing")
             files[locked.path] = data
         note = f"tier {tier}: scripts withheld ({', '.join(dropped)})" if dropped else ""
         return Plan(entry.name, entry.digest, files, note)
