@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -312,7 +311,3 @@ def _store_groups(store: Store, ids: list[str], group_ids: list[str]) -> None:
                     "INSERT INTO route_groups (skill_id, group_id, size) VALUES (?, ?, ?)",
                     (sid, g, sizes[g]),
                 )
-
-
-def index_root(db_path: str | Path) -> Path:
-    return storage.index_dir(db_path)
