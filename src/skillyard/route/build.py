@@ -25,11 +25,10 @@ from . import dedup, storage
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
-from .text import FIELDS, SkillText, collection, skill_text, tokenize
+from .text import FIELDS, TEXT_SUFFIXES, SkillText, collection, skill_text, tokenize
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MAX_RESOURCE_BYTES = 256 * 1024
-_TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
 # Passages embedded per skill (SkillText.dense_<kind>). An outline of the body was tried as a
 # second passage and did not pay on the development set (see bench/routing.py).
 DENSE_KINDS = ("desc",)
@@ -65,7 +64,7 @@ def with_resource_text(store: Store, skill: Skill) -> Skill:
     files = []
     for entry in skill.files:
         if (entry.data is None and entry.kind == "file" and entry.size <= MAX_RESOURCE_BYTES
-                and entry.path.lower().endswith(_TEXT_SUFFIXES)):
+                and entry.path.lower().endswith(TEXT_SUFFIXES)):
             with contextlib.suppress(SkillyardError):  # a missing blob only costs headings
                 entry = SkillFile(entry.path, entry.size, entry.sha256,
                                   data=store.read_blob(entry.sha256))

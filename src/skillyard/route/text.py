@@ -23,7 +23,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
-_TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
+TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -122,7 +122,7 @@ def resource_headings(skill: Skill, limit: int = 200) -> list[str]:
     """Headings of the text files kept with the skill (reference .md files)."""
     out: list[str] = []
     for entry in skill.resources:
-        if entry.data is None or not entry.path.lower().endswith(_TEXT_SUFFIXES):
+        if entry.data is None or not entry.path.lower().endswith(TEXT_SUFFIXES):
             continue
         try:
             out.extend(headings(entry.data.decode("utf-8")))
