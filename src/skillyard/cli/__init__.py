@@ -7,13 +7,13 @@ import sys
 import typer
 
 from ..errors import SkillyardError
+from . import audit as audit_cli
 from . import browse, catalog, index, validate
 from . import evaluate as evaluate_cli
-from . import learn as learn_cli
-from . import audit as audit_cli
 from . import install as install_cli
-from . import serve as serve_cli
+from . import learn as learn_cli
 from . import route as route_cli
+from . import serve as serve_cli
 from .common import err_console
 
 app = typer.Typer(
