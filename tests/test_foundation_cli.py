@@ -148,3 +148,12 @@ def test_index_git_source_via_cli(tmp_path: Path, db_path: Path) -> None:
     assert out["added"] == 1
     shown = json.loads(run("show", "from-git", "--json", db=db_path).stdout)
     assert shown["provenance"]["kind"] == "git" and len(shown["provenance"]["commit"]) == 40
+
+
+def test_catalog_can_leave_out_blocked_skills(tmp_path: Path, db_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "audit" / "sc2-fake-prereq-b64"
+    run("index", str(SAMPLE_SKILLS / "anthropics@skills"), str(fixture), "--no-route", db=db_path)
+    everything = json.loads(run("catalog", "--json", db=db_path).stdout)
+    allowed = json.loads(run("catalog", "--json", "--exclude-blocked", db=db_path).stdout)
+    assert len(allowed["skills"]) == len(everything["skills"]) - 1
+    assert fixture.name not in {s["name"] for s in allowed["skills"]}

@@ -151,8 +151,20 @@ class Library:
         return self.store.stats()
 
     # -- progressive disclosure ----------------------------------------------------------
-    def catalog(self, budget: int | None = None, fmt: str = "xml") -> Catalog:
-        entries = [CatalogEntry(s.id, s.name, s.description) for s in self.store.summaries()]
+    def catalog(
+        self, budget: int | None = None, fmt: str = "xml", *, exclude_blocked: bool = False,
+        policy: Any = None,
+    ) -> Catalog:
+        """Names and descriptions within ``budget`` characters. With ``exclude_blocked`` (or a
+        ``policy``), the library is audited first and skills the policy blocks are left out."""
+        blocked: set[str] = set()
+        if exclude_blocked or policy is not None:
+            blocked = {r.skill for r in self.audit(policy=policy) if r.verdict == "block"}
+        entries = [
+            CatalogEntry(s.id, s.name, s.description)
+            for s in self.store.summaries()
+            if s.id not in blocked
+        ]
         return build_catalog(entries, fmt=fmt, budget=budget)
 
     def activate(self, ref: str) -> Activation:
