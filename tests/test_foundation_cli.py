@@ -157,3 +157,10 @@ def test_catalog_can_leave_out_blocked_skills(tmp_path: Path, db_path: Path) -> 
     allowed = json.loads(run("catalog", "--json", "--exclude-blocked", db=db_path).stdout)
     assert len(allowed["skills"]) == len(everything["skills"]) - 1
     assert fixture.name not in {s["name"] for s in allowed["skills"]}
+
+
+def test_version_zero_is_a_usage_error(indexed: Path) -> None:
+    zero = run("show", "excalidraw", "--version", "0", db=indexed, check=False)
+    assert zero.returncode == 2
+    missing = run("show", "excalidraw", "--version", "9", db=indexed, check=False)
+    assert missing.returncode == 1 and "version 9" in missing.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,27 @@ def test_cli_tamper_and_usage_errors(tmp_path: Path) -> None:
     assert "unknown agent" in run(proj, "sync", "--agent", "emacs", code=1).stderr
     assert "no lockfile" in run(tmp_path, "install", code=1).stderr
     assert "--allow-blocked" in run(proj, "add", "--help").stdout
+
+
+def test_synced_files_are_readable_and_scripts_executable(tmp_path: Path) -> None:
+    old_mask = os.umask(0o022)  # the subprocesses inherit the usual umask
+    try:
+        _sync_and_check_modes(tmp_path)
+    finally:
+        os.umask(old_mask)
+
+
+def _sync_and_check_modes(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    write_skill(source, "runner", files={"scripts/run.sh": "#!/bin/sh\necho ok\n",
+                                         "references/notes.md": "notes\n"})
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    run(proj, "add", str(source / "runner"))
+    run(proj, "sync", "--agent", "claude")
+    folder = proj / ".claude/skills/runner"
+    script = folder / "scripts" / "run.sh"
+    assert subprocess.run([str(script)], capture_output=True, text=True).stdout == "ok\n"
+    assert (folder / "references" / "notes.md").stat().st_mode & 0o044 == 0o044
+    assert folder.stat().st_mode & 0o055 == 0o055
+    assert (proj / "skillyard.lock").stat().st_mode & 0o044 == 0o044

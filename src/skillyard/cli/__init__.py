@@ -65,6 +65,11 @@ def main() -> None:
     except SkillyardError as exc:
         err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         sys.exit(1)
+    except OSError as exc:  # a path the user gave that cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"[red]error:[/red] {where}{exc.strerror or exc}", markup=True,
+                          highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

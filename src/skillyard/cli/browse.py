@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
                  "  skillyard show dir:/path/to/skill --version 1 --json")
     def show(
         ref: Annotated[str, typer.Argument(metavar="ID|NAME", help="A skill id or name.")],
-        version: Annotated[int | None, typer.Option(help="A past version number.")] = None,
+        version: Annotated[
+            int | None, typer.Option(help="A past version number.", min=1)
+        ] = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:

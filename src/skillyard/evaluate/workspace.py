@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..fsmodes import mark_script
 from .arms import SkillBundle, folder_names
 from .errors import EvalError
 from .tasks import Task, environment_files
@@ -86,6 +87,7 @@ def make_trial(
             target = _safe_join(folder, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            mark_script(target, data)
     return dirs, names
 
 

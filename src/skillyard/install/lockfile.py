@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SkillyardError
+from ..fsmodes import make_public
 from ..skill import NAME_MAX, SkillFile, skill_digest
 
 LOCK_NAME = "skillyard.lock"
@@ -135,6 +136,7 @@ class Lockfile:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(self.dumps())
+            make_public(Path(tmp))
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

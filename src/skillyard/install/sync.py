@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SkillyardError
+from ..fsmodes import make_public, mark_script
 from ..serve.files import required_tier
 from ..sources.agents import AGENT_FOLDERS
 from .fetch import library_version
@@ -120,6 +121,7 @@ def _save_record(folder: Path, record: dict[str, Any]) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=2, sort_keys=True)
         handle.write("\n")
+    make_public(Path(tmp))
     os.replace(tmp, path)
 
 
@@ -153,10 +155,12 @@ def write_tree(dest: Path, files: dict[str, bytes]) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.stage-", dir=dest.parent))
     try:
+        make_public(stage, directory=True)
         for rel, data in files.items():
             target = stage / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            mark_script(target, data)
         old = None
         if dest.is_symlink() or dest.exists():
             old = dest.parent / f".{dest.name}.old-{os.getpid()}"

@@ -180,7 +180,8 @@ class SQLiteStore:
                 (skill_id, version),
             ).fetchone()
         if row is None:
-            what = f"version {version} of {skill_id!r}" if version else f"skill {skill_id!r}"
+            what = (f"version {version} of {skill_id!r}" if version is not None
+                    else f"skill {skill_id!r}")
             raise NotFoundError(f"no {what} in the library")
         return tuple(row)
 
