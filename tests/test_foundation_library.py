@@ -243,3 +243,24 @@ def test_catalog_activate_and_resources(db_path: Path) -> None:
 
 def test_process_env_isolation() -> None:
     assert os.environ["SKILLYARD_DB"].endswith("library.db")
+
+
+def test_foreign_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE invoices (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not a skillyard library"):
+        Library(other)
+    conn = sqlite3.connect(other)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["invoices"]
+    conn.close()
+
+
+def test_empty_source_is_refused(db_path: Path) -> None:
+    from skillyard.errors import SourceError
+
+    with Library(db_path) as lib, pytest.raises(SourceError, match="empty source"):
+        lib.index([""])

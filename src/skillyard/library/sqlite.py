@@ -54,6 +54,7 @@ class SQLiteStore:
                 check_same_thread=False,
             )
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _refuse_foreign(self._conn, path)
             if not readonly:
                 self._conn.execute("PRAGMA journal_mode = WAL")
                 self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -275,6 +276,13 @@ _VERSION_COLS = (
     "v.skill_id, v.version, v.digest, v.name, v.description, v.frontmatter, v.body_offset, "
     "v.body_sha256, v.files, v.provenance, v.diagnostics, v.parse_method"
 )
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
+    """Refuse an SQLite file that holds other tables, before changing anything in it."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "skills" not in tables and "schema_migrations" not in tables:
+        raise StoreError(f"{path}: an SQLite database, but not a skillyard library")
 
 
 def _dumps(value: Any) -> str:

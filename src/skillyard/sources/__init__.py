@@ -28,6 +28,8 @@ __all__ = [
 
 def open_source(spec: str, *, strict: bool = False) -> Iterator[LoadResult]:
     """Yield LoadResults for one SOURCE specification (see the module docstring)."""
+    if not spec.strip():
+        raise SourceError("empty source: give a folder, corpus file, git URL or 'agents'")
     if spec == "agents" or spec.startswith("agents:"):
         project = spec.partition(":")[2] or "."
         return load_agent_folders(Path(project).resolve(), strict=strict)
