@@ -89,7 +89,7 @@ def test_index_can_skip_routing(tmp_path: Path) -> None:
     (("route",), 2, "TASK or --queries"),
     (("route", "x", "-k", "0"), 2, "-k"),
     (("route", "   "), 1, "query is empty"),
-    (("route", "x", "--rerank", "magic"), 1, "unknown reranker"),
+    (("route", "x", "--rerank", "magic"), 2, "unknown reranker"),
     (("route", "x", "--rerank", "llm"), 1, "SKILLYARD_LLM_BASE_URL"),
     (("route", "--queries", "/nonexistent/q.jsonl"), 1, "no such queries file"),
 ])

@@ -104,6 +104,9 @@ def register(app: typer.Typer) -> None:
         """Find the skills that fit a task (hybrid BM25F + dense retrieval, grouped forks)."""
         if (task is None) == (queries is None):
             raise typer.BadParameter("give either a TASK or --queries FILE, not both or neither")
+        if rerank not in ("none", "llm"):
+            raise typer.BadParameter(f"unknown reranker {rerank!r}; use none or llm",
+                                     param_hint="--rerank")
         with open_library(db) as lib:
             if queries is not None:
                 _batch(lib, read_batch(queries), k, explain, rerank, as_json)
