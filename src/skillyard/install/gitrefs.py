@@ -7,12 +7,10 @@ the same prefix; any other tag or a commit id stays where it is unless ``--ref``
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 
-from ..errors import SourceError
+from ..sources.git import run_git
 
 _VERSION = re.compile(r"^(?P<prefix>[A-Za-z._-]*?)(?P<num>\d+(?:\.\d+)*)(?P<rest>[-+].*)?$")
 
@@ -26,24 +24,11 @@ class RemoteRefs:
 
 def ls_remote(url: str) -> RemoteRefs:
     """Branches, tags and HEAD of a repository, through the user's git and credentials."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        proc = subprocess.run(
-            ["git", "ls-remote", "--symref", url, "HEAD",
-             "refs/heads/*", "refs/tags/*"],
-            capture_output=True, text=True, env=env, timeout=300, check=False,
-        )
-    except FileNotFoundError:
-        raise SourceError("git is not installed (needed for git sources)") from None
-    except subprocess.TimeoutExpired:
-        raise SourceError(f"git ls-remote {url} timed out") from None
-    if proc.returncode != 0:
-        message = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        raise SourceError(f"git ls-remote {url}: {message}")
+    output = run_git("ls-remote", "--symref", url, "HEAD", "refs/heads/*", "refs/tags/*")
     branches: dict[str, str] = {}
     tags: dict[str, str] = {}
     head = None
-    for line in proc.stdout.splitlines():
+    for line in output.splitlines():
         if line.startswith("ref:"):
             continue
         sha, _, ref = line.partition("\t")

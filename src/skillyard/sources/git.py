@@ -37,7 +37,8 @@ def split_ref(spec: str) -> tuple[str, str | None]:
     return head, ref
 
 
-def _git(*args: str, cwd: Path | None = None) -> str:
+def run_git(*args: str, cwd: Path | None = None) -> str:
+    """Run git with the user's own credentials, never prompting; failures are SourceErrors."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "echo"}
     try:
         proc = subprocess.run(
@@ -61,7 +62,7 @@ def resolve_commit(repo: Path, ref: str | None) -> str:
         candidates.append(f"origin/{ref}")
     for candidate in candidates:
         try:
-            return _git("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=repo)
+            return run_git("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=repo)
         except SourceError:
             continue
     raise SourceError(f"ref {ref!r} not found in the repository")
@@ -79,9 +80,9 @@ def load_git(spec: str, *, strict: bool = False, subdir: str = "") -> Iterator[L
         url = str(local.resolve())
     with tempfile.TemporaryDirectory(prefix="skillyard-git-") as tmp:
         checkout = Path(tmp) / "repo"
-        _git("clone", "--quiet", "--no-checkout", "--", url, str(checkout))
+        run_git("clone", "--quiet", "--no-checkout", "--", url, str(checkout))
         commit = resolve_commit(checkout, ref)
-        _git("-c", "advice.detachedHead=false", "checkout", "--quiet", commit, cwd=checkout)
+        run_git("-c", "advice.detachedHead=false", "checkout", "--quiet", commit, cwd=checkout)
         root = checkout / subdir if subdir else checkout
         prov = Provenance(source=url, kind="git", ref=ref, commit=commit)
         prefix = f"git:{url}"
