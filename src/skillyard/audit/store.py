@@ -3,19 +3,15 @@ latest verdict and tier per library skill."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from importlib import resources
 from typing import Any
 
 from ..library.migrate import statements
+from ..library.records import compact_json, utc_now
 from ..library.store import Store
 from .graph import Effects
 from .model import Finding
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class VerdictStore:
@@ -57,8 +53,8 @@ class VerdictStore:
             "ON CONFLICT(digest, rules_digest) DO UPDATE SET verdict = excluded.verdict, "
             "findings = excluded.findings, effects = excluded.effects, "
             "unseen_scripts = excluded.unseen_scripts, created_at = excluded.created_at",
-            (digest, rules_digest, verdict, _dumps([f.to_record() for f in findings]),
-             _dumps(effects.to_dict()), unseen_scripts, _now()))
+            (digest, rules_digest, verdict, compact_json([f.to_record() for f in findings]),
+             compact_json(effects.to_dict()), unseen_scripts, utc_now()))
 
     def record(self, skill_id: str, digest: str, rules_digest: str, verdict: str,
                tier: int) -> None:
@@ -67,7 +63,7 @@ class VerdictStore:
             "audited_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(skill_id) DO UPDATE SET "
             "digest = excluded.digest, rules_digest = excluded.rules_digest, "
             "verdict = excluded.verdict, tier = excluded.tier, audited_at = excluded.audited_at",
-            (skill_id, digest, rules_digest, verdict, tier, _now()))
+            (skill_id, digest, rules_digest, verdict, tier, utc_now()))
 
     def verdicts(self) -> dict[str, dict[str, Any]]:
         """skill id -> {digest, verdict, tier, audited_at} for every audited library skill."""
@@ -77,5 +73,3 @@ class VerdictStore:
                 for r in rows}
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

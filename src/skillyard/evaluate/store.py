@@ -15,21 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NotFoundError
+from ..library.records import compact_json, utc_now
 from .engine import TrialResult
 
 RUN_KINDS = ("experiment", "trigger", "tournament")
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -57,16 +52,17 @@ class EvalStore:
         run_id = run_id or new_run_id()
         self.store.execute(
             "INSERT INTO eval_runs (id, kind, status, created_at, spec) VALUES (?, ?, ?, ?, ?)",
-            (run_id, kind, "running", _now(), _dumps(spec)),
+            (run_id, kind, "running", utc_now(), compact_json(spec)),
         )
         return run_id
 
     def finish_run(self, run_id: str, status: str = "done",
                    spec: dict[str, Any] | None = None) -> None:
         if spec is not None:
-            self.store.execute("UPDATE eval_runs SET spec = ? WHERE id = ?", (_dumps(spec), run_id))
+            self.store.execute("UPDATE eval_runs SET spec = ? WHERE id = ?",
+                               (compact_json(spec), run_id))
         self.store.execute("UPDATE eval_runs SET status = ?, finished_at = ? WHERE id = ?",
-                           (status, _now(), run_id))
+                           (status, utc_now(), run_id))
 
     def add_trials(self, run_id: str, trials: Sequence[TrialResult]) -> None:
         if not trials:
@@ -80,7 +76,8 @@ class EvalStore:
                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, t.task_id, t.arm, t.trial, int(t.passed), t.reward, t.status,
                      t.error, t.prompt_tokens, t.completion_tokens, t.agent_seconds,
-                     t.verify_seconds, t.wall_seconds, _dumps(t.skills), _dumps(t.detail)),
+                     t.verify_seconds, t.wall_seconds, compact_json(t.skills),
+                     compact_json(t.detail)),
                 )
 
     def trials(self, run_id: str) -> list[TrialResult]:
@@ -102,7 +99,8 @@ class EvalStore:
                     "INSERT OR REPLACE INTO eval_triggers (run_id, qid, query, should_trigger, "
                     "positives, negatives, routed) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (run_id, r["qid"], r["query"], int(r["should_trigger"]),
-                     _dumps(r["positives"]), _dumps(r["negatives"]), _dumps(r["routed"])),
+                     compact_json(r["positives"]), compact_json(r["negatives"]),
+                     compact_json(r["routed"])),
                 )
 
     def triggers(self, run_id: str) -> list[dict[str, Any]]:

@@ -4,13 +4,13 @@ gate's reasons and their full files, so a rejection can be inspected and reconsi
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NotFoundError
+from ..library.records import compact_json, utc_now
 from ..library.store import Store
 
 _COLUMNS = ("id, skill_id, name, decision, method, status, base_version, published_version, "
@@ -43,16 +43,13 @@ class CandidateRecord:
         return out
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 def record(store: Store, *, skill_id: str, name: str, decision: str, method: str, status: str,
            base_version: int | None, published_version: int | None, digest: str,
            reasons: list[str], gate: dict[str, Any], files: dict[str, str],
            provenance: dict[str, Any]) -> CandidateRecord:
     """Store one candidate and return it."""
-    created = _now()
+    created = utc_now()
     ident = hashlib.sha256(f"{skill_id}\0{digest}\0{created}".encode()).hexdigest()[:16]
     rec = CandidateRecord(ident, skill_id, name, decision, method, status, base_version,
                           published_version, digest, reasons, gate, files, provenance, created)
@@ -60,13 +57,11 @@ def record(store: Store, *, skill_id: str, name: str, decision: str, method: str
         f"INSERT INTO learn_candidates ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?)",
         (rec.id, skill_id, name, decision, method, status, base_version, published_version,
-         digest, _dumps(reasons), _dumps(gate), _dumps(files), _dumps(provenance), created),
+         digest, compact_json(reasons), compact_json(gate), compact_json(files),
+         compact_json(provenance), created),
     )
     return rec
 
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _row(row: tuple[Any, ...]) -> CandidateRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 import zlib
@@ -15,14 +14,12 @@ from ..diagnostics import Diagnostic
 from ..errors import NotFoundError, StoreError
 from ..skill import SKILL_FILE, Provenance, Skill, SkillFile, sha256_hex
 from .migrate import migrate_sqlite
+from .records import compact_json, utc_now
 from .store import PutOutcome, SkillSummary, VersionInfo
 
 BUSY_TIMEOUT_MS = 60_000
 _COMPRESS_MIN = 256
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _encode(data: bytes) -> tuple[str, bytes]:
@@ -98,7 +95,7 @@ class SQLiteStore:
     def put(self, skills: Sequence[Skill]) -> list[PutOutcome]:
         if not skills:
             return []
-        now = _now()
+        now = utc_now()
         with self.transaction():
             return [self._put_one(skill, now) for skill in skills]
 
@@ -150,10 +147,10 @@ class SQLiteStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 skill.id, version, digest, skill.name, skill.description,
-                _dumps(skill.frontmatter), body_offset, body_sha,
-                _dumps([f.manifest() for f in skill.files]),
-                _dumps(skill.provenance.to_dict()),
-                _dumps([d.to_dict() for d in skill.diagnostics]),
+                compact_json(skill.frontmatter), body_offset, body_sha,
+                compact_json([f.manifest() for f in skill.files]),
+                compact_json(skill.provenance.to_dict()),
+                compact_json([d.to_dict() for d in skill.diagnostics]),
                 skill.parse_method, now,
             ),
         )
@@ -285,5 +282,3 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
         raise StoreError(f"{path}: an SQLite database, but not a skillyard library")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
