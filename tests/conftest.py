@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,34 @@ def write_skill(root: Path, name: str, description: str = "Does a thing. Use whe
         else:
             target.write_text(content, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the session (see tests/support/postgres.py)."""
+    from support.postgres import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_dsn(postgres_server) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    dsn = postgres_server.create_database()
+    try:
+        yield dsn
+    finally:
+        postgres_server.drop_database(dsn)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh library location on each backend: an SQLite path, then a PostgreSQL DSN."""
+    if request.param == "sqlite":
+        return str(tmp_path / "any.db")
+    return request.getfixturevalue("pg_dsn")

@@ -1,4 +1,4 @@
-"""The store protocol: what every Library backend (SQLite today, PostgreSQL later) provides."""
+"""The store protocol: what every Library backend (SQLite, PostgreSQL) provides."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+import numpy as np
 
 from ..skill import Skill
 
@@ -76,6 +78,11 @@ class Store(Protocol):
         """File content by digest; raises NotFoundError."""
 
     def stats(self) -> dict[str, int]: ...
+
+    # Dense embeddings by content key (a hash of the embedded text), per embedding model.
+    def put_vectors(self, model: str, items: Sequence[tuple[bytes, np.ndarray]]) -> int: ...
+
+    def get_vectors(self, model: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]: ...
 
     # Capability tables (created by numbered migrations) are reached only through these, with
     # portable SQL and '?' parameters.
