@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from ..errors import StoreError
 from ..library import Library
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", envvar="SKILLYARD_DB", help="Library database file (default: the user data dir).",
+        "--db", envvar="SKILLYARD_DB",
+        help="Library: an SQLite file (default: in the user data dir) or a PostgreSQL URL "
+        "(postgresql://user@host/db).",
         show_default=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def open_library(db: Path | None) -> Library:
+def open_library(db: str | None) -> Library:
+    if db is not None and not db.strip():
+        raise StoreError("--db is empty; give a library file or a postgresql:// URL")
     return Library(db)
 
 

@@ -63,7 +63,7 @@ def _lock(path: Path) -> Path:
     return path / "skillyard.lock" if path.is_dir() else path
 
 
-def _project(lock: Path, db: Path | None, policy: Path | None):  # noqa: ANN202
+def _project(lock: Path, db: str | None, policy: Path | None):  # noqa: ANN202
     from ..install import Project
 
     return Project(_lock(lock), open_library(db), policy=policy)

@@ -70,10 +70,19 @@ class EvalStore:
         with self.store.transaction():
             for t in trials:
                 self.store.execute(
-                    "INSERT OR REPLACE INTO eval_trials (run_id, task_id, arm, trial, passed, "
+                    "INSERT INTO eval_trials (run_id, task_id, arm, trial, passed, "
                     "reward, status, error, prompt_tokens, completion_tokens, agent_seconds, "
                     "verify_seconds, wall_seconds, skills, detail) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (run_id, task_id, arm, trial) DO UPDATE SET "
+                    "passed = excluded.passed, reward = excluded.reward, "
+                    "status = excluded.status, error = excluded.error, "
+                    "prompt_tokens = excluded.prompt_tokens, "
+                    "completion_tokens = excluded.completion_tokens, "
+                    "agent_seconds = excluded.agent_seconds, "
+                    "verify_seconds = excluded.verify_seconds, "
+                    "wall_seconds = excluded.wall_seconds, skills = excluded.skills, "
+                    "detail = excluded.detail",
                     (run_id, t.task_id, t.arm, t.trial, int(t.passed), t.reward, t.status,
                      t.error, t.prompt_tokens, t.completion_tokens, t.agent_seconds,
                      t.verify_seconds, t.wall_seconds, compact_json(t.skills),
@@ -96,8 +105,12 @@ class EvalStore:
         with self.store.transaction():
             for r in rows:
                 self.store.execute(
-                    "INSERT OR REPLACE INTO eval_triggers (run_id, qid, query, should_trigger, "
-                    "positives, negatives, routed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO eval_triggers (run_id, qid, query, should_trigger, "
+                    "positives, negatives, routed) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (run_id, qid) DO UPDATE SET query = excluded.query, "
+                    "should_trigger = excluded.should_trigger, "
+                    "positives = excluded.positives, negatives = excluded.negatives, "
+                    "routed = excluded.routed",
                     (run_id, r["qid"], r["query"], int(r["should_trigger"]),
                      compact_json(r["positives"]), compact_json(r["negatives"]),
                      compact_json(r["routed"])),
@@ -115,8 +128,9 @@ class EvalStore:
         with self.store.transaction():
             for rnd, a, b, task_id, outcome in rows:
                 self.store.execute(
-                    "INSERT OR REPLACE INTO eval_matches (run_id, round, a, b, task_id, outcome) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (run_id, rnd, a, b, task_id, outcome))
+                    "INSERT INTO eval_matches (run_id, round, a, b, task_id, outcome) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, round, a, b, task_id) "
+                    "DO UPDATE SET outcome = excluded.outcome", (run_id, rnd, a, b, task_id, outcome))
 
     def matches(self, run_id: str) -> list[tuple[int, str, str, str, float]]:
         rows = self.store.query(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from ..errors import AmbiguousNameError, NotFoundError
 from ..skill import Skill
 from ..sources import LoadResult, open_source
+from .backends import open_store
 from .disclosure import (
     DEFAULT_MAX_RESOURCE_BYTES,
     Activation,
@@ -22,19 +20,9 @@ from .disclosure import (
     build_catalog,
     resource_entry,
 )
-from .sqlite import SQLiteStore
 from .store import PutOutcome, SkillSummary, Store, VersionInfo
 
-ENV_DB = "SKILLYARD_DB"
 BATCH = 200
-
-
-def default_db_path() -> Path:
-    """``$SKILLYARD_DB`` if set, else ``library.db`` in the user's data folder."""
-    env = os.environ.get(ENV_DB)
-    if env:
-        return Path(env)
-    return Path(platformdirs.user_data_dir("skillyard", appauthor=False)) / "library.db"
 
 
 @dataclass
@@ -64,12 +52,11 @@ class IndexReport:
 
 
 class Library:
-    """A skill library on a store (SQLite by default)."""
+    """A skill library on a store: an SQLite file (the default) or a PostgreSQL database
+    (``Library("postgresql://user@host/db")``)."""
 
     def __init__(self, db: str | Path | None = None, *, store: Store | None = None) -> None:
-        if store is None:
-            store = SQLiteStore(Path(db) if db is not None else default_db_path())
-        self.store = store
+        self.store = store if store is not None else open_store(db)
 
     @property
     def path(self) -> str:

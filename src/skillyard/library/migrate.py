@@ -5,15 +5,23 @@ from __future__ import annotations
 import re
 import sqlite3
 from importlib import resources
+from typing import Any
 
 from ..errors import StoreError
 
+MIGRATION_LOCK = 0x736B_6C79_6D69  # advisory lock key: one migrating process at a time
 _NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 
 
-def available() -> list[tuple[int, str]]:
-    """(number, sql) for every migration file, in order."""
+DIALECTS = ("sqlite", "postgresql")
+
+
+def available(dialect: str = "sqlite") -> list[tuple[int, str]]:
+    """(number, sql) for every migration file of a dialect, in order. SQLite's files sit in
+    ``migrations/``; every other dialect has the same numbers in ``migrations/<dialect>/``."""
     folder = resources.files("skillyard.library") / "migrations"
+    if dialect != "sqlite":
+        folder = folder / dialect
     found = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)
@@ -76,6 +84,28 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return max(known, default=0)
+
+
+def migrate_postgres(conn: Any) -> int:
+    """Apply missing PostgreSQL migrations in one transaction, holding an advisory lock so
+    that processes starting together migrate one after the other."""
+    steps = available("postgresql")
+    known = {number for number, _ in steps}
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        applied = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
+        _refuse_newer(applied - known)
+        for number, sql in steps:
+            if number in applied:
+                continue
+            for statement in statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations (number) VALUES (%s)", (number,))
     return max(known, default=0)
 
 
