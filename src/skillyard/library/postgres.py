@@ -169,10 +169,17 @@ class PostgresStore(SQLStore):
             return {}
         rows = self._rows("SELECT key, vector FROM embeddings WHERE model = ? AND key = ANY(?)",
                           (model, [bytes(k) for k in keys]))
-        return {bytes(key): np.asarray(vec, np.float32) for key, vec in rows}
+        return {bytes(key): _as_array(vec) for key, vec in rows}
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """pgvector hands back a ``Vector`` (binary protocol) or an array (text protocol)."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    return np.asarray(value, np.float32)
 
 
 def _refuse_foreign(conn: psycopg.Connection, where: str) -> None:
