@@ -14,6 +14,7 @@ from . import install as install_cli
 from . import learn as learn_cli
 from . import route as route_cli
 from . import serve as serve_cli
+from . import transfer as transfer_cli
 from .common import err_console
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ COMMAND_GROUPS = [
     serve_cli,
     install_cli,
     route_cli,
+    transfer_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

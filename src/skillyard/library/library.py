@@ -228,3 +228,20 @@ class Library:
 
         return list_candidates(self.store, status=status,
                                skill_id=self.resolve(ref) if ref else None)
+
+    # -- moving between backends (skillyard.library.transfer) --------------------------------
+    def export_archive(self, path: str | Path, *, progress: Any = None) -> Any:
+        """Write the whole library (every version, blob, capability row and embedding) to one
+        archive file (``-``: stdout). Returns an ExportReport."""
+        from .transfer import export_library
+
+        return export_library(self.store, path, progress=progress)
+
+    def import_archive(self, path: str | Path, *, merge: bool = False, dry_run: bool = False,
+                       progress: Any = None) -> Any:
+        """Load an archive in one verified transaction; a library that already holds skills
+        needs ``merge`` (identical rows skipped, conflicting rows refused). ImportReport."""
+        from .transfer import import_library
+
+        return import_library(self.store, path, merge=merge, dry_run=dry_run,
+                              progress=progress)
