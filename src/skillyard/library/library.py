@@ -241,7 +241,7 @@ class Library:
                        progress: Any = None) -> Any:
         """Load an archive in one verified transaction; a library that already holds skills
         needs ``merge`` (identical rows skipped, conflicting rows refused). ImportReport."""
-        from .transfer import import_library
+        from .transfer_import import import_library
 
         return import_library(self.store, path, merge=merge, dry_run=dry_run,
                               progress=progress)
