@@ -15,9 +15,18 @@ from rich.table import Table
 from ..audit import Auditor, AuditResult, load_policy, load_rules, to_markdown, to_sarif
 from ..audit.model import severity_rank
 from ..audit.report import summary
-from ..errors import SkillyardError
+from ..batch import JobReport, RaySettings
+from ..errors import SkillyardError, StoreError
 from ..skill import Skill
 from .common import DbOption, JsonOption, console, err_console, fail, open_library, print_json
+from .ray_batch import (
+    RayAddressOption,
+    RayOption,
+    RayWorkersOption,
+    print_job,
+    ray_job,
+    ray_settings,
+)
 
 FORMATS = ("table", "json", "sarif", "markdown")
 EXAMPLES = """
@@ -28,6 +37,7 @@ Examples:
   skillyard audit corpus.jsonl.gz --format markdown --fail-on warn
   skillyard audit --library --json                     # every library skill (cached verdicts)
   skillyard audit --library mcp-builder --policy policy.toml
+  skillyard audit --library --ray --json               # analyse on Ray workers (local)
   SKILLYARD_LLM_BASE_URL=... SKILLYARD_LLM_MODEL=... skillyard audit ./skill --judge
 """
 
@@ -87,6 +97,9 @@ def register(app: typer.Typer) -> None:
                                             "(never clears a deterministic block).")] = False,
         force: Annotated[bool, typer.Option(help="Re-analyse even when a cached verdict "
                                             "exists.")] = False,
+        ray: RayOption = False,
+        ray_address: RayAddressOption = None,
+        ray_workers: RayWorkersOption = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -95,7 +108,8 @@ def register(app: typer.Typer) -> None:
         Anything that cannot be analysed (oversize, bytecode without source, unknown binary,
         encrypted or bomb archive, escaping symlink, hidden Unicode) blocks. Exit 0 when
         every skill is allowed or warned, 1 when one is blocked (or warned, with
-        --fail-on warn), 2 on usage errors.
+        --fail-on warn), 2 on usage errors. With --ray (and --library) the analysis runs on
+        Ray workers; --json then prints {"batch": {...}, "results": [...]}.
         """
         if as_json:
             fmt = "json"
@@ -105,9 +119,22 @@ def register(app: typer.Typer) -> None:
             raise fail(f"--fail-on must be 'warn' or 'block', not {fail_on!r}", 2)
         if not paths and not library:
             raise fail("give at least one PATH, or --library", 2)
+        settings = ray_settings(ray, ray_address, ray_workers)
+        if settings is not None and not library:
+            raise fail("--ray audits library skills on workers; add --library", 2)
         rules = load_rules()
         loaded_policy = load_policy(policy, rules)
         llm_judge = _judge(judge)
+        if settings is not None:
+            results, job = _ray_audit(db, settings, paths or None, loaded_policy, llm_judge,
+                                      force)
+            if fmt == "json":
+                print_json({"batch": job.to_dict(), "results": [r.to_dict() for r in results]})
+            else:
+                _emit(results, fmt)
+                print_job(job, stderr=True)
+            _exit_for(results, fail_on)
+            return
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed} skills"), TimeElapsedColumn(),
                       console=err_console, transient=True) as progress:
@@ -124,9 +151,27 @@ def register(app: typer.Typer) -> None:
                 auditor = Auditor(policy=loaded_policy, rules=rules, judge=llm_judge)
                 results = auditor.run_paths(paths or [], tick)
         _emit(results, fmt)
-        bad = {"block"} if fail_on == "block" else {"block", "warn"}
-        if any(r.verdict in bad for r in results):
-            raise typer.Exit(1)
+        _exit_for(results, fail_on)
+
+
+def _exit_for(results: list[AuditResult], fail_on: str) -> None:
+    bad = {"block"} if fail_on == "block" else {"block", "warn"}
+    if any(r.verdict in bad for r in results):
+        raise typer.Exit(1)
+
+
+def _ray_audit(db: str | None, settings: RaySettings, refs: list[str] | None, policy: Any,
+               judge: Any, force: bool) -> tuple[list[AuditResult], JobReport]:
+    """``audit --library`` with the analysis on Ray workers (they open the library too)."""
+    from ..batch import audit_library_ray
+    from ..library.backends import default_location
+
+    if db is not None and not db.strip():
+        raise StoreError("--db is empty; give a library file or a postgresql:// URL")
+    location = db if db is not None else default_location()
+    with ray_job(settings) as (runtime, tick):
+        return audit_library_ray(location, runtime, refs, policy=policy, judge=judge,
+                                 force=force, progress=tick)
 
 
 def _emit(results: list[AuditResult], fmt: str) -> None:

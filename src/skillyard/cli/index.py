@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..library import IndexReport
+from ..batch import JobReport, RaySettings
+from ..library import IndexReport, Library
 from ..sources import LoadResult
 from . import route as route_cli
 from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .ray_batch import (
+    RayAddressOption,
+    RayOption,
+    RayWorkersOption,
+    print_job,
+    ray_job,
+    ray_settings,
+)
 
 EXAMPLES = """
 Examples:
@@ -21,6 +30,8 @@ Examples:
   skillyard index agents                        # the agent folders (~/.claude/skills, ...)
   skillyard index corpus.jsonl.gz --json        # a JSONL corpus, JSON summary
   skillyard index file:///srv/skills.git@v1.2   # a git repository at a ref
+  skillyard index corpus.jsonl.gz --ray         # embed on a local Ray instance (all CPUs)
+  skillyard index corpus.jsonl.gz --ray --ray-address ray://head:10001 --db postgresql://...
 """
 
 
@@ -32,9 +43,16 @@ def register(app: typer.Typer) -> None:
         strict: Annotated[bool, typer.Option(help="Reject skills that break the spec.")] = False,
         route: Annotated[bool, typer.Option(
             "--route/--no-route", help="Also update the routing index.")] = True,
+        ray: RayOption = False,
+        ray_address: RayAddressOption = None,
+        ray_workers: RayWorkersOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Load skills from SOURCES into the library (re-indexing adds versions)."""
+        settings = ray_settings(ray, ray_address, ray_workers)
+        if settings is not None and not route:
+            raise typer.BadParameter("--ray spreads the routing index's embedding; it does "
+                                     "nothing with --no-route")
         with open_library(db) as lib, Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
             TextColumn("{task.completed} skills"), TimeElapsedColumn(),
@@ -47,19 +65,36 @@ def register(app: typer.Typer) -> None:
 
             report = lib.index(sources, strict=strict, progress=tick)
             path = lib.path
-        routing = None
+        routing = job = None
         if route:
             with open_library(db) as lib:
-                routing = route_cli.update_routing_index(lib)
+                if settings is not None:
+                    routing, job = _ray_routing(lib, settings)
+                else:
+                    routing = route_cli.update_routing_index(lib)
         if as_json:
             extra = {"route": routing.to_dict()} if routing is not None else {}
+            if job is not None:
+                extra["batch"] = job.to_dict()
             print_json({"db": path, **report.to_dict(), **extra})
         else:
             _print_report(report, path)
             if routing is not None:
                 route_cli.print_build_report(routing)
+            if job is not None:
+                print_job(job)
         if report.loaded == 0 and report.rejected:
             raise typer.Exit(1)
+
+
+def _ray_routing(lib: Library, settings: RaySettings) -> tuple[Any, JobReport]:
+    """The routing index update with its embedding on Ray workers."""
+    from ..batch import build_index_ray
+
+    with ray_job(settings) as (runtime, tick):
+        return build_index_ray(lib.store, runtime,
+                               progress=lambda stage, done, total: tick(
+                                   f"routing index: {stage}", done, total))
 
 
 def _print_report(report: IndexReport, path: str) -> None:

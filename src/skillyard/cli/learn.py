@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ..batch import JobReport, RaySettings
 from ..learn import (
     FORMATS,
     DistillOptions,
@@ -24,6 +25,14 @@ from ..learn.miner import MineOptions
 from ..learn.pipeline import Candidate, LearnReport
 from ..llm import ENV_BASE_URL, ENV_MODEL, LLMClient, LLMConfig, LLMError
 from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .ray_batch import (
+    RayAddressOption,
+    RayOption,
+    RayWorkersOption,
+    print_job,
+    ray_job,
+    ray_settings,
+)
 
 LEARN_EXAMPLES = """
 Examples:
@@ -34,6 +43,7 @@ Examples:
   skillyard learn runs.jsonl --llm --record llm.jsonl --tasks eval-tasks/
   skillyard learn runs.jsonl --llm --replay llm.jsonl  # replay a recorded distillation
   skillyard learn runs/ --levels --json              # add plan / functional / atomic levels
+  skillyard learn runs/ --ray --ray-workers 8        # mine the groups on Ray workers
 """
 
 LEARN_HELP = (
@@ -122,6 +132,23 @@ def _print_report(report: LearnReport, show_diff: bool) -> None:
                   f"rejected {rejected}")
 
 
+def _ray_learn(db: str | None, settings: RaySettings, trajectories: list[Path],
+               options: LearnOptions, client: LLMClient | None, quiet: bool
+               ) -> tuple[LearnReport, JobReport]:
+    """``learn`` with the mining on Ray workers; progress bars on stderr."""
+    from ..batch import learn_ray
+
+    with open_library(db) as lib, ray_job(settings, quiet=quiet) as (runtime, tick):
+        counts: dict[str, int] = {}
+
+        def step(what: str, n: int) -> None:
+            counts[what] = counts.get(what, 0) + n
+            tick(what, counts[what], None)
+
+        return learn_ray(lib, [str(p) for p in trajectories], runtime, options, client=client,
+                         progress=step, job_progress=tick)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("learn", epilog=LEARN_EXAMPLES, help=LEARN_HELP)
     def learn_command(
@@ -163,9 +190,13 @@ def register(app: typer.Typer) -> None:
         diff: Annotated[bool | None, typer.Option(
             "--diff/--no-diff", show_default="--diff with --dry-run",
             help="Print the diff of each candidate.")] = None,
+        ray: RayOption = False,
+        ray_address: RayAddressOption = None,
+        ray_workers: RayWorkersOption = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
+        settings = ray_settings(ray, ray_address, ray_workers)
         if fail_on not in ("block", "warn"):
             raise typer.BadParameter("must be block or warn", param_hint="--fail-on")
         if not 0 <= min_tier <= 3:
@@ -183,24 +214,31 @@ def register(app: typer.Typer) -> None:
             gate=GatePolicy(fail_on=fail_on, min_tier=min_tier, tasks=tasks, trials=trials,
                             runner=runner),
         )
-        with open_library(db) as lib, Progress(
-            SpinnerColumn(), TextColumn("{task.description}"),
-            TextColumn("{task.completed}"), TimeElapsedColumn(),
-            console=err_console, transient=True, disable=as_json,
-        ) as progress:
-            bars: dict[str, int] = {}
+        job = None
+        if settings is not None:
+            report, job = _ray_learn(db, settings, trajectories, options, client, as_json)
+        else:
+            with open_library(db) as lib, Progress(
+                SpinnerColumn(), TextColumn("{task.description}"),
+                TextColumn("{task.completed}"), TimeElapsedColumn(),
+                console=err_console, transient=True, disable=as_json,
+            ) as progress:
+                bars: dict[str, int] = {}
 
-            def tick(what: str, n: int) -> None:
-                if what not in bars:
-                    bars[what] = progress.add_task(what, total=None)
-                progress.advance(bars[what], n)
+                def tick(what: str, n: int) -> None:
+                    if what not in bars:
+                        bars[what] = progress.add_task(what, total=None)
+                    progress.advance(bars[what], n)
 
-            report = learn(lib, [str(p) for p in trajectories], options, client=client,
-                           progress=tick)
+                report = learn(lib, [str(p) for p in trajectories], options, client=client,
+                               progress=tick)
         if as_json:
-            print_json(report.to_dict(with_diff=True))
+            extra = {"batch": job.to_dict()} if job is not None else {}
+            print_json({**report.to_dict(with_diff=True), **extra})
             return
         _print_report(report, dry_run if diff is None else diff)
+        if job is not None:
+            print_job(job)
 
     @app.command("candidates", epilog=CANDIDATE_EXAMPLES)
     def candidates_command(

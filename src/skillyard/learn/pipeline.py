@@ -26,11 +26,15 @@ from .errors import DistillError, PatchError, TrajectoryError
 from .evolve import Decision, EvolveOptions, decide
 from .folder import Files, build_skill, files_of
 from .gate import Gate, GatePolicy, GateReport
+from .grouping import Group
 from .importers import load_paths
-from .miner import LEARNED_PREFIX, MinedSkill, mine_group
+from .miner import LEARNED_PREFIX, MinedSkill, MineOptions, mine_group
 from .model import Trajectory
 
 Progress = Callable[[str, int], None]
+# mine_group's signature: (group, name, options, skill_id) -> candidate or None. A batch job
+# passes one that returns what its workers mined (see skillyard.batch.learn).
+MineFn = Callable[[Group, str, MineOptions | None, str | None], MinedSkill | None]
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ class Learner:
 
     def __init__(self, library: Library, options: LearnOptions, *,
                  client: LLMClient | None = None, gate: Gate | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, mine: MineFn | None = None) -> None:
         if options.llm and client is None:
             raise DistillError("LLM distillation needs an LLM client (configure an endpoint)")
         self.library = library
@@ -127,18 +131,26 @@ class Learner:
         self.gate = gate or Gate(options.gate, library=library)
         self.progress = progress
         self.method = "llm" if options.llm else "offline"
+        self.mine: MineFn = mine or mine_group
 
-    def run(self, trajectories: Sequence[Trajectory]) -> LearnReport:
+    def decisions(self, trajectories: Sequence[Trajectory]) -> list[Decision]:
+        return decide(self.library, trajectories, into=self.options.into,
+                      options=self.options.evolve)
+
+    def run(self, trajectories: Sequence[Trajectory],
+            decisions: Sequence[Decision] | None = None) -> LearnReport:
+        """Candidates for ``decisions`` (default: decided here from the trajectories)."""
         report = LearnReport(len(trajectories), self.method, self.options.dry_run)
-        for decision in decide(self.library, trajectories, into=self.options.into,
-                               options=self.options.evolve):
+        if decisions is None:
+            decisions = self.decisions(trajectories)
+        for decision in decisions:
             report.candidates.append(self.candidate(decision))
             if self.progress is not None:
                 self.progress("candidate", 1)
         return report
 
     def _mine(self, decision: Decision, name: str, skill_id: str) -> MinedSkill | None:
-        return mine_group(decision.group, name, self.options.evolve.mine, skill_id=skill_id)
+        return self.mine(decision.group, name, self.options.evolve.mine, skill_id)
 
     def _edit(self, decision: Decision, base: Files, mined: MinedSkill | None,
               cand: Candidate) -> Files:
@@ -255,16 +267,24 @@ def learn(
 ) -> LearnReport:
     """Learn from trajectory files (or already loaded trajectories) into ``library``."""
     opts = options or LearnOptions()
+    trajectories = load_trajectories(sources, opts.format, progress)
+    return Learner(library, opts, client=client, gate=gate, progress=progress).run(trajectories)
+
+
+def load_trajectories(sources: Iterable[str | Path] | Sequence[Trajectory], fmt: str = "auto",
+                      progress: Progress | None = None) -> list[Trajectory]:
+    """Trajectories from files and folders (or as given); an error when there are none."""
     items = list(sources)
     if items and all(isinstance(i, Trajectory) for i in items):
         trajectories: list[Trajectory] = items  # type: ignore[assignment]
     else:
         trajectories = load_paths(
-            [str(i) for i in items], opts.format,
+            [str(i) for i in items], fmt,
             progress=(lambda _p, n: progress("load", n)) if progress is not None else None)
     if not trajectories:
         raise TrajectoryError("no trajectories to learn from")
-    return Learner(library, opts, client=client, gate=gate, progress=progress).run(trajectories)
+    return trajectories
 
 
-__all__ = ["Candidate", "EditOp", "LearnOptions", "LearnReport", "Learner", "learn"]
+__all__ = ["Candidate", "EditOp", "LearnOptions", "LearnReport", "Learner", "learn",
+           "load_trajectories"]

@@ -2,7 +2,9 @@
 
 A skill whose digest is unchanged since the last generation keeps its term counts, MinHash
 signature and vectors; a changed or new skill is read, tokenized and hashed again, and its
-passages are embedded only when their text (keyed by content digest) has no cached vector.
+passages are embedded only when their text (keyed by content digest) has no cached vector in
+the previous generation or in the library's embedding store (shared by every process that
+builds over the same library; see :mod:`.vectors`).
 Global parts (BM25F weights, near-duplicate groups, abstention threshold) are recomputed from
 those per-skill parts in vectorised passes, which takes seconds.
 """
@@ -26,6 +28,7 @@ from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
 from .text import FIELDS, TEXT_SUFFIXES, SkillText, collection, skill_text, tokenize
+from .vectors import LocalEmbedding, VectorMaker, stored
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MAX_RESOURCE_BYTES = 256 * 1024
@@ -43,7 +46,8 @@ class BuildReport:
     read: int = 0  # skills (re)read and tokenized because they were new or changed
     reused: int = 0  # skills whose parts came from the previous generation
     embedded: int = 0  # passages run through the model
-    cached: int = 0  # passages whose vectors came from the cache
+    cached: int = 0  # passages whose vectors came from a cache (previous index or store)
+    from_store: int = 0  # ... of which from the library's embedding store
     dropped: int = 0  # skills in the old index no longer in the library
     groups: int = 0  # near-duplicate groups with more than one member
     up_to_date: bool = False
@@ -103,7 +107,8 @@ class _Previous:
         self.rows = {sid: i for i, sid in enumerate(ids)}
         for kind in DENSE_KINDS:
             for i, key in enumerate(gen.array(f"{kind}_keys", mmap=False).tolist()):
-                self.keys.setdefault(key, (kind, i))
+                # numpy drops trailing NUL bytes of "S16" items; keys are 16 bytes long
+                self.keys.setdefault(key.ljust(16, b"\0"), (kind, i))
         self.names = gen.lines("names")
         self.descs = gen.lines("descs")
         self.collections = gen.lines("collections")
@@ -127,14 +132,17 @@ def build_index(
     settings: RouteSettings | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    vectors: VectorMaker | None = None,
 ) -> BuildReport:
-    """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one."""
+    """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one and
+    the stored vectors (everything is embedded again). ``vectors`` makes the missing vectors
+    (default: this process, in chunks; ``skillyard.batch`` spreads them over Ray workers)."""
     with storage.build_lock(storage.index_dir(store.path)):
-        return _build(store, full, settings or RouteSettings(), embedder, progress)
+        return _build(store, full, settings or RouteSettings(), embedder, progress, vectors)
 
 
 def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder | None,
-           progress: Progress | None) -> BuildReport:
+           progress: Progress | None, maker: VectorMaker | None) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))
@@ -200,7 +208,8 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     counts = combined.take(order) if len(ids) else TermCounts.empty()
     t0 = stage("counts", t0)
 
-    vectors, keys = _dense(ids, reuse, texts, prev, embedder, report, progress)
+    maker = maker or LocalEmbedding(embedder)
+    vectors, keys = _dense(store, ids, reuse, texts, prev, maker, report, progress, full)
     t0 = stage("embed", t0)
 
     lexical = BM25FIndex.build(counts, settings.bm25f)
@@ -250,12 +259,14 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
 
 
 def _dense(
-    ids: list[str], reuse: list[int | None], texts: dict[int, SkillText], prev: _Previous,
-    embedder: Embedder | None, report: BuildReport, progress: Progress | None,
+    store: Store, ids: list[str], reuse: list[int | None], texts: dict[int, SkillText],
+    prev: _Previous, maker: VectorMaker, report: BuildReport, progress: Progress | None,
+    full: bool,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     vectors = {k: np.zeros((len(ids), DIM), np.float32) for k in DENSE_KINDS}
     keys = {k: np.zeros(len(ids), "S16") for k in DENSE_KINDS}
-    todo: list[tuple[str, int, str]] = []
+    todo: list[tuple[str, int, bytes]] = []
+    wanted: dict[bytes, str] = {}  # one entry per distinct passage
     for kind in DENSE_KINDS:
         old_keys = prev.gen.array(f"{kind}_keys") if prev.gen is not None else None
         old_vecs = prev.gen.array(kind) if prev.gen is not None else None
@@ -272,21 +283,34 @@ def _dense(
                 vectors[kind][i] = cached
                 report.cached += 1
             else:
-                todo.append((kind, i, text))
-    if todo:
-        model = embedder or Embedder()  # two threads for bulk work
+                todo.append((kind, i, key))
+                wanted.setdefault(key, text)
+    if not todo:
+        return vectors, keys
+    found = {} if full else stored(store, list(wanted))
+    missing = [(key, text) for key, text in wanted.items() if key not in found]
+    if missing:
         done = 0
 
         def tick(n: int) -> None:
             nonlocal done
             done += n
             if progress is not None:
-                progress("embedding", done, len(todo))
+                progress("embedding", done, len(missing))
 
-        out = model.embed([t for _, _, t in todo], max_tokens=DENSE_MAX_TOKENS, progress=tick)
-        for (kind, i, _), vec in zip(todo, out, strict=True):
-            vectors[kind][i] = vec
-        report.embedded = len(todo)
+        made = maker(store, missing, tick)
+        lost = [key for key, _ in missing if key not in made]
+        if lost:
+            raise SkillyardError(f"embedding returned no vector for {len(lost)} of "
+                                 f"{len(missing)} passages")
+        found = {**found, **made}
+    fresh = {key for key, _ in missing}
+    for kind, i, key in todo:
+        vectors[kind][i] = found[key]
+        if key not in fresh:
+            report.from_store += 1
+    report.cached += report.from_store
+    report.embedded = len(missing)
     return vectors, keys
 
 

@@ -1,4 +1,5 @@
-"""The routing index on disk: a folder beside the library file, one generation at a time.
+"""The routing index on disk: a folder beside the library file (in the user cache for a
+database URL), one generation at a time.
 
 ``<library>.route/`` holds numbered generation folders and a ``CURRENT`` file naming the live
 one. A build writes a complete new generation, then replaces ``CURRENT`` atomically, so readers
@@ -9,6 +10,7 @@ memory-mapped, so opening an index costs milliseconds whatever its size.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -18,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import platformdirs
 
 from ..errors import SkillyardError
 
 FORMAT = 2
 CURRENT = "CURRENT"
+ENV_ROUTE_DIR = "SKILLYARD_ROUTE_DIR"
 
 
 class RouteIndexError(SkillyardError):
@@ -30,8 +34,15 @@ class RouteIndexError(SkillyardError):
 
 
 def index_dir(db_path: str | Path) -> Path:
-    """The folder holding the routing index of a library file."""
-    return Path(f"{db_path}.route")
+    """The folder holding the routing index of a library: beside a library file, or for a
+    database URL (no file to sit beside) ``<cache>/route/<sha256 of the URL>[:16]`` in the
+    user cache folder, or under ``$SKILLYARD_ROUTE_DIR`` when set."""
+    where = str(db_path)
+    if "://" not in where:
+        return Path(f"{where}.route")
+    root = os.environ.get(ENV_ROUTE_DIR) or str(
+        Path(platformdirs.user_cache_dir("skillyard", appauthor=False)) / "route")
+    return Path(root) / hashlib.sha256(where.encode("utf-8")).hexdigest()[:16]
 
 
 class Generation:

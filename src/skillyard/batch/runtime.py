@@ -1,0 +1,116 @@
+"""Starting and stopping Ray: a private local instance by default, a cluster when given one.
+
+Ray is optional (``pip install 'skillyard[ray]'``). A local instance gets ``workers`` CPUs, no
+dashboard, no worker logs on the driver's terminal and a private temporary folder, and is shut
+down (its folder removed) when the job ends. A cluster address (``--ray-address`` or
+``SKILLYARD_RAY_ADDRESS``) connects to a running cluster, whose nodes need skillyard installed;
+a library they read (the audit job opens it on the workers) must be reachable from them, which
+in practice means PostgreSQL. An instance that was already running in this process (a test's,
+a notebook's) is used as it is and left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import Any
+
+from ..errors import SkillyardError
+
+ENV_ADDRESS = "SKILLYARD_RAY_ADDRESS"
+OBJECT_STORE_BYTES = 256 * 1024 * 1024  # results are small; do not claim half of /dev/shm
+MAX_WORKERS = 512
+
+
+class BatchError(SkillyardError):
+    """A batch job could not run or could not finish."""
+
+
+class RayUnavailableError(BatchError):
+    """Ray is not installed or cannot be reached."""
+
+
+def import_ray() -> ModuleType:
+    try:
+        import ray
+    except ImportError:
+        raise RayUnavailableError(
+            "--ray needs Ray: pip install 'skillyard[ray]' (or pip install 'ray>=2.40,<3')"
+        ) from None
+    return ray
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where batch work runs: ``address`` None means a local instance of ``workers`` CPUs
+    (default: this machine's CPU count); with an address, ``workers`` caps the tasks in flight
+    (default: the cluster's CPUs)."""
+
+    address: str | None = None
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
+            raise BatchError(f"--ray-workers must be 1 to {MAX_WORKERS}, not {self.workers}")
+        if self.address is not None and not self.address.strip():
+            raise BatchError("--ray-address is empty; give host:port, ray://host:port or auto")
+
+    @classmethod
+    def from_env(cls, address: str | None = None, workers: int | None = None) -> RaySettings:
+        return cls(address or os.environ.get(ENV_ADDRESS) or None, workers)
+
+
+class RayRuntime:
+    """Context manager around ``ray.init`` / ``ray.shutdown`` (only of what it started)."""
+
+    def __init__(self, settings: RaySettings | None = None) -> None:
+        self.settings = settings or RaySettings.from_env()
+        self.ray: Any = None
+        self.started = False
+        self.workers = 0
+        self._tmp: str | None = None
+
+    def __enter__(self) -> RayRuntime:
+        ray = import_ray()
+        self.ray = ray
+        if not ray.is_initialized():
+            self._start(ray)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.workers = self.settings.workers or cpus
+        return self
+
+    def _start(self, ray: Any) -> None:
+        quiet = {"include_dashboard": False, "log_to_driver": False,
+                 "logging_level": logging.ERROR}
+        try:
+            if self.settings.address is not None:
+                ray.init(address=self.settings.address, **quiet)
+            else:
+                self._tmp = tempfile.mkdtemp(prefix="skillyard-ray-")
+                ray.init(num_cpus=self.settings.workers or os.cpu_count() or 1,
+                         object_store_memory=OBJECT_STORE_BYTES, _temp_dir=self._tmp, **quiet)
+        except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; one clear line
+            self._cleanup()
+            where = self.settings.address or "a local instance"
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise RayUnavailableError(f"cannot start Ray on {where}: {first}") from None
+        self.started = True
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.started:
+            self.ray.shutdown()
+            self.started = False
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"address": self.settings.address or "local", "workers": self.workers}
