@@ -3,14 +3,17 @@ versions), export -> import gives back the same digests, versions, bytes and row
 
 from __future__ import annotations
 
+import functools
 import io
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skillyard import Library
+from skillyard.errors import SkillyardError
 from skillyard.library.store import Store
 from skillyard.library.transfer import ALL_TABLES, export_stream
 from skillyard.library.transfer_import import import_stream
@@ -94,3 +97,51 @@ def test_sqlite_to_postgres_preserves_digests(pg_dsn: str,
                 pg.store.execute(f"DELETE FROM {table.name}")
         _fill(a.store, libraries)
         _round_trip(a.store, pg.store)
+
+
+@functools.cache
+def _small_archive() -> tuple[bytes, str]:
+    """A skill with a binary file, and a vector, exported once; (archive, its snapshot)."""
+    with tempfile.TemporaryDirectory() as tmp, Library(Path(tmp) / "src.db") as lib:
+        data = b"\x00\x01binary\xff" * 40
+        front = {"name": "fuzz", "description": "d"}
+        md = render(front, "# Fuzz ✓\n").encode()
+        lib.add([Skill("fuzz:1", "fuzz", "d", front, "# Fuzz ✓\n",
+                       (SkillFile(SKILL_FILE, len(md), sha256_hex(md), data=md),
+                        SkillFile("assets/x.bin", len(data), sha256_hex(data), data=data)),
+                       Provenance("src", "corpus"))])
+        lib.store.put_vectors("m", [(b"key", np.arange(4, dtype=np.float32))])
+        buffer = io.BytesIO()
+        export_stream(lib.store, buffer)
+        return buffer.getvalue(), repr(snapshot(lib.store))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_damaged_archives_fail_cleanly(data: st.DataObject) -> None:
+    """Any damage to the file — bytes flipped, cut, inserted or dropped — is either one
+    SkillyardError with the target unchanged, or (gzip header bytes the CRC does not cover)
+    an import identical to the original."""
+    good, expected = _small_archive()
+    damaged = bytearray(good)
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(0, len(damaged) - 1))
+        how = data.draw(st.sampled_from(["flip", "cut", "insert", "drop"]))
+        if how == "flip":
+            damaged[where] ^= data.draw(st.integers(1, 255))
+        elif how == "cut":
+            del damaged[where:]
+        elif how == "insert":
+            damaged[where:where] = data.draw(st.binary(min_size=1, max_size=8))
+        else:
+            del damaged[where:where + data.draw(st.integers(1, 64))]
+        if not damaged:
+            damaged = bytearray(b"\x1f")
+    with tempfile.TemporaryDirectory() as tmp, Library(Path(tmp) / "t.db") as target:
+        empty = snapshot(target.store)
+        try:
+            import_stream(target.store, io.BytesIO(bytes(damaged)))
+        except SkillyardError:
+            assert snapshot(target.store) == empty
+        else:
+            assert repr(snapshot(target.store)) == expected

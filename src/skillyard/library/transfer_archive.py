@@ -213,6 +213,9 @@ class ArchiveReader:
             raise ArchiveError(f"{self.name}: corrupted archive (a row of unknown table "
                                f"{table!r})")
         values = data["r"]
+        if any(isinstance(v, list | dict) for v in values):
+            raise ArchiveError(f"{self.name}: corrupted archive (a {table} row holds a value "
+                               "that is not text, a number or null)")
         if len(values) != len(layout.columns):
             raise ArchiveError(f"{self.name}: corrupted archive (a {table} row has "
                                f"{len(values)} values, expected {len(layout.columns)})")

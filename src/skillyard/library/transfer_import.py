@@ -77,9 +77,8 @@ def _same(a: Any, b: Any) -> bool:
 class _Importer:
     """Streams archive rows into the target inside the caller's transaction."""
 
-    def __init__(self, store: Store, merge: bool, report: ImportReport) -> None:
+    def __init__(self, store: Store, report: ImportReport) -> None:
         self.store = store
-        self.merge = merge
         self.report = report
         self.conflicts: list[str] = []
         self.conflict_count = 0
@@ -145,7 +144,7 @@ class _Importer:
         self._insert(table, fresh)
         counts.added += len(fresh)
         if table.name == "versions":
-            self.added_versions.extend((r[0], int(r[1]), r[2]) for r in fresh)
+            self.added_versions.extend((r[0], r[1], r[2]) for r in fresh)
 
     def _insert(self, table: Table, rows: list[list[Any]]) -> None:
         step = max(1, _PARAMS_PER_INSERT // len(table.columns))
@@ -165,11 +164,15 @@ class _Importer:
     def _flush_vectors(self, rows: list[list[Any]], counts: TableCounts) -> None:
         by_model: dict[str, list[tuple[bytes, np.ndarray]]] = {}
         for model, key, dims, blob in rows:
-            vec = np.frombuffer(blob, "<f4").astype(np.float32) if blob is not None else None
-            if vec is None or not isinstance(model, str) or vec.shape != (dims,):
-                raise ArchiveError(f"corrupted archive (embedding {bytes(key or b'').hex()} "
-                                   f"is not {dims} float32 values)")
-            by_model.setdefault(model, []).append((bytes(key), vec))
+            try:
+                vec = np.frombuffer(blob, "<f4").astype(np.float32)
+                if not isinstance(model, str) or not isinstance(key, bytes) \
+                        or vec.shape != (dims,):
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise ArchiveError(f"corrupted archive (embedding {key!r:.40} of {model!r:.40} "
+                                   f"is not {dims!r:.10} float32 values)") from None
+            by_model.setdefault(model, []).append((key, vec))
         for model, items in by_model.items():
             existing = (self.store.get_vectors(model, [k for k, _ in items])
                         if EMBEDDINGS.name in self.occupied else {})
@@ -220,7 +223,7 @@ def import_stream(store: Store, stream: BinaryIO, *, merge: bool = False,
             if not merge and store.query("SELECT 1 FROM skills LIMIT 1"):
                 raise TransferError(f"{store.path}: the library already holds skills; import "
                                     "into an empty library, or pass --merge")
-            importer = _Importer(store, merge, report)
+            importer = _Importer(store, report)
             _stream_rows(reader, importer, progress, total)
             if importer.conflict_count:
                 raise TransferError(

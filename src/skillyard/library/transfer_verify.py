@@ -24,12 +24,12 @@ def verify_imported(store: Store, versions: Sequence[tuple[str, int, str]],
     for done, (skill_id, version, digest) in enumerate(versions, 1):
         try:
             got = store.get(skill_id, version).digest
-        except SkillyardError as exc:  # a SKILL.md or body blob the archive did not carry
-            got = f"unreadable ({exc})"
+        except Exception as exc:  # a missing SKILL.md or body blob, a damaged manifest
+            got = f"unreadable ({type(exc).__name__}: {exc})"
         if got != digest:
             count += 1
             if len(failures) < MAX_SHOWN:
-                failures.append(f"{skill_id} v{version}: recorded {digest[:12]}, "
+                failures.append(f"{skill_id} v{version}: recorded {str(digest)[:12]}, "
                                 f"recomputed {got[:60]}")
         if progress is not None and (done % 500 == 0 or done == len(versions)):
             progress("verify", done, len(versions))
