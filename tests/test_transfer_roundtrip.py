@@ -154,6 +154,12 @@ def test_cli_export_import_json_and_pipes(source: Path, tmp_path: Path) -> None:
     assert again.stderr.strip().startswith("error:") and "--merge" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
 
+    nowhere = tmp_path / "typo.db"
+    proc = subprocess.run([*SKILLYARD, "export", str(tmp_path / "x.gz"), "--db", str(nowhere)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "no library there" in proc.stderr
+    assert not nowhere.exists() and not (tmp_path / "x.gz").exists()
+
 
 def test_export_failure_leaves_no_partial_file(tmp_path: Path) -> None:
     empty, failed = tmp_path / "empty.skillyard.gz", tmp_path / "failed.skillyard.gz"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..errors import StoreError
+from ..library import default_location
 from .common import DbOption, JsonOption, console, err_console, open_library
 
 EXPORT_EXAMPLES = """
@@ -74,6 +77,9 @@ def register(app: typer.Typer) -> None:
         """Write the whole library to one archive: every skill version, file blob, audit
         verdict, evaluation run, learn candidate and embedding, with a checksum."""
         out = err_console if file == "-" else console  # stdout carries the archive
+        where = db or default_location()
+        if "://" not in where and not Path(where).exists():  # a typo would export nothing
+            raise StoreError(f"{where}: no library there, nothing to export")
         with open_library(db) as lib, _progress("exporting") as tick:
             report = lib.export_archive(file, progress=tick)
         if as_json:
