@@ -177,3 +177,20 @@ def test_export_failure_leaves_no_partial_file(tmp_path: Path) -> None:
             assert other.import_archive(empty).tables == {}
     assert not failed.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_small_pages_and_batches_give_the_same_library(source: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Export reads blobs in size-bounded groups and import flushes size-bounded batches;
+    with tiny bounds (one blob per query, one row per batch) nothing is lost or repeated."""
+    from skillyard.library import transfer, transfer_import
+
+    monkeypatch.setattr(transfer, "_PAGE_BYTES", 1)
+    monkeypatch.setattr(transfer_import, "_BATCH_BYTES", 1)
+    archive = tmp_path / "small.skillyard.gz"
+    with Library(source) as lib:
+        report = lib.export_archive(archive)
+        before = snapshot(lib.store)
+    with Library(tmp_path / "copy.db") as copy:
+        assert copy.import_archive(archive).tables["blobs"].added == report.counts["blobs"]
+        assert snapshot(copy.store) == before

@@ -27,10 +27,12 @@ from .store import Store
 from .transfer_archive import ArchiveWriter, Header, TableLayout
 
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all)
+_PAGE_BYTES = 32 << 20  # blob data read per query on export
 
 
 class TransferError(SkillyardError):
-    """An import cannot proceed: non-empty target, merge conflicts, or failed verification."""
+    """An import cannot proceed: the target holds skills, rows conflict, or rows break a
+    constraint of the schema."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Table:
 # Every table a library holds, in an order that satisfies foreign keys. A migration that adds a
 # table or a column must add it here too (tests/test_transfer_tables.py fails until it does).
 TABLES: tuple[Table, ...] = (
-    Table("blobs", ("sha256", "size", "codec", "data"), ("sha256",), ("data",), page=100,
+    Table("blobs", ("sha256", "size", "codec", "data"), ("sha256",), ("data",), page=200,
           content_addressed=True),
     Table("skills", ("id", "name", "description", "version", "digest", "source_kind",
                      "warnings", "created_at", "updated_at"), ("id",)),
@@ -170,6 +172,25 @@ def _pages(store: Store, table: Table) -> Iterator[list[tuple[Any, ...]]]:
         after = tuple(last[table.columns.index(k)] for k in table.key)
 
 
+def _blob_pages(store: Store) -> Iterator[list[tuple[Any, ...]]]:
+    """Blob rows in groups of at most ``_PAGE_BYTES`` of stored data (or one big blob), so
+    memory stays bounded whatever the blob sizes (files up to 8 MiB are kept)."""
+    blobs = BY_NAME["blobs"]
+    sizes = Table("blobs", ("sha256", "size"), ("sha256",), page=1000)
+    for rows in _pages(store, sizes):
+        group: list[str] = []
+        total = 0
+        for sha, size in [*rows, (None, 0)]:
+            if group and (sha is None or total + int(size) > _PAGE_BYTES):
+                marks = ", ".join("?" * len(group))
+                yield store.query(f"SELECT {', '.join(blobs.columns)} FROM blobs "
+                                  f"WHERE sha256 IN ({marks})", group)
+                group, total = [], 0
+            if sha is not None:
+                group.append(sha)
+                total += int(size)
+
+
 def _vector_pages(store: Store) -> Iterator[list[tuple[Any, ...]]]:
     """Embedding rows (model, key, dims, float32 bytes) through the store's vector API."""
     keys_table = Table("embeddings", ("model", "key", "dims"), ("model", "key"),
@@ -205,7 +226,8 @@ def export_stream(store: Store, stream: BinaryIO, *, progress: Progress | None =
         writer = ArchiveWriter(counter, header)  # type: ignore[arg-type]
         done = 0
         for table in ALL_TABLES:
-            pages = _vector_pages(store) if table is EMBEDDINGS else _pages(store, table)
+            pages = (_vector_pages(store) if table is EMBEDDINGS else _blob_pages(store)
+                     if table.name == "blobs" else _pages(store, table))
             for rows in pages:
                 for row in rows:
                     writer.row(table.name, row)
@@ -213,7 +235,8 @@ def export_stream(store: Store, stream: BinaryIO, *, progress: Progress | None =
                 if progress is not None:
                     progress(table.name, done, total)
         digest = writer.finish()
-    return ExportReport(archive_name, store.path, header.backend, dict(writer.counts),
+    return ExportReport(archive_name, store.path, header.backend,
+                        {t.name: writer.counts.get(t.name, 0) for t in ALL_TABLES},
                         digest, counter.written, time.perf_counter() - start)
 
 
