@@ -227,3 +227,25 @@ def test_writer_killed_mid_transaction_leaves_nothing(pg_dsn: str, tmp_path: Pat
         assert lib.store.stats() == {"skills": 0, "versions": 0, "blobs": 0, "blob_bytes": 0}
         report = lib.index([str(SAMPLE_SKILLS)])  # the write lock went with the connection
         assert report.added == 41
+
+
+def test_route_sees_what_another_process_wrote(pg_dsn: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillyard.route import api, storage
+
+    monkeypatch.setattr(api, "REFRESH_SECONDS", 0.0)
+    monkeypatch.setenv("SKILLYARD_ROUTE_DIR", str(tmp_path / "cache"))
+    write_skill(tmp_path / "a", "git-commits", "Write conventional git commit messages. Use "
+                "when committing code changes.")
+    write_skill(tmp_path / "b", "pdf-forms", "Fill and extract PDF form fields. Use when a "
+                "task involves PDF forms.")
+    with Library(pg_dsn) as reader, Library(pg_dsn) as writer:
+        writer.index([str(tmp_path / "a")])
+        first = reader.route("fill the fields of a PDF form", k=3)
+        assert [h.name for h in first.results] != ["pdf-forms"]
+        root = storage.index_dir(pg_dsn)
+        before = storage.current(root).path.name
+        writer.index([str(tmp_path / "b")])  # another process: no index build of its own
+        assert storage.current(root).path.name == before
+        second = reader.route("fill the fields of a PDF form", k=3)
+        assert second.results[0].name == "pdf-forms"

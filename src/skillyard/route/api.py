@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ..errors import SkillyardError
@@ -29,12 +30,36 @@ def make_reranker(name: str | Reranker | None) -> Reranker | None:
     raise RouteError(f"unknown reranker {name!r}; choose one of: {', '.join(RERANKERS)}")
 
 
+REFRESH_SECONDS = 2.0
+
+
 class _Cache:
     """The router of one library, reopened when a build publishes a new generation."""
 
     def __init__(self) -> None:
         self.generation: str | None = None
         self.router: Router | None = None
+        self.fingerprint: tuple[Any, ...] | None = None
+        self.checked = 0.0
+
+
+def _fingerprint(store: Any) -> tuple[Any, ...]:
+    """Changes whenever a skill is added or gets a new version (both indexed columns)."""
+    return tuple(store.query("SELECT COUNT(*), MAX(updated_at) FROM skills")[0])
+
+
+def _refresh_shared(lib: Any, cache: _Cache) -> None:
+    """A database library is shared: other processes and machines write to it, and this
+    process's index lives in a local cache. Bring that cache up to date when the library has
+    changed (checked at most every REFRESH_SECONDS); the stored vectors make this cheap."""
+    now = time.monotonic()
+    if now - cache.checked < REFRESH_SECONDS:
+        return
+    cache.checked = now
+    seen = _fingerprint(lib.store)
+    if seen != cache.fingerprint:
+        build_index(lib.store)
+        cache.fingerprint = seen
 
 
 def router_for(lib: Any) -> Router:
@@ -42,6 +67,8 @@ def router_for(lib: Any) -> Router:
     Safe to share between threads (the serve module routes from several)."""
     cache: _Cache = lib.__dict__.setdefault("_route_cache", _Cache())
     root = storage.index_dir(lib.path)
+    if storage.is_shared(lib.path):
+        _refresh_shared(lib, cache)
     for attempt in range(3):
         gen = storage.current(root)
         if gen is None:

@@ -33,12 +33,17 @@ class RouteIndexError(SkillyardError):
     """The routing index is missing, stale or unreadable."""
 
 
+def is_shared(db_path: str | Path) -> bool:
+    """A database URL (several processes or machines share it) rather than a local file."""
+    return "://" in str(db_path)
+
+
 def index_dir(db_path: str | Path) -> Path:
     """The folder holding the routing index of a library: beside a library file, or for a
     database URL (no file to sit beside) ``<cache>/route/<sha256 of the URL>[:16]`` in the
     user cache folder, or under ``$SKILLYARD_ROUTE_DIR`` when set."""
     where = str(db_path)
-    if "://" not in where:
+    if not is_shared(where):
         return Path(f"{where}.route")
     root = os.environ.get(ENV_ROUTE_DIR) or str(
         Path(platformdirs.user_cache_dir("skillyard", appauthor=False)) / "route")
