@@ -30,7 +30,7 @@ QUERIES = ("fill the fields of a PDF form", "write a changelog from git history"
 
 @pytest.fixture(scope="module")
 def ray_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayRuntime]:
-    with local_ray(tmp_path_factory.mktemp("ray-home")) as runtime:
+    with local_ray(tmp_path_factory) as runtime:
         yield runtime
 
 

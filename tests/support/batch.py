@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +26,11 @@ WORKERS = 2
 
 
 @contextmanager
-def local_ray(home: Path) -> Iterator[RayRuntime]:
-    """A local Ray with two workers (Ray keeps its auth token under HOME: a private one)."""
+def local_ray(factory: pytest.TempPathFactory) -> Iterator[RayRuntime]:
+    """A local Ray with two workers. Ray keeps its auth token under HOME: one private HOME for
+    the whole session, since a second Ray in one process fails to start with another token."""
+    home = factory.getbasetemp() / "ray-home"
+    home.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         with RayRuntime(RaySettings(workers=WORKERS)) as runtime:
@@ -62,10 +65,8 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL the driver, then whatever it started (Ray's agents outlive their driver)."""
     proc.kill()
     proc.wait()
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.communicate()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -24,6 +25,7 @@ from ..errors import SkillyardError
 ENV_ADDRESS = "SKILLYARD_RAY_ADDRESS"
 OBJECT_STORE_BYTES = 256 * 1024 * 1024  # results are small; do not claim half of /dev/shm
 MAX_WORKERS = 512
+CONNECT_TIMEOUT = 5.0
 
 
 class BatchError(SkillyardError):
@@ -44,6 +46,36 @@ def import_ray() -> ModuleType:
     return ray
 
 
+def parse_address(address: str) -> tuple[str, int] | None:
+    """(host, port) of ``host:port`` or ``ray://host:port``; None for ``auto`` (Ray finds a
+    cluster on this machine); BatchError for anything else."""
+    if address.strip() == "auto":
+        return None
+    scheme, sep, rest = address.strip().partition("://")
+    target = rest if sep else scheme
+    host, colon, port = target.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if (sep and scheme != "ray") or not colon or not host or not port.isdigit() \
+            or not 0 < int(port) < 65536 or any(c.isspace() or c in "/@" for c in host):
+        raise BatchError(f"--ray-address {address!r}: give host:port, ray://host:port or auto")
+    return host, int(port)
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Fail fast when a cluster address does not answer: Ray itself keeps retrying an
+    unreachable address for minutes."""
+    target = parse_address(address)
+    if target is None:
+        return
+    try:
+        with socket.create_connection(target, timeout=timeout):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise RayUnavailableError(f"cannot reach the Ray cluster at {address}: {reason}"
+                                  ) from None
+
+
 @dataclass(frozen=True)
 class RaySettings:
     """Where batch work runs: ``address`` None means a local instance of ``workers`` CPUs
@@ -56,8 +88,11 @@ class RaySettings:
     def __post_init__(self) -> None:
         if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
             raise BatchError(f"--ray-workers must be 1 to {MAX_WORKERS}, not {self.workers}")
-        if self.address is not None and not self.address.strip():
-            raise BatchError("--ray-address is empty; give host:port, ray://host:port or auto")
+        if self.address is not None:
+            if not self.address.strip():
+                raise BatchError("--ray-address is empty; give host:port, ray://host:port "
+                                 "or auto")
+            parse_address(self.address)
 
     @classmethod
     def from_env(cls, address: str | None = None, workers: int | None = None) -> RaySettings:
@@ -86,6 +121,8 @@ class RayRuntime:
     def _start(self, ray: Any) -> None:
         quiet = {"include_dashboard": False, "log_to_driver": False,
                  "logging_level": logging.ERROR}
+        if self.settings.address is not None:
+            check_reachable(self.settings.address)
         try:
             if self.settings.address is not None:
                 ray.init(address=self.settings.address, **quiet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from ..errors import SkillyardError
 from . import audit as audit_cli
@@ -65,12 +66,14 @@ def main() -> None:
     try:
         app()
     except SkillyardError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        # escape: a message may hold brackets (paths, "skillyard[ray]") that are not markup
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", markup=True,
+                          highlight=False)
         sys.exit(1)
     except OSError as exc:  # a path the user gave that cannot be read or written
         where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"[red]error:[/red] {where}{exc.strerror or exc}", markup=True,
-                          highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(where + str(exc.strerror or exc))}",
+                          markup=True, highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..batch import JobReport, RayRuntime, RaySettings
 from ..batch.jobs import StageProgress
+from ..batch.runtime import BatchError, import_ray
 from .common import console, err_console
 
 RayOption = Annotated[bool, typer.Option(
@@ -31,7 +32,12 @@ def ray_settings(ray: bool, address: str | None, workers: int | None) -> RaySett
         if address is not None or workers is not None:
             raise typer.BadParameter("--ray-address and --ray-workers need --ray")
         return None
-    return RaySettings.from_env(address, workers)
+    try:
+        settings = RaySettings.from_env(address, workers)
+    except BatchError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    import_ray()  # a clear error now, before any work is done
+    return settings
 
 
 def _bar() -> Progress:
