@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, SAMPLE_SKILLS
 from skillyard.audit.rules import load_rules
-from skillyard.batch import RayRuntime, audit_library_ray
+from skillyard.batch import RayRuntime, RaySettings, audit_library_ray
 from skillyard.batch.jobs import ENV_FAULT
 from skillyard.library import Library
 from support.batch import local_ray
@@ -61,7 +61,9 @@ def test_ray_audit_equals_single_process(any_db: str, ray_runtime: RayRuntime,
             "SELECT digest FROM audit_results WHERE rules_digest = ?", (load_rules().digest,))}
         assert {s.digest for s in lib.list()} <= digests
         assert set(lib.audit_verdicts()) == {r["skill"] for r in single}
-    again, rerun = audit_library_ray(any_db, ray_runtime)
+    with RayRuntime(RaySettings(workers=2)) as idle:
+        again, rerun = audit_library_ray(any_db, idle)
+        assert idle.ray is None  # nothing to do: Ray was not even started
     assert (rerun.done, rerun.skipped, rerun.chunks) == (0, total, 0)
     assert _shape(again) == single
 

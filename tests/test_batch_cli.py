@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLE_SKILLS, SHARED
 from skillyard.batch.runtime import BatchError, RaySettings, parse_address
+from skillyard.library import Library
 from skillyard.route import storage
-from support.batch import short_tmpdir
+from support.batch import ray_head, short_tmpdir
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -62,6 +63,21 @@ def test_learn_ray_cli(tmp_path: Path) -> None:
     assert out["published"] == sum(c["status"] == "would-publish"
                                    for c in single["candidates"]) > 0
     assert out["batch"]["job"] == "mining" and out["batch"]["done"] == out["published"]
+
+
+def test_audit_on_a_ray_cluster(tmp_path: Path) -> None:
+    """--ray-address: a real cluster head (``ray start --head``) the command connects to."""
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(SAMPLE_SKILLS)])
+        single = [r.to_dict() for r in lib.audit(force=True)]
+    with short_tmpdir() as tmp, ray_head(tmp) as address:
+        proc = run("audit", "--library", "--ray", "--force", "--json", "--db", str(db),
+                   env={"SKILLYARD_RAY_ADDRESS": address})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["batch"]["done"] == 41 and out["batch"]["workers"] == 2
+    assert out["results"] == single
 
 
 @pytest.mark.parametrize("args, message", [

@@ -9,12 +9,15 @@ import itertools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,6 +37,7 @@ def local_ray(factory: pytest.TempPathFactory) -> Iterator[RayRuntime]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         with RayRuntime(RaySettings(workers=WORKERS)) as runtime:
+            runtime.connect()
             assert runtime.started and runtime.workers == WORKERS
             yield runtime
 
@@ -65,9 +69,21 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL the driver, then whatever it started (Ray's agents outlive their driver)."""
     proc.kill()
     proc.wait()
+    kill_session(proc)
+    proc.communicate()
+
+
+def kill_session(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL every process of the session ``proc`` leads (Ray puts its workers in process
+    groups of their own, but in that session), by pid; then reap ``proc``."""
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    listed = subprocess.run(["ps", "-s", str(proc.pid), "-o", "pid="], capture_output=True,
+                            text=True, check=False).stdout.split()
+    for pid in listed:
+        with suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), signal.SIGKILL)
+    proc.wait()
 
 
 @contextmanager
@@ -79,3 +95,30 @@ def short_tmpdir() -> Iterator[str]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def ray_head(tmp: str, cpus: int = 2) -> Iterator[str]:
+    """A Ray cluster head on this machine (``ray start --head --block`` in its own session),
+    stopped by killing that session's process group; yields its ``host:port``."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ray = Path(sys.executable).parent / "ray"
+    # Token authentication (Ray's default): the head and its clients share ~/.ray/auth_token.
+    subprocess.run([str(ray), "get-auth-token", "--generate"], capture_output=True,
+                   check=True)
+    proc = subprocess.Popen(
+        [str(ray), "start", "--head", "--block", f"--port={port}", f"--num-cpus={cpus}",
+         f"--temp-dir={tmp}", "--include-dashboard=false", "--node-ip-address=127.0.0.1",
+         "--disable-usage-stats"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": tmp},
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(Path(tmp).glob("session_*/sockets/raylet")):
+            assert proc.poll() is None and time.monotonic() < deadline, "ray start failed"
+            time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        kill_session(proc)

@@ -72,6 +72,6 @@ def build_index_ray(
     job = maker.report
     job.workers = runtime.workers
     # Passages whose vector already existed: reused rows, previous index, embedding store.
-    job.skipped = build.reused + build.cached
+    job.skipped = build.skills if build.up_to_date else build.reused + build.cached
     job.items = job.skipped + job.done
     return build, job

@@ -136,8 +136,10 @@ def run_job(
 ) -> None:
     """Run ``fn(chunk, *shared)`` on workers for every chunk; ``on_result(chunk, result)`` on
     the driver as each finishes. ``fn`` must be a module-level function (workers import it)."""
-    ray = runtime.ray
-    started = time.perf_counter()
+    if not chunks:
+        return
+    ray = runtime.connect()
+    started = time.perf_counter()  # the job's own time, after Ray's start-up
     remote = _remote(ray)
     fault = os.environ.get(ENV_FAULT) or None
     shared_ref = [ray.put(value) for value in shared]

@@ -100,29 +100,38 @@ class RaySettings:
 
 
 class RayRuntime:
-    """Context manager around ``ray.init`` / ``ray.shutdown`` (only of what it started)."""
+    """Context manager around ``ray.init`` / ``ray.shutdown`` (only of what it started).
+    Ray starts on first use (:meth:`connect`), so a job with nothing left to do (a re-run)
+    does not pay Ray's few seconds of start-up."""
 
     def __init__(self, settings: RaySettings | None = None) -> None:
         self.settings = settings or RaySettings.from_env()
         self.ray: Any = None
-        self.started = False
-        self.workers = 0
+        self.started = False  # this runtime called ray.init (and will shut it down)
+        self.workers = self.settings.workers or 0  # known once connected
         self._tmp: str | None = None
 
     def __enter__(self) -> RayRuntime:
+        import_ray()  # fail now, before any work, when Ray is missing ...
+        if self.settings.address is not None:
+            check_reachable(self.settings.address)  # ... or the cluster does not answer
+        return self
+
+    def connect(self) -> Any:
+        """The ``ray`` module with Ray running (started here unless it already was)."""
+        if self.ray is not None:
+            return self.ray
         ray = import_ray()
-        self.ray = ray
         if not ray.is_initialized():
             self._start(ray)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.workers = self.settings.workers or cpus
-        return self
+        self.ray = ray
+        return ray
 
     def _start(self, ray: Any) -> None:
         quiet = {"include_dashboard": False, "log_to_driver": False,
                  "logging_level": logging.ERROR}
-        if self.settings.address is not None:
-            check_reachable(self.settings.address)
         try:
             if self.settings.address is not None:
                 ray.init(address=self.settings.address, **quiet)
@@ -142,6 +151,7 @@ class RayRuntime:
         if self.started:
             self.ray.shutdown()
             self.started = False
+        self.ray = None
         self._cleanup()
 
     def _cleanup(self) -> None:

@@ -63,7 +63,11 @@ def ray_job(settings: RaySettings, quiet: bool = False
 
 
 def print_job(report: JobReport, *, stderr: bool = False) -> None:
-    line = (f"ray {report.job}: {report.done} done on {report.workers} workers, "
-            f"{report.skipped} skipped (already in the library), {report.retried} retried, "
-            f"{report.chunks} chunks, {report.seconds:.1f} s")
+    if report.chunks == 0:
+        line = (f"ray {report.job}: nothing to do ({report.skipped} of {report.items} already "
+                "in the library; Ray was not started)")
+    else:
+        line = (f"ray {report.job}: {report.done} done on {report.workers} workers, "
+                f"{report.skipped} skipped (already in the library), {report.retried} "
+                f"retried, {report.chunks} chunks, {report.seconds:.1f} s")
     (err_console if stderr else console).print(line)
