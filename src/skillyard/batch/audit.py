@@ -87,7 +87,6 @@ def analyse_library(lib: Library, db: str, runtime: RayRuntime, ids: list[str] |
         if s.digest not in done:
             todo.setdefault(s.digest, s.id)
     report.items = len(summaries)
-    report.workers = runtime.workers
     verdicts = VerdictStore(lib.store)
 
     def write(_part: Sequence[str], analysed: list[Analysed]) -> None:
@@ -96,7 +95,7 @@ def analyse_library(lib: Library, db: str, runtime: RayRuntime, ids: list[str] |
                 verdicts.put(digest, rules.digest, verdict, findings, effects, unseen)
 
     skill_ids = list(todo.values())
-    size = chunk_size(len(skill_ids), runtime.workers, chunk)
+    size = chunk_size(len(skill_ids), runtime.parallelism(), chunk) if skill_ids else 1
     parts = [skill_ids[i:i + size] for i in range(0, len(skill_ids), size)]
     tick = None if progress is None else counter(progress, "analysing on Ray", len(skill_ids))
     run_job(runtime, audit_chunk, parts, write, report, shared=(db, rules.digest, policy),

@@ -53,7 +53,7 @@ class RayEmbedding:
             out.update(pairs)
 
         self.report.items += len(items)
-        size = chunk_size(len(items), self.runtime.workers, self.chunk, least=8)
+        size = chunk_size(len(items), self.runtime.parallelism(), self.chunk, least=8)
         run_job(self.runtime, embed_chunk, chunks(items, size), write, self.report, tick=tick)
         return out
 

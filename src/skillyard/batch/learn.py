@@ -56,7 +56,6 @@ class MinedTable:
 
     options: MineOptions
     found: dict[str, MinedSkill | None] = field(default_factory=dict)
-    misses: int = 0
 
     def __call__(self, group: Group, name: str, options: MineOptions | None,
                  skill_id: str | None) -> MinedSkill | None:
@@ -64,7 +63,6 @@ class MinedTable:
         if (options or MineOptions()) == self.options and key in self.found:
             mined = self.found[key]
             return None if mined is None else replace(mined, group=group)
-        self.misses += 1
         return mine_group(group, name, options, skill_id=skill_id)
 
 
@@ -106,8 +104,8 @@ def mine_on_ray(runtime: RayRuntime, jobs: list[Job], options: MineOptions, *,
         table.found.update(mined)
 
     tick = None if progress is None else counter(progress, "mining on Ray", len(jobs))
-    runs = chunk_size(sum(len(job[1].trajectories) for job in jobs), runtime.workers,
-                      chunk_runs)
+    runs = chunk_size(sum(len(job[1].trajectories) for job in jobs),
+                      runtime.parallelism(), chunk_runs) if jobs else 1
     run_job(runtime, mine_chunk, _chunks(jobs, runs), keep, report, shared=(options,),
             tick=tick)
     return table, report

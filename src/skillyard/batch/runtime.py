@@ -129,6 +129,16 @@ class RayRuntime:
         self.ray = ray
         return ray
 
+    def parallelism(self) -> int:
+        """How many tasks run at once (to size chunks), without starting Ray if it can be
+        known otherwise: --ray-workers, or this machine's CPUs for a local instance."""
+        if self.settings.workers:
+            return self.settings.workers
+        if self.ray is None and self.settings.address is None:
+            return os.cpu_count() or 1
+        self.connect()
+        return self.workers
+
     def _start(self, ray: Any) -> None:
         quiet = {"include_dashboard": False, "log_to_driver": False,
                  "logging_level": logging.ERROR}
@@ -158,6 +168,3 @@ class RayRuntime:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"address": self.settings.address or "local", "workers": self.workers}
