@@ -65,10 +65,14 @@ def _kill_after_first_chunk(args: list[str], db: Path, table: str,
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[int, Any]:
+    """Exit code and JSON output; audit's job summary (its last stderr line) as "batch"."""
     proc = cli(*args, "--json", env=env)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode in (0, 1), err[-2000:]
-    return proc.returncode, json.loads(out)
+    data = json.loads(out)
+    if isinstance(data, list):
+        data = {"results": data, **json.loads(err.strip().splitlines()[-1])}
+    return proc.returncode, data
 
 
 def test_index_driver_killed_then_resumed(corpus: Path, tmp_path: Path,

@@ -36,7 +36,22 @@ class RayUnavailableError(BatchError):
     """Ray is not installed or cannot be reached."""
 
 
-def import_ray() -> ModuleType:
+def _token_mode_if_token() -> None:
+    """Clusters started by ``ray start`` use token authentication by default, and a client
+    sends its token only in token mode: turn that on when a token is at hand (Ray's own
+    places: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token), unless the user chose."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
+    if os.environ.get("RAY_AUTH_TOKEN") or os.path.isfile(path):
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def import_ray(address: str | None = None) -> ModuleType:
+    """The ``ray`` module; with a cluster ``address``, token mode is settled first (Ray reads
+    RAY_AUTH_MODE when it is imported)."""
+    if address is not None:
+        _token_mode_if_token()
     try:
         import ray
     except ImportError:
@@ -112,7 +127,7 @@ class RayRuntime:
         self._tmp: str | None = None
 
     def __enter__(self) -> RayRuntime:
-        import_ray()  # fail now, before any work, when Ray is missing ...
+        import_ray(self.settings.address)  # fail now, before any work, when Ray is missing ...
         if self.settings.address is not None:
             check_reachable(self.settings.address)  # ... or the cluster does not answer
         return self
@@ -121,7 +136,7 @@ class RayRuntime:
         """The ``ray`` module with Ray running (started here unless it already was)."""
         if self.ray is not None:
             return self.ray
-        ray = import_ray()
+        ray = import_ray(self.settings.address)
         if not ray.is_initialized():
             self._start(ray)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -109,7 +109,8 @@ def register(app: typer.Typer) -> None:
         encrypted or bomb archive, escaping symlink, hidden Unicode) blocks. Exit 0 when
         every skill is allowed or warned, 1 when one is blocked (or warned, with
         --fail-on warn), 2 on usage errors. With --ray (and --library) the analysis runs on
-        Ray workers; --json then prints {"batch": {...}, "results": [...]}.
+        Ray workers; the output is the same, and the job summary goes to stderr (with --json
+        as one JSON line, {"batch": {...}}).
         """
         if as_json:
             fmt = "json"
@@ -128,10 +129,10 @@ def register(app: typer.Typer) -> None:
         if settings is not None:
             results, job = _ray_audit(db, settings, paths or None, loaded_policy, llm_judge,
                                       force)
+            _emit(results, fmt)
             if fmt == "json":
-                print_json({"batch": job.to_dict(), "results": [r.to_dict() for r in results]})
+                sys.stderr.write(json.dumps({"batch": job.to_dict()}) + "\n")
             else:
-                _emit(results, fmt)
                 print_job(job, stderr=True)
             _exit_for(results, fail_on)
             return

@@ -36,7 +36,7 @@ def ray_settings(ray: bool, address: str | None, workers: int | None) -> RaySett
         settings = RaySettings.from_env(address, workers)
     except BatchError as exc:
         raise typer.BadParameter(str(exc)) from None
-    import_ray()  # a clear error now, before any work is done
+    import_ray(settings.address)  # a clear error now, before any work is done
     return settings
 
 
