@@ -149,3 +149,19 @@ def test_route_dir_of_a_database_url(rest: str) -> None:
         patch.setenv(storage.ENV_ROUTE_DIR, "/srv/routes")
         assert storage.index_dir(url) == Path("/srv/routes") / where.name
     assert storage.index_dir("/data/lib.db") == Path("/data/lib.db.route")
+
+
+def test_reindex_ray(tmp_path: Path) -> None:
+    db = str(tmp_path / "lib.db")
+    assert run("index", str(SAMPLE_SKILLS), "--no-route", "--db", db).returncode == 0
+    with short_tmpdir() as tmp:
+        proc = run("reindex", "--ray", "--ray-workers", "2", "--json", "--db", db,
+                   env={"TMPDIR": tmp})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["embedded"] == 41 and out["batch"]["done"] == 41
+    again = json.loads(run("reindex", "--ray", "--json", "--db", db).stdout)
+    assert again["up_to_date"] and again["batch"]["chunks"] == 0  # Ray was not started
+    routed = json.loads(run("route", "build an MCP server that wraps a REST API", "--json",
+                            "--db", db).stdout)
+    assert routed["results"][0]["name"] == "mcp-builder" and not routed["abstain"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..batch import JobReport, RaySettings
-from ..library import IndexReport, Library
+from ..library import IndexReport
 from ..sources import LoadResult
 from . import route as route_cli
 from .common import DbOption, JsonOption, console, err_console, open_library, print_json
@@ -19,7 +18,7 @@ from .ray_batch import (
     RayOption,
     RayWorkersOption,
     print_job,
-    ray_job,
+    ray_routing,
     ray_settings,
 )
 
@@ -69,7 +68,7 @@ def register(app: typer.Typer) -> None:
         if route:
             with open_library(db) as lib:
                 if settings is not None:
-                    routing, job = _ray_routing(lib, settings)
+                    routing, job = ray_routing(lib, settings)
                 else:
                     routing = route_cli.update_routing_index(lib)
         if as_json:
@@ -85,16 +84,6 @@ def register(app: typer.Typer) -> None:
                 print_job(job)
         if report.loaded == 0 and report.rejected:
             raise typer.Exit(1)
-
-
-def _ray_routing(lib: Library, settings: RaySettings) -> tuple[Any, JobReport]:
-    """The routing index update with its embedding on Ray workers."""
-    from ..batch import build_index_ray
-
-    with ray_job(settings) as (runtime, tick):
-        return build_index_ray(lib.store, runtime,
-                               progress=lambda stage, done, total: tick(
-                                   f"routing index: {stage}", done, total))
 
 
 def _print_report(report: IndexReport, path: str) -> None:

@@ -71,3 +71,13 @@ def print_job(report: JobReport, *, stderr: bool = False) -> None:
                 f"{report.skipped} skipped (already in the library), {report.retried} "
                 f"retried, {report.chunks} chunks, {report.seconds:.1f} s")
     (err_console if stderr else console).print(line)
+
+
+def ray_routing(lib: Any, settings: RaySettings, *, full: bool = False) -> tuple[Any, JobReport]:
+    """The routing index update with its embedding on Ray workers: (build, job) reports."""
+    from ..batch import build_index_ray
+
+    with ray_job(settings) as (runtime, tick):
+        return build_index_ray(lib.store, runtime, full=full,
+                               progress=lambda stage, done, total: tick(
+                                   f"routing index: {stage}", done, total))

@@ -15,6 +15,14 @@ from rich.table import Table
 from ..errors import SkillyardError
 from ..library import Library
 from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .ray_batch import (
+    RayAddressOption,
+    RayOption,
+    RayWorkersOption,
+    print_job,
+    ray_routing,
+    ray_settings,
+)
 
 ROUTE_EXAMPLES = """
 Examples:
@@ -33,6 +41,7 @@ Examples:
   skillyard reindex            # embed only new or changed skills
   skillyard reindex --full     # rebuild everything from scratch
   skillyard reindex --json
+  skillyard reindex --ray      # embed on a local Ray instance (or --ray-address a cluster)
 """
 
 
@@ -121,16 +130,26 @@ def register(app: typer.Typer) -> None:
     @app.command(epilog=REINDEX_EXAMPLES)
     def reindex(
         full: Annotated[bool, typer.Option("--full", help="Ignore the previous index.")] = False,
+        ray: RayOption = False,
+        ray_address: RayAddressOption = None,
+        ray_workers: RayWorkersOption = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Build or update the routing index (only new or changed skills are embedded)."""
+        settings = ray_settings(ray, ray_address, ray_workers)
+        job = None
         with open_library(db) as lib:
-            report = update_routing_index(lib, full=full)
+            if settings is not None:
+                report, job = ray_routing(lib, settings, full=full)
+            else:
+                report = update_routing_index(lib, full=full)
         if as_json:
-            print_json(report.to_dict())
+            print_json({**report.to_dict(), **({"batch": job.to_dict()} if job else {})})
             return
         print_build_report(report)
+        if job is not None:
+            print_job(job)
 
 
 def print_build_report(report: Any) -> None:

@@ -130,7 +130,8 @@ class EvalStore:
                 self.store.execute(
                     "INSERT INTO eval_matches (run_id, round, a, b, task_id, outcome) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, round, a, b, task_id) "
-                    "DO UPDATE SET outcome = excluded.outcome", (run_id, rnd, a, b, task_id, outcome))
+                    "DO UPDATE SET outcome = excluded.outcome",
+                    (run_id, rnd, a, b, task_id, outcome))
 
     def matches(self, run_id: str) -> list[tuple[int, str, str, str, float]]:
         rows = self.store.query(
