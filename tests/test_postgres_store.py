@@ -249,3 +249,17 @@ def test_route_sees_what_another_process_wrote(pg_dsn: str, tmp_path: Path,
         assert storage.current(root).path.name == before
         second = reader.route("fill the fields of a PDF form", k=3)
         assert second.results[0].name == "pdf-forms"
+
+
+def test_busy_library_is_a_clear_error_then_usable(pg_dsn: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillyard.library import postgres
+
+    monkeypatch.setattr(postgres, "LOCK_TIMEOUT", "300ms")
+    write_skill(tmp_path / "src", "pdf-tool")
+    with Library(pg_dsn) as lib, psycopg.connect(pg_dsn) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (postgres.WRITE_LOCK,))
+        with pytest.raises(StoreError, match="library is busy"):
+            lib.index([str(tmp_path / "src")])
+        other.rollback()  # the other writer finishes
+        assert lib.index([str(tmp_path / "src")]).added == 1

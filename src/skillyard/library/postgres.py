@@ -132,14 +132,22 @@ class PostgresStore(SQLStore):
             self._conn.execute("BEGIN")
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             self._tx_owner = threading.get_ident()
-        except psycopg.errors.LockNotAvailable:
-            self._conn.execute("ROLLBACK")
-            self._mutex.release()
-            raise StoreError(f"{self.path}: library is busy (another writer held it for "
-                             f"{LOCK_TIMEOUT}); try again") from None
         except psycopg.Error as exc:
-            self._mutex.release()
+            self._abandon()
+            if isinstance(exc, psycopg.errors.LockNotAvailable):
+                raise StoreError(f"{self.path}: library is busy (another writer held it for "
+                                 f"{LOCK_TIMEOUT}); try again") from None
             raise StoreError(f"{self.path}: {_first_line(exc)}") from None
+
+    def _abandon(self) -> None:
+        """Roll back a transaction that could not start properly, and let others in."""
+        try:
+            if self._conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                self._conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # the connection is gone; the server dropped the transaction with it
+        finally:
+            self._mutex.release()
 
     def _end(self, commit: bool) -> None:
         try:
