@@ -48,7 +48,7 @@ def redact(url: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def to_pyformat(sql: str) -> str:
-    """Portable '?' placeholders to psycopg's '%s' (and literal '%' to '%%'), leaving quoted
+    """Portable '?' parameter marks to psycopg's '%s' (and literal '%' to '%%'), leaving quoted
     literals alone."""
     out = []
     quote: str | None = None
