@@ -73,12 +73,7 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
             for number in sorted(applied):
                 conn.execute("INSERT INTO schema_migrations (number) VALUES (?)", (number,))
         _refuse_newer(applied - known)
-        for number, sql in steps:
-            if number in applied:
-                continue
-            for statement in statements(sql):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations (number) VALUES (?)", (number,))
+        _apply_missing(conn, steps, applied, "?")
         conn.execute(f"PRAGMA user_version = {max(known, default=0)}")
         conn.execute("COMMIT")
     except BaseException:
@@ -100,13 +95,20 @@ def migrate_postgres(conn: Any) -> int:
         )
         applied = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
         _refuse_newer(applied - known)
-        for number, sql in steps:
-            if number in applied:
-                continue
-            for statement in statements(sql):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations (number) VALUES (%s)", (number,))
+        _apply_missing(conn, steps, applied, "%s")
     return max(known, default=0)
+
+
+def _apply_missing(conn: Any, steps: list[tuple[int, str]], applied: set[int],
+                   mark: str) -> None:
+    """Run each migration not in ``applied`` and record it (``mark``: the driver's parameter
+    mark); the caller holds the transaction."""
+    for number, sql in steps:
+        if number in applied:
+            continue
+        for statement in statements(sql):
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO schema_migrations (number) VALUES ({mark})", (number,))
 
 
 def _refuse_newer(unknown: set[int]) -> None:
