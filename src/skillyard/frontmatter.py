@@ -7,19 +7,14 @@ Every repair is reported as a warning so that nothing is fixed silently.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from . import safeyaml
 from .diagnostics import Diagnostic, error, warning
-
-try:  # libyaml is ~10x faster; PyYAML wheels ship it.
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-python fallback
-    _Loader = yaml.SafeLoader
 
 _KEY_LINE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*):(?:[ \t]+(.*?))?[ \t]*$")
 _RISKY_START = tuple("@`%*&!,>|[{")
@@ -39,21 +34,9 @@ class Frontmatter:
         return self.data is not None and not any(d.level == "error" for d in self.diagnostics)
 
 
-def _json_safe(value: Any) -> Any:
-    """Make YAML values JSON-safe: dates become ISO strings, keys become strings."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, _dt.date | _dt.datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
 def _load_yaml(block: str) -> Any:
-    return yaml.load(block, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    """Untrusted YAML: plain values, bounded size, depth and alias expansion (see safeyaml)."""
+    return safeyaml.load(block)
 
 
 def split(text: str) -> tuple[str | None, str, bool]:
@@ -148,6 +131,10 @@ def parse(text: str, *, strict: bool = False) -> Frontmatter:
         method = "fenced_yaml"
     try:
         data = _load_yaml(block)
+    except safeyaml.UnsafeYAMLError as exc:
+        # never repaired: a tag, a bomb or a recursive alias is refused in both modes
+        diags.append(error(exc.code, f"frontmatter refused: {exc.message}"))
+        return Frontmatter(None, body, method, diags)
     except yaml.YAMLError as exc:
         first = _first_line(exc)
         if strict:
@@ -159,6 +146,9 @@ def parse(text: str, *, strict: bool = False) -> Frontmatter:
             diags.append(
                 warning("yaml-requoted", f"frontmatter needed quoting to parse ({first})")
             )
+        except safeyaml.UnsafeYAMLError as again:
+            diags.append(error(again.code, f"frontmatter refused: {again.message}"))
+            return Frontmatter(None, body, method, diags)
         except yaml.YAMLError:
             data = _regex_fallback(block)
             if not data:
@@ -177,7 +167,7 @@ def parse(text: str, *, strict: bool = False) -> Frontmatter:
                   f"frontmatter must be a mapping of keys, got {type(data).__name__}")
         )
         return Frontmatter(None, body, method, diags)
-    return Frontmatter(_json_safe(data), body, method, diags)
+    return Frontmatter(data, body, method, diags)
 
 
 def _first_line(exc: Exception) -> str:
