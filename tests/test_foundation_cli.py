@@ -41,13 +41,15 @@ def test_index_reports_rejections_and_warnings(tmp_path: Path, db_path: Path) ->
     bad.mkdir()
     (bad / "SKILL.md").write_bytes(b"\xff\xfe garbage")
     write_skill(tmp_path, "odd", extra="mystery: 1\n")
-    proc = run("index", str(tmp_path), "--json", db=db_path)
+    proc = run("index", str(tmp_path), "--json", db=db_path, check=False)
+    assert proc.returncode == 1  # the good ones are kept; the exit code says one was not
     out = json.loads(proc.stdout)
     assert out["loaded"] == 2 and len(out["rejected"]) == 1
     assert "not UTF-8" in out["rejected"][0]["reason"]
     assert out["warned"] == 1
-    text = run("index", str(tmp_path), db=db_path).stdout
+    text = run("index", str(tmp_path), db=db_path, check=False).stdout
     assert "rejected" in text and "broken" in text
+    assert "warned" in text and "mystery" in text  # the text report says what was warned
 
 
 def test_strict_index_rejects_spec_violations(tmp_path: Path, db_path: Path) -> None:
@@ -67,7 +69,7 @@ def test_list_and_show(indexed: Path) -> None:
 
 def test_ambiguous_name_lists_candidates_in_one_line(indexed: Path) -> None:
     proc = run("show", "frontend-design", db=indexed, check=False)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # an input error: the user must name one
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "matches 2 skills" in lines[0]
     assert "HKUDS@ClawTeam/frontend-design" in lines[0]
@@ -95,7 +97,7 @@ def test_validate(tmp_path: Path) -> None:
     assert lenient[0]["ok"] and lenient[0]["warnings"]
     assert run("validate", str(good / "SKILL.md")).returncode == 0
     missing = run("validate", str(tmp_path / "nothing"), check=False)
-    assert missing.returncode == 1 and "error" in missing.stderr
+    assert missing.returncode == 2 and "error" in missing.stderr
 
 
 def test_validate_all_samples_leniently() -> None:
@@ -116,12 +118,12 @@ def test_catalog_formats_and_budget(indexed: Path) -> None:
 
 def test_bad_input_exits_nonzero_with_one_line(tmp_path: Path, db_path: Path) -> None:
     proc = run("index", str(tmp_path / "missing"), db=db_path, check=False)
-    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "no such" in proc.stderr
     notdb = tmp_path / "junk.db"
     notdb.write_bytes(b"junk" * 1000)
     proc = run("list", db=notdb, check=False)
-    assert proc.returncode == 1 and "not a usable" in proc.stderr
+    assert proc.returncode == 2 and "not a usable" in proc.stderr
     assert run("frobnicate", check=False).returncode == 2
 
 
@@ -163,4 +165,4 @@ def test_version_zero_is_a_usage_error(indexed: Path) -> None:
     zero = run("show", "excalidraw", "--version", "0", db=indexed, check=False)
     assert zero.returncode == 2
     missing = run("show", "excalidraw", "--version", "9", db=indexed, check=False)
-    assert missing.returncode == 1 and "version 9" in missing.stderr
+    assert missing.returncode == 2 and "version 9" in missing.stderr

@@ -73,8 +73,8 @@ def test_cli_tamper_and_usage_errors(tmp_path: Path) -> None:
     tampered = run(proj, "install", "--db", str(tmp_path / "other.db"), code=1)
     assert "gamma/ref.md" in tampered.stderr and "nothing was installed" in tampered.stderr
     assert run(proj, "sync", "--agent", "claude", "--scope", "galaxy", code=2).stderr
-    assert "unknown agent" in run(proj, "sync", "--agent", "emacs", code=1).stderr
-    assert "no lockfile" in run(tmp_path, "install", code=1).stderr
+    assert "unknown agent" in run(proj, "sync", "--agent", "emacs", code=2).stderr
+    assert "no lockfile" in run(tmp_path, "install", code=2).stderr
     assert "--allow-blocked" in run(proj, "add", "--help").stdout
 
 

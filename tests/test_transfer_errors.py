@@ -193,14 +193,15 @@ def test_merge_conflicts_are_listed_and_nothing_is_written(archive: Path,
 def test_cli_bad_archive_is_one_line(archive: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.gz"
     bad.write_bytes(archive.read_bytes()[:1000])
-    proc = subprocess.run([*SKILLYARD, "import", str(bad), "--db", str(tmp_path / "t.db")],
+    proc = subprocess.run([*SKILLYARD, "import", str(bad), "--db", str(tmp_path / "new" / "t.db")],
                           capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
+    assert not (tmp_path / "new").exists()  # a failed import leaves no empty library behind
     assert proc.stderr.strip().splitlines() == [f"error: {bad}: truncated archive (the "
                                                 "compressed stream ends early)"]
     missing = subprocess.run([*SKILLYARD, "import", str(tmp_path / "nope.gz")],
                              capture_output=True, text=True)
-    assert missing.returncode == 1 and "nope.gz" in missing.stderr
+    assert missing.returncode == 2 and "nope.gz" in missing.stderr
 
 
 def _write_lock_held(db: str) -> bool:

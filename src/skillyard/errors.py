@@ -4,7 +4,19 @@ from __future__ import annotations
 
 
 class SkillyardError(Exception):
-    """Base class: the message is shown to users as a single line."""
+    """Base class: the message is shown to users as a single line.
+
+    ``exit_code`` is what the CLI exits with: 2 for a usage or input error (the default), 1 for
+    a finding (something blocked, tampered with or damaged).
+    """
+
+    exit_code = 2
+
+
+class FindingError(SkillyardError):
+    """The input was read and something in it was refused: blocked, tampered, damaged."""
+
+    exit_code = 1
 
 
 class SkillLoadError(SkillyardError):

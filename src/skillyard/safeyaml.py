@@ -169,9 +169,11 @@ def load(
         elif isinstance(event, yaml.ScalarEvent):
             _check_tag(event.tag, line)
             value = _scalar(event)
+            # as a key: the text of a string, str() of anything else (True -> "True")
+            key = event.value if isinstance(value, str) else str(value)
             if event.anchor is not None:
-                state.anchors[event.anchor] = (value, 1, event.value)
-            _add(state, value, 1, event.value, line)
+                state.anchors[event.anchor] = (value, 1, key)
+            _add(state, value, 1, key, line)
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             _check_tag(event.tag, line)
             if len(state.stack) >= max_depth:

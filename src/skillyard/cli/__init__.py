@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.markup import escape
 
-from ..errors import SkillyardError
 from . import audit as audit_cli
 from . import browse, catalog, index, validate
 from . import evaluate as evaluate_cli
@@ -16,7 +14,7 @@ from . import learn as learn_cli
 from . import route as route_cli
 from . import serve as serve_cli
 from . import transfer as transfer_cli
-from .common import err_console
+from .common import EXIT_CODES_HELP, run_app
 
 app = typer.Typer(
     name="skillyard",
@@ -62,19 +60,8 @@ def _root(
     """Find, vet, serve, learn and measure LLM agent skills (SKILL.md packages)."""
 
 
+_root.__doc__ = f"{_root.__doc__}\n\n{EXIT_CODES_HELP}"
+
+
 def main() -> None:
-    try:
-        app()
-    except SkillyardError as exc:
-        # escape: a message may hold brackets (paths, "skillyard[ray]") that are not markup
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", markup=True,
-                          highlight=False)
-        sys.exit(1)
-    except OSError as exc:  # a path the user gave that cannot be read or written
-        where = f"{exc.filename}: " if exc.filename else ""
-        err_console.print(f"[red]error:[/red] {escape(where + str(exc.strerror or exc))}",
-                          markup=True, highlight=False)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+    sys.exit(run_app(app))

@@ -204,7 +204,7 @@ def register(app: typer.Typer) -> None:
         config = RunConfig(trials=trials, workers=workers, timeout=timeout, seed=seed,
                            skills_dir=skills_dir, keep=keep is not None, root=keep)
         arm_text = arms or ("none,skill" if skill else "none,routed")
-        with open_library(db) as lib, _bar() as bar:
+        with open_library(db, create=True) as lib, _bar() as bar:
             task = bar.add_task("trials", total=None)
 
             def tick(done: int, total: int, _result: Any) -> None:
@@ -342,7 +342,7 @@ def register(app: typer.Typer) -> None:
         from ..evaluate.report import trigger_table
 
         cases = load_trigger_cases(evals_file, skill)
-        with open_library(db) as lib, _bar() as bar:
+        with open_library(db, create=True) as lib, _bar() as bar:
             task = bar.add_task("routing", total=len(cases))
             report = run_triggers(lib, cases, k=k, source=str(evals_file), respect_abstain=abstain,
                                   progress=lambda d, t: bar.update(task, completed=d))
@@ -387,7 +387,7 @@ def register(app: typer.Typer) -> None:
         the_judge = Judge(client) if client is not None else None
         config = RunConfig(trials=trials, workers=workers, timeout=timeout, seed=seed,
                            skills_dir=skills_dir)
-        with open_library(db) as lib:
+        with open_library(db, create=True) as lib:
             result = run_tournament(
                 lib, task_set, skill, runner=the_runner, config=config, rounds=rounds,
                 tasks_per_match=tasks_per_match, mode=mode, judge=the_judge,

@@ -12,7 +12,17 @@ from rich.table import Table
 from ..library import IndexReport
 from ..sources import LoadResult
 from . import route as route_cli
-from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .common import (
+    EXIT_FINDING,
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_library,
+    print_json,
+)
 from .ray_batch import (
     RayAddressOption,
     RayOption,
@@ -47,12 +57,16 @@ def register(app: typer.Typer) -> None:
         ray_workers: RayWorkersOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Load skills from SOURCES into the library (re-indexing adds versions)."""
+        """Load skills from SOURCES into the library (re-indexing adds versions).
+
+        A skill that cannot be loaded is reported and the rest are indexed; the exit code is
+        then 1. A source with no skill at all is an input error (exit 2).
+        """
         settings = ray_settings(ray, ray_address, ray_workers)
         if settings is not None and not route:
             raise typer.BadParameter("--ray spreads the routing index's embedding; it does "
                                      "nothing with --no-route")
-        with open_library(db) as lib, Progress(
+        with open_library(db, create=True) as lib, Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
             TextColumn("{task.completed} skills"), TimeElapsedColumn(),
             console=err_console, transient=True,
@@ -82,8 +96,10 @@ def register(app: typer.Typer) -> None:
                 route_cli.print_build_report(routing)
             if job is not None:
                 print_job(job)
-        if report.loaded == 0 and report.rejected:
-            raise typer.Exit(1)
+        if report.empty:
+            raise fail(f"no skills found in {', '.join(report.empty)}", EXIT_USAGE)
+        if report.rejected:  # the others were kept; the exit code says something was not
+            raise typer.Exit(EXIT_FINDING)
 
 
 def _print_report(report: IndexReport, path: str) -> None:
@@ -99,5 +115,10 @@ def _print_report(report: IndexReport, path: str) -> None:
         console.print(f"[red]rejected[/red] {escape(where)}: {escape(reason)}")
     if len(report.rejected) > 50:
         console.print(f"... and {len(report.rejected) - 50} more rejected (use --json)")
+    warned = list(report.warned.items())
+    for skill_id, messages in warned[:20]:
+        console.print(f"[yellow]warned[/yellow] {escape(skill_id)}: {escape('; '.join(messages))}")
+    if len(warned) > 20:
+        console.print(f"... and {len(warned) - 20} more warned (use --json)")
     for where, by in report.shadowed:
         console.print(f"[yellow]shadowed[/yellow] {escape(where)} by {escape(by)}")

@@ -66,7 +66,7 @@ def _lock(path: Path) -> Path:
 def _project(lock: Path, db: str | None, policy: Path | None):  # noqa: ANN202
     from ..install import Project
 
-    return Project(_lock(lock), open_library(db), policy=policy)
+    return Project(_lock(lock), open_library(db, create=True), policy=policy)
 
 
 def _print_changes(report, title: str) -> None:  # noqa: ANN001

@@ -138,7 +138,7 @@ def _ray_learn(db: str | None, settings: RaySettings, trajectories: list[Path],
     """``learn`` with the mining on Ray workers; progress bars on stderr."""
     from ..batch import learn_ray
 
-    with open_library(db) as lib, ray_job(settings, quiet=quiet) as (runtime, tick):
+    with open_library(db, create=True) as lib, ray_job(settings, quiet=quiet) as (runtime, tick):
         counts: dict[str, int] = {}
 
         def step(what: str, n: int) -> None:
@@ -218,7 +218,7 @@ def register(app: typer.Typer) -> None:
         if settings is not None:
             report, job = _ray_learn(db, settings, trajectories, options, client, as_json)
         else:
-            with open_library(db) as lib, Progress(
+            with open_library(db, create=True) as lib, Progress(
                 SpinnerColumn(), TextColumn("{task.description}"),
                 TextColumn("{task.completed}"), TimeElapsedColumn(),
                 console=err_console, transient=True, disable=as_json,

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..errors import StoreError
 from ..library import default_location
-from .common import DbOption, JsonOption, console, err_console, open_library
+from .common import DbOption, JsonOption, console, err_console, library_for_write, open_library
 
 EXPORT_EXAMPLES = """
 Examples:
@@ -105,7 +105,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Load an archive into the library in one transaction. Blob contents, the archive
         checksum and every version's digest are verified before anything is committed."""
-        with open_library(db) as lib, _progress("importing") as tick:
+        if file != "-" and not Path(file).is_file():
+            raise StoreError(f"{file}: no such archive")
+        with library_for_write(db, keep=not dry_run) as lib, _progress("importing") as tick:
             report = lib.import_archive(file, merge=merge, dry_run=dry_run, progress=tick)
         if as_json:
             _emit(report.to_dict(), console)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import NotFoundError, SourceError
 from ..library import Library
+from ..library.integrity import verify_skill
 from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
@@ -158,6 +159,7 @@ def library_version(library: Library, skill_id: str, digest: str) -> Skill:
         versions = []
     for info in sorted(versions, key=lambda v: -v.version):
         if info.digest == digest:
+            verify_skill(library.store, skill_id, info.version)  # nothing unverified leaves
             return library.store.get(skill_id, info.version)
     raise SourceError(
         f"{skill_id}: the library {library.path} has no version with digest {digest[:12]}…; "

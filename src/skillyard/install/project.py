@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFoundError, SkillyardError, SourceError
+from ..errors import FindingError, NotFoundError, SkillyardError, SourceError
 from ..library import Library
+from ..library.integrity import verify_skills
 from ..serve.gate import Decision, Gate, PolicyRefusal
 from ..skill import Skill
 from .changes import Change, compare
@@ -35,7 +36,7 @@ from .lockfile import (
 MAX_REPORTED = 20
 
 
-class TamperError(SkillyardError):
+class TamperError(FindingError):
     """Restored content differs from the lockfile's digests; nothing was installed."""
 
 
@@ -201,6 +202,8 @@ class Project:
         report = Report(lockfile=str(self.lock_path))
         if not entries:
             return report
+        stored = [e.id for e in entries if self.library.store.has_id(e.id)]
+        verify_skills(self.library.store, stored, action="install refused")
         fetched = fetch_locked(entries, self.root, self.library)
         problems = [p for e in entries for p in tamper_report(e, fetched[e.name], self.library)]
         if problems:

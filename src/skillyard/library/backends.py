@@ -20,8 +20,12 @@ def default_location() -> str:
     return str(Path(platformdirs.user_data_dir("skillyard", appauthor=False)) / "library.db")
 
 
-def open_store(location: str | Path | None = None) -> Store:
-    """``postgresql://...`` (or ``postgres://``) opens PostgreSQL; anything else is a file."""
+def open_store(location: str | Path | None = None, *, create: bool = True) -> Store:
+    """``postgresql://...`` (or ``postgres://``) opens PostgreSQL; anything else is a file.
+
+    ``create=False`` refuses a library file that does not exist yet (read commands must not
+    leave an empty library, and its folders, behind a mistyped path).
+    """
     where = default_location() if location is None else location
     if isinstance(where, str) and "://" in where:
         from ..errors import StoreError
@@ -34,4 +38,9 @@ def open_store(location: str | Path | None = None) -> Store:
         return PostgresStore(where)
     from .sqlite import SQLiteStore
 
+    if not create and not Path(where).exists():
+        from ..errors import StoreError
+
+        raise StoreError(f"{where}: no library there; 'skillyard index PATH' or 'skillyard init' "
+                         "creates one (check --db / SKILLYARD_DB)")
     return SQLiteStore(Path(where))

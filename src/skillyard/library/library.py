@@ -36,6 +36,7 @@ class IndexReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     shadowed: list[tuple[str, str]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # sources that held no skill at all
 
     @property
     def loaded(self) -> int:
@@ -48,15 +49,18 @@ class IndexReport:
             "rejected": [{"where": w, "reason": r} for w, r in self.rejected],
             "shadowed": [{"where": w, "shadowed_by": by} for w, by in self.shadowed],
             "warnings": self.warned,
+            "empty_sources": self.empty,
         }
 
 
 class Library:
     """A skill library on a store: an SQLite file (the default) or a PostgreSQL database
-    (``Library("postgresql://user@host/db")``)."""
+    (``Library("postgresql://user@host/db")``). ``create=False`` opens only an existing one."""
 
-    def __init__(self, db: str | Path | None = None, *, store: Store | None = None) -> None:
-        self.store = store if store is not None else open_store(db)
+    def __init__(
+        self, db: str | Path | None = None, *, store: Store | None = None, create: bool = True
+    ) -> None:
+        self.store = store if store is not None else open_store(db, create=create)
 
     @property
     def path(self) -> str:
@@ -94,7 +98,9 @@ class Library:
             batch.clear()
 
         for spec in sources:
+            seen = False
             for result in open_source(spec, strict=strict):
+                seen = True
                 if progress is not None:
                     progress(result)
                 if result.skill is None:
@@ -109,6 +115,8 @@ class Library:
                 if len(batch) >= BATCH:
                     flush()
             flush()
+            if not seen:
+                report.empty.append(spec)
         return report
 
     # -- reading -------------------------------------------------------------------------
@@ -229,12 +237,23 @@ class Library:
         return list_candidates(self.store, status=status,
                                skill_id=self.resolve(ref) if ref else None)
 
+    # -- integrity (skillyard.library.integrity) ---------------------------------------------
+    def verify(self, *, current_only: bool = False, progress: Any = None) -> Any:
+        """Re-hash every stored blob, recompute every version's digest, check the stored
+        frontmatter against SKILL.md and the skill table against its versions. A
+        VerifyReport; ``report.damage`` names each damaged skill, version and file."""
+        from .integrity import verify_library
+
+        return verify_library(self.store, current_only=current_only, progress=progress)
+
     # -- moving between backends (skillyard.library.transfer) --------------------------------
     def export_archive(self, path: str | Path, *, progress: Any = None) -> Any:
         """Write the whole library (every version, blob, capability row and embedding) to one
         archive file (``-``: stdout). Returns an ExportReport."""
+        from .integrity import verify_current
         from .transfer import export_library
 
+        verify_current(self.store, action="export refused")
         return export_library(self.store, path, progress=progress)
 
     def import_archive(self, path: str | Path, *, merge: bool = False, dry_run: bool = False,

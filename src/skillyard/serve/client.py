@@ -11,7 +11,7 @@ from typing import Any
 
 from mcp import Client
 
-from ..errors import SkillyardError
+from ..errors import FindingError
 from .protocol import (
     DirectoryReadParams,
     DirectoryReadRequest,
@@ -26,7 +26,7 @@ from .protocol import (
 )
 
 
-class VerificationError(SkillyardError):
+class VerificationError(FindingError):
     """Content read from a server does not match the skill entry's size or digest."""
 
 

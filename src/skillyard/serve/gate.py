@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SkillyardError
+from ..errors import FindingError, SkillyardError
 from ..skill import Skill
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class AuditUnavailableError(SkillyardError):
     """The auditor cannot run, so no skill may be served or installed (fail closed)."""
 
 
-class PolicyRefusal(SkillyardError):
+class PolicyRefusal(FindingError):
     """A skill the policy blocks, or whose tier is too low for what was asked."""
 
 

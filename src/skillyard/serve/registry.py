@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import AccessError, AmbiguousNameError, NotFoundError, SkillyardError
+from ..errors import AccessError, AmbiguousNameError, FindingError, NotFoundError, SkillyardError
 from ..library import Library
 from ..library.disclosure import DEFAULT_MAX_RESOURCE_BYTES, normalize_resource_path
+from ..library.integrity import verify_current
 from ..skill import NAME_RE, SKILL_FILE, Skill
 from .files import file_role, required_tier
 from .gate import TIER_NAMES, Decision, Gate, PolicyRefusal
@@ -27,7 +28,7 @@ SEP_MAX_RESOURCES = 512
 SEP_MAX_BYTES = 16 * 1024 * 1024
 
 
-class IntegrityError(SkillyardError):
+class IntegrityError(FindingError):
     """Content read from the library does not match its recorded digest (refused)."""
 
 
@@ -159,6 +160,7 @@ class ServedLibrary:
 
     # -- building ------------------------------------------------------------------------
     def _load(self, progress: Callable[[int], None] | None) -> None:
+        verify_current(self.library.store, action="serve refused")  # before anything is read
         decisions = self.gate.decide_library(progress)
         versions = {s.id: s.version for s in self.library.list()}
         kept: list[ServedSkill] = []
