@@ -7,7 +7,7 @@ import sys
 import typer
 
 from . import audit as audit_cli
-from . import browse, catalog, index, validate
+from . import browse, catalog, doctor, index, validate
 from . import evaluate as evaluate_cli
 from . import install as install_cli
 from . import learn as learn_cli
@@ -38,6 +38,7 @@ COMMAND_GROUPS = [
     install_cli,
     route_cli,
     transfer_cli,
+    doctor,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)
