@@ -42,6 +42,8 @@ MAX_NODES = 10_000
 _TAG = "tag:yaml.org,2002:"
 _HARMLESS_TAGS = {f"{_TAG}str", f"{_TAG}seq", f"{_TAG}map"}
 _resolver = Resolver()
+# first characters of the implicit types (null, bool, int, float, timestamp, merge, value)
+_TYPED_START = frozenset(k for k in Resolver.yaml_implicit_resolvers if k is not None)
 _constructor = SafeConstructor()
 
 
@@ -92,9 +94,10 @@ def _check_tag(tag: str | None, line: int) -> None:
 
 def _scalar(event: yaml.ScalarEvent) -> Any:
     """The plain value of a scalar, as the YAML 1.1 core schema resolves it."""
-    if event.tag is not None or not event.implicit[0]:
-        return event.value  # quoted, block or !!str: text
-    tag = _resolver.resolve(ScalarNode, event.value, (True, False))
+    value = event.value
+    if event.tag is not None or not event.implicit[0] or (value and value[0] not in _TYPED_START):
+        return value  # quoted, block, !!str, or a plain scalar no implicit type starts like
+    tag = _resolver.resolve(ScalarNode, value, (True, False))
     kind = tag[len(_TAG):] if tag.startswith(_TAG) else "str"
     node = ScalarNode(tag, event.value)
     try:
@@ -162,11 +165,7 @@ def load(
     aliases = documents = 0
     for event in yaml.parse(text, Loader=_Loader):
         line = event.start_mark.line + 1 if event.start_mark else 0
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise UnsafeYAMLError("yaml-documents", f"line {line}: more than one YAML document")
-        elif isinstance(event, yaml.ScalarEvent):
+        if isinstance(event, yaml.ScalarEvent):
             _check_tag(event.tag, line)
             value = _scalar(event)
             # as a key: the text of a string, str() of anything else (True -> "True")
@@ -210,4 +209,8 @@ def load(
                 )
             value, count, raw = state.anchors[name]
             _add(state, value, count, raw, line)
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise UnsafeYAMLError("yaml-documents", f"line {line}: more than one YAML document")
     return state.result

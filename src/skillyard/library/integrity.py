@@ -150,10 +150,12 @@ def _front_problems(text: str, stored: Any, name: str, description: str) -> list
     problems = []
     if json.loads(compact_json(parsed)) != stored:
         problems.append("the stored frontmatter differs from SKILL.md (altered in the store)")
-    if isinstance(parsed.get("name"), str) and parsed["name"] != name:
+    # an empty name or description is filled in from the folder or body at load time
+    given_name, given_description = parsed.get("name"), parsed.get("description")
+    if isinstance(given_name, str) and given_name and given_name != name:
         problems.append("the stored name differs from SKILL.md")
-    if isinstance(parsed.get("description"), str) and \
-            parsed["description"].strip() != description:
+    if isinstance(given_description, str) and given_description.strip() and \
+            given_description.strip() != description:
         problems.append("the stored description differs from SKILL.md")
     return problems
 
