@@ -12,6 +12,7 @@ from conftest import write_skill
 from skillyard import Library
 from skillyard.errors import NotFoundError, SourceError
 from skillyard.install import Project, TamperError, read_lock
+from skillyard.library.integrity import DamagedError
 from skillyard.serve.gate import PolicyRefusal
 from support.gitrepo import BLOCKED_BODY, SkillRepo, git
 
@@ -155,7 +156,7 @@ def test_install_refuses_tampered_library_blob(tmp_path: Path, project: Project,
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE blobs SET codec='raw', data=? WHERE sha256=?", (b"evil\n", sha))
     again = Project(project.lock_path, Library(db_path))
-    with pytest.raises(TamperError, match="delta/ref.md"):
+    with pytest.raises(DamagedError, match="delta.*ref.md"):  # the store is checked first
         again.install()
 
 

@@ -50,7 +50,7 @@ def test_round_trip_is_byte_stable(tmp_path: Path) -> None:
     again.save()
     assert lock.path.read_bytes() == first
     data = json.loads(first)
-    assert list(data["skills"]) == ["alpha", "beta"] and data["lockfile"] == 1
+    assert list(data["skills"]) == ["alpha", "beta"] and data["lockfile"] == 2
     assert data["skills"]["alpha"]["files"]["SKILL.md"]["sha256"] == _sha("alpha")
 
 

@@ -18,6 +18,7 @@ from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
 from .lockfile import LockedSkill, Source
+from .vendor import VENDOR_DIR, load_vendor
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,12 @@ def _is_git_repo(path: Path) -> bool:
 
 
 def portable_location(path: Path, root: Path) -> str:
-    """A folder location as written in the lockfile: relative to the project when inside it."""
+    """A folder location as written in the lockfile: relative to the project (``../x`` for a
+    sibling), so that the project and its neighbours can move together."""
     resolved = path.resolve()
     try:
-        return resolved.relative_to(root.resolve()).as_posix() or "."
-    except ValueError:
+        return Path(os.path.relpath(resolved, root.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
         return str(resolved)
 
 
@@ -124,7 +126,18 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
     for (kind, location, commit), group in groups.items():
         if kind == "library":
             for entry in group:
-                out[entry.name] = library_version(library, entry.id, entry.digest)
+                try:
+                    out[entry.name] = library_version(library, entry.id, entry.digest)
+                except SourceError:
+                    vendored = load_vendor(root, entry)
+                    if vendored is None:
+                        raise SourceError(
+                            f"{entry.name}: locked from the library ({entry.id}) with no "
+                            f"vendored copy in the project, and {library.path} does not hold "
+                            "it; run 'skillyard add' for it where it is in the library (that "
+                            f"writes {VENDOR_DIR}/{entry.name}/), then commit that folder"
+                        ) from None
+                    out[entry.name] = vendored
             continue
         wanted = {e.source.path for e in group}
         if kind == "git":
@@ -141,7 +154,7 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
                     found[entry.source.path] = load_skill_dir(
                         target, skill_id=f"dir:{target.resolve()}", provenance=prov)
         for entry in group:
-            skill = found.get(entry.source.path)
+            skill = found.get(entry.source.path) or load_vendor(root, entry)
             if skill is None:
                 where = f"{location}" + (f" at {commit[:12]}" if commit else "")
                 raise SourceError(

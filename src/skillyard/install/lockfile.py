@@ -39,7 +39,8 @@ from ..fsmodes import make_public
 from ..skill import NAME_MAX, SkillFile, skill_digest
 
 LOCK_NAME = "skillyard.lock"
-LOCK_VERSION = 1
+LOCK_VERSION = 2
+READS = (1, 2)  # 1: before vendored copies (docs/lockfile.md)
 KINDS = ("git", "folder", "library")
 VERDICTS = ("allow", "warn", "block")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -64,11 +65,14 @@ class Source:
     location: str
     ref: str | None = None
     path: str = ""
+    vendor: str | None = None  # the project-relative folder of a vendored copy
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "location": self.location, "path": self.path}
         if self.ref is not None:
             out["ref"] = self.ref
+        if self.vendor is not None:
+            out["vendor"] = self.vendor
         return out
 
     def label(self) -> str:
@@ -192,8 +196,14 @@ def _parse_skill(name: str, raw: Any) -> LockedSkill:
     source = Source(
         kind=kind or "", location=_str(src, "location", where) or "",
         ref=_str(src, "ref", where, optional=True), path=_str(src, "path", where) or "",
+        vendor=_str(src, "vendor", where, optional=True),
     )
     _need(bool(source.location), where, "source 'location' is empty")
+    if source.vendor is not None:
+        parts = source.vendor.split("/")
+        _need(source.vendor.startswith(".skillyard/vendor/") and ".." not in parts
+              and "\0" not in source.vendor and "\\" not in source.vendor, where,
+              "source 'vendor' must be a folder under .skillyard/vendor/ in the project")
     commit = _str(raw, "commit", where, optional=True)
     if kind == "git":
         _need(commit is not None and bool(_COMMIT.match(commit)), where,
@@ -229,11 +239,14 @@ def parse_lock(text: str, path: Path) -> Lockfile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LockfileError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise LockfileError(f"{path}: not a lockfile (JSON nested too deeply)") from None
     where = str(path)
     _need(isinstance(data, dict), where, "the lockfile must be a JSON object")
     version = data.get("lockfile")
-    _need(version == LOCK_VERSION, where,
-          f"unsupported lockfile version {version!r} (this skillyard reads {LOCK_VERSION})")
+    _need(version in READS and not isinstance(version, bool), where,
+          f"unsupported lockfile version {version!r} (this skillyard reads "
+          f"{' and '.join(map(str, READS))})")
     skills = data.get("skills", {})
     _need(isinstance(skills, dict), where, "'skills' must be an object")
     lock = Lockfile(path)

@@ -32,6 +32,7 @@ from .lockfile import (
     read_lock,
     safe_folder_name,
 )
+from .vendor import needs_vendor, remove_vendor, vendor_path, write_vendor
 
 MAX_REPORTED = 20
 
@@ -123,7 +124,8 @@ class Project:
         return LockedSkill(
             name=skill.name,
             source=Source(source.kind, source.location, source.ref,
-                          skill.provenance.path if source.kind != "library" else ""),
+                          skill.provenance.path if source.kind != "library" else "",
+                          vendor_path(skill.name) if needs_vendor(source) else None),
             id=skill.id, digest=skill.digest, files=locked_files(skill.files),
             verdict=decision.verdict, tier=decision.tier, findings=decision.findings,
             commit=commit, override=override,
@@ -191,6 +193,8 @@ class Project:
                 else "updated")
             lock.skills[skill.name] = entry
             report.changes.append(compare(skill.name, old, entry, status))
+            if entry.source.vendor:
+                write_vendor(self.root, skill.name, skill, self.library)
         lock.save()
         return report
 
@@ -224,7 +228,8 @@ class Project:
             raise PolicyRefusal(f"refused: the audit now blocks {'; '.join(refused)}; nothing "
                                 "was installed")
         outcomes = {o.skill_id: o.status for o in self.library.add(
-            [fetched[e.name] for e in entries if e.source.kind != "library"])}
+            [fetched[e.name] for e in entries if e.source.kind != "library"
+             or "vendored_from" in fetched[e.name].provenance.extra])}
         for entry in entries:
             decision = decisions[entry.name]
             change = compare(entry.name, entry, entry.with_audit(
@@ -288,7 +293,8 @@ class Project:
                     continue
                 override = self._override(decision, reason)
             source = Source(entry.source.kind, entry.source.location,
-                            new_ref if entry.source.kind == "git" else entry.source.ref)
+                            new_ref if entry.source.kind == "git" else entry.source.ref,
+                            entry.source.path)
             new = self._entry(skill, source, decision, override, commit)
             report.changes.append(compare(entry.name, entry, new, "updated"))
             if new.digest == entry.digest:
@@ -297,6 +303,9 @@ class Project:
             to_store.append(skill)
         if not dry_run and to_store:
             self.library.add(to_store)
+            for skill in to_store:
+                if lock.skills[skill.name].source.vendor:
+                    write_vendor(self.root, skill.name, skill, self.library)
             lock.save()
         return report
 
@@ -310,4 +319,6 @@ class Project:
         for name in names:
             report.changes.append(compare(name, lock.skills.pop(name), None, "removed"))
         lock.save()
+        for name in names:
+            remove_vendor(self.root, name)
         return report
