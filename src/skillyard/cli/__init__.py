@@ -18,7 +18,8 @@ from .common import EXIT_CODES_HELP, run_app
 
 app = typer.Typer(
     name="skillyard",
-    help="Find, vet, serve, learn and measure LLM agent skills (SKILL.md packages).",
+    help="Find, vet, serve, learn and measure LLM agent skills (SKILL.md packages).\n\n"
+    + EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -59,9 +60,6 @@ def _root(
     ),
 ) -> None:
     """Find, vet, serve, learn and measure LLM agent skills (SKILL.md packages)."""
-
-
-_root.__doc__ = f"{_root.__doc__}\n\n{EXIT_CODES_HELP}"
 
 
 def main() -> None:

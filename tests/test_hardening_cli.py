@@ -1,0 +1,96 @@
+"""One exit-code contract (0 ok, 1 finding, 2 usage/input error), JSON errors, no accidental
+libraries, and batch commands that report a bad item and go on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write_skill
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skillyard", *args], capture_output=True,
+                          text=True, check=False, cwd=cwd)
+
+
+def _one_line(proc: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_index_keeps_the_good_skills_and_exits_1(tmp_path: Path) -> None:
+    write_skill(tmp_path / "tree", "good-one")
+    write_skill(tmp_path / "tree", "good-two")
+    for bad, extra in (("tagged", "meta: !!int abc\n"), ("looped", "meta: &a [*a]\n")):
+        write_skill(tmp_path / "tree", bad, extra=extra)
+    db = tmp_path / "t.db"
+    proc = run("index", str(tmp_path / "tree"), "--db", str(db), "--no-route", "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["loaded"] == 2 and len(report["rejected"]) == 2
+    listed = json.loads(run("list", "--db", str(db), "--json").stdout)
+    assert sorted(s["name"] for s in listed) == ["good-one", "good-two"]
+
+
+def test_index_of_an_empty_folder_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    proc = run("index", str(tmp_path / "empty"), "--db", str(tmp_path / "t.db"), "--no-route")
+    assert proc.returncode == 2 and "no skills found" in proc.stderr
+
+
+def test_audit_of_a_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    proc = run("audit", str(tmp_path / "does-not-exist"))
+    assert proc.returncode == 2
+    _one_line(proc)
+
+
+@pytest.mark.parametrize("command", [["list"], ["show", "x"], ["catalog"], ["route", "hello"],
+                                     ["verify"], ["candidates"], ["eval", "list"],
+                                     ["audit", "--library"]])
+def test_read_commands_never_create_a_library(tmp_path: Path, command: list[str]) -> None:
+    db = tmp_path / "no" / "such" / "dir" / "x.db"
+    proc = run(*command, "--db", str(db))
+    assert proc.returncode == 2, proc.stderr
+    _one_line(proc)
+    assert "no library" in proc.stderr and not (tmp_path / "no").exists()
+
+
+def test_failed_import_leaves_nothing_and_init_creates(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.gz"
+    junk.write_bytes(b"not an archive")
+    db = tmp_path / "new" / "lib.db"
+    proc = run("import", str(junk), "--db", str(db))
+    assert proc.returncode == 2 and not (tmp_path / "new").exists()
+    created = run("init", "--db", str(db), "--json")
+    assert created.returncode == 0 and json.loads(created.stdout)["skills"] == 0
+    assert db.exists() and run("list", "--db", str(db)).returncode == 0
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["show", "nothing-like-it"], 2),           # not found: input
+    (["list", "--bogus"], 2),                   # bad flag: usage
+    (["validate", "/nonexistent/skill"], 2),    # missing path: input
+])
+def test_json_errors_are_json_objects(tmp_path: Path, args: list[str], code: int) -> None:
+    db = tmp_path / "lib.db"
+    run("init", "--db", str(db))
+    proc = run(*args, "--db", str(db), "--json") if args[0] != "validate" else run(*args,
+                                                                                   "--json")
+    assert proc.returncode == code
+    error = json.loads(proc.stdout)
+    assert error["exit_code"] == code and error["error"]
+
+
+def test_findings_exit_1(tmp_path: Path) -> None:
+    odd = write_skill(tmp_path, "Odd_Name")
+    proc = run("validate", str(odd), "--strict")
+    assert proc.returncode == 1
+
+
+def test_help_documents_the_contract() -> None:
+    out = run("--help").stdout
+    assert "Exit codes" in out and "usage or input error" in out
