@@ -94,3 +94,20 @@ def test_findings_exit_1(tmp_path: Path) -> None:
 def test_help_documents_the_contract() -> None:
     out = run("--help").stdout
     assert "Exit codes" in out and "usage or input error" in out
+
+
+def test_learn_reports_an_unreadable_file_and_learns_from_the_rest(tmp_path: Path) -> None:
+    good = tmp_path / "runs.jsonl"
+    good.write_text("\n".join(json.dumps({
+        "id": f"r{i}", "task": "rename a column", "outcome": "success",
+        "steps": [{"role": "user", "text": "rename a column"},
+                  {"action": "read_file", "arguments": {"path": "a.csv"}, "observation": "ok"}],
+    }) for i in range(3)) + "\n")
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"id": "x", "steps": [\n')
+    db = tmp_path / "l.db"
+    proc = run("learn", str(bad), str(good), "--dry-run", "--json", "--db", str(db))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["trajectories"] == 3
+    assert [u["file"] for u in report["unreadable"]] == [str(bad)]

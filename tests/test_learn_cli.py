@@ -58,14 +58,14 @@ def test_dry_run_shows_a_diff_and_writes_nothing(db_path: Path) -> None:
 def test_bad_input_exits_with_one_clear_line(tmp_path: Path, db_path: Path) -> None:
     cut = tmp_path / "cut.json"
     cut.write_bytes((TRAJ / "tau-bench" / "gpt-4o-airline.json").read_bytes()[:200_000])
-    proc = run("learn", str(cut), "--offline", db=db_path, code=1)
+    proc = run("learn", str(cut), "--offline", db=db_path, code=2)  # input error
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "cut.json: record" in lines[0] and "truncated" in lines[0]
     proc = run("learn", str(TRAJ), "--fail-on", "maybe", db=db_path, code=2)
     assert "block or warn" in proc.stderr
-    proc = run("learn", str(TRAJ), "--llm", db=db_path, code=1)
+    proc = run("learn", str(TRAJ), "--llm", db=db_path, code=2)
     assert "SKILLYARD_LLM_BASE_URL" in proc.stderr
-    proc = run("candidates", "--show", "ffff", db=db_path, code=1)
+    proc = run("candidates", "--show", "ffff", db=db_path, code=2)
     assert "no learn candidate" in proc.stderr
     helptext = run("learn", "--help", db=db_path).stdout
     assert "--into" in helptext and "Examples" in helptext

@@ -235,10 +235,14 @@ def register(app: typer.Typer) -> None:
         if as_json:
             extra = {"batch": job.to_dict()} if job is not None else {}
             print_json({**report.to_dict(with_diff=True), **extra})
-            return
-        _print_report(report, dry_run if diff is None else diff)
-        if job is not None:
-            print_job(job)
+        else:
+            _print_report(report, dry_run if diff is None else diff)
+            if job is not None:
+                print_job(job)
+        for where, reason in report.unreadable:  # the rest were learned from; say what was not
+            err_console.print(f"[red]unreadable[/red] {escape(where)}: {escape(reason)}")
+        if report.unreadable:
+            raise typer.Exit(1)
 
     @app.command("candidates", epilog=CANDIDATE_EXAMPLES)
     def candidates_command(

@@ -94,6 +94,7 @@ class LearnReport:
     method: str
     dry_run: bool
     candidates: list[Candidate] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): skipped
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.candidates if c.status == status)
@@ -103,7 +104,8 @@ class LearnReport:
                 "dry_run": self.dry_run,
                 "published": self.count("published"), "rejected": self.count("rejected"),
                 "skipped": self.count("skipped"),
-                "candidates": [c.to_dict(with_diff) for c in self.candidates]}
+                "candidates": [c.to_dict(with_diff) for c in self.candidates],
+                "unreadable": [{"file": f, "reason": r} for f, r in self.unreadable]}
 
 
 def _learned_provenance(decision: Decision, method: str, base: Skill | None,
@@ -267,12 +269,17 @@ def learn(
 ) -> LearnReport:
     """Learn from trajectory files (or already loaded trajectories) into ``library``."""
     opts = options or LearnOptions()
-    trajectories = load_trajectories(sources, opts.format, progress)
-    return Learner(library, opts, client=client, gate=gate, progress=progress).run(trajectories)
+    unreadable: list[tuple[str, str]] = []  # one bad file is reported, the rest are learned
+    trajectories = load_trajectories(sources, opts.format, progress, unreadable)
+    report = Learner(library, opts, client=client, gate=gate, progress=progress).run(
+        trajectories)
+    report.unreadable = unreadable
+    return report
 
 
 def load_trajectories(sources: Iterable[str | Path] | Sequence[Trajectory], fmt: str = "auto",
-                      progress: Progress | None = None) -> list[Trajectory]:
+                      progress: Progress | None = None,
+                      unreadable: list[tuple[str, str]] | None = None) -> list[Trajectory]:
     """Trajectories from files and folders (or as given); an error when there are none."""
     items = list(sources)
     if items and all(isinstance(i, Trajectory) for i in items):
@@ -280,9 +287,11 @@ def load_trajectories(sources: Iterable[str | Path] | Sequence[Trajectory], fmt:
     else:
         trajectories = load_paths(
             [str(i) for i in items], fmt,
-            progress=(lambda _p, n: progress("load", n)) if progress is not None else None)
+            progress=(lambda _p, n: progress("load", n)) if progress is not None else None,
+            unreadable=unreadable)
     if not trajectories:
-        raise TrajectoryError("no trajectories to learn from")
+        why = f" ({unreadable[0][1]})" if unreadable else ""
+        raise TrajectoryError(f"no trajectories to learn from{why}")
     return trajectories
 
 

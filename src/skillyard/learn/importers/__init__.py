@@ -135,12 +135,20 @@ def load_paths(
     paths: Iterable[str | Path],
     fmt: str = "auto",
     progress: Callable[[Path, int], None] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[Trajectory]:
-    """Trajectories from files and folders (searched for trajectory files), ids made unique."""
+    """Trajectories from files and folders (searched for trajectory files), ids made unique.
+    With ``unreadable``, a bad file is recorded there (path, reason) and the rest are read."""
     out: list[Trajectory] = []
     seen: dict[str, int] = {}
     for path in _expand(paths):
-        loaded = load_file(path, fmt)
+        try:
+            loaded = load_file(path, fmt)
+        except TrajectoryError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append((str(path), str(exc)))
+            continue
         for traj in loaded:
             count = seen.get(traj.id, 0)
             seen[traj.id] = count + 1
