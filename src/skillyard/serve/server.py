@@ -13,7 +13,8 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.resources import Resource
-from mcp_types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
 
 from .. import __version__
@@ -26,6 +27,7 @@ from .skills_ext import SkillsExtension
 
 SERVER_NAME = "skillyard"
 DEFAULT_PROMPT_BUDGET = 8000
+MAX_PROMPT_BUDGET = 10_000_000
 INSTRUCTIONS = """\
 This server holds a library of agent skills (SKILL.md packages), vetted by an auditor.
 Use them by progressive disclosure:
@@ -130,12 +132,18 @@ def build_server(
     def skill_catalog(budget: str = str(DEFAULT_PROMPT_BUDGET), format: str = "xml") -> str:
         """The catalog of available skills (names and descriptions) within a character
         budget; format is xml, json or md."""
+        # bad arguments are the client's error (-32602), never an internal one with a traceback
         try:
-            chars = int(budget)
+            chars = int(str(budget).strip())
         except ValueError:
-            raise ValueError(f"budget must be a number of characters, not {budget!r}") from None
+            raise MCPError(INVALID_PARAMS, f"budget must be a number of characters, not "
+                           f"{budget!r}") from None
+        if not 1 <= chars <= MAX_PROMPT_BUDGET:
+            raise MCPError(INVALID_PARAMS, f"budget must be between 1 and {MAX_PROMPT_BUDGET} "
+                           f"characters, not {chars}")
         if format not in FORMATS:
-            raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+            raise MCPError(INVALID_PARAMS, f"unknown format {format!r}; use one of "
+                           f"{', '.join(FORMATS)}")
         return tools.render_catalog(served, chars, format)
 
     for skill in served.skills.values():
