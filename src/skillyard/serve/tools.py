@@ -22,8 +22,9 @@ def search_skills(served: ServedLibrary, query: str, k: int = 5) -> dict[str, An
     """Route a task to the best served skills: name, description, score, tier and URI."""
     if not query or not query.strip():
         raise ValueError("query must not be empty")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:  # as the CLI's -k
+        raise ValueError(f"k must be a whole number of at least 1, not {k!r}")
+    k = min(k, MAX_K)  # more than MAX_K results are cut, as documented
     hits, abstain = served.route(query, k)
     results = [{**skill.summary(), "score": round(score, 4)} for skill, score in hits]
     out: dict[str, Any] = {"query": query, "results": results, "abstain": abstain}
