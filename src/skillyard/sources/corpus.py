@@ -56,6 +56,8 @@ def record_to_skill(
     else:
         front = {k: record[k] for k in ("name", "description") if record.get(k)}
         body = record.get("body") or ""
+        if not isinstance(body, str):
+            raise SkillLoadError(rid, f"record 'body' must be text, not {type(body).__name__}")
         if not front and not body:
             raise SkillLoadError(rid, "record has neither skill_md nor name/description/body")
         text = render(front, body if body.startswith("\n") else "\n" + body)
@@ -84,6 +86,9 @@ def load_corpus(path: Path, *, strict: bool = False) -> Iterator[LoadResult]:
                     record = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     yield LoadResult(where=where, skill=None, error=f"not valid JSON: {exc}")
+                    continue
+                except RecursionError:
+                    yield LoadResult(where=where, skill=None, error="JSON nested too deeply")
                     continue
                 if not isinstance(record, dict):
                     yield LoadResult(where=where, skill=None, error="record is not an object")

@@ -87,7 +87,13 @@ def _dispatch(path: Path, fmt: str, value: Any) -> list[Trajectory]:
 
 def load_file(path: str | Path, fmt: str = "auto") -> list[Trajectory]:
     """Every trajectory in one file; raise TrajectoryError naming the bad record."""
-    path = Path(path)
+    try:
+        return _load_file(Path(path), fmt)
+    except RecursionError:  # hostile nesting: one clear error, not a crash
+        raise TrajectoryError(f"{path}: nested too deeply to be a trajectory file") from None
+
+
+def _load_file(path: Path, fmt: str) -> list[Trajectory]:
     if fmt not in FORMATS:
         raise TrajectoryError(f"unknown trajectory format {fmt!r}; use one of "
                               f"{', '.join(FORMATS)}")
