@@ -5,6 +5,7 @@ crash. Inputs are inert: built from the project's own sample files and synthetic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from collections.abc import Callable
@@ -33,11 +34,9 @@ class Crash(Exception):
 
 def _md_skill(text: str, strict: bool) -> None:
     prov = Provenance(source="fuzz", kind="folder")
-    try:
+    with contextlib.suppress(SkillyardError):
         parse_skill_md(text, folder_name="fuzz-skill", skill_id="fuzz", provenance=prov,
                        strict=strict)
-    except SkillyardError:
-        pass
 
 
 def skill_md(data: bytes) -> None:
@@ -54,10 +53,8 @@ def skill_md(data: bytes) -> None:
 
 def yaml_text(text: str) -> None:
     """Any text through the safe loader: a value, or a yaml.YAMLError."""
-    try:
+    with contextlib.suppress(yaml.YAMLError):
         safeyaml.load(text)
-    except yaml.YAMLError:
-        pass
     frontmatter.parse(f"---\n{text}\n---\nbody\n")
 
 
@@ -95,29 +92,23 @@ def trajectory(work: Workdir, data: bytes, suffix: str = ".jsonl") -> None:
     from skillyard.learn.importers import load_file
 
     path = work.write(f"run{suffix}", data)
-    try:
+    with contextlib.suppress(SkillyardError):
         load_file(path)
-    except SkillyardError:
-        pass
 
 
 def lockfile(text: str) -> None:
     from skillyard.install.lockfile import parse_lock
 
-    try:
+    with contextlib.suppress(SkillyardError):
         parse_lock(text, Path("skillyard.lock"))
-    except SkillyardError:
-        pass
 
 
 def policy(work: Workdir, text: str) -> None:
     from skillyard.audit import load_policy, load_rules
 
     path = work.write("policy.toml", text.encode("utf-8", "surrogatepass"))
-    try:
+    with contextlib.suppress(SkillyardError):
         load_policy(path, load_rules())
-    except SkillyardError:
-        pass
 
 
 def archive(data: bytes, name: str = "assets/bundle.zip") -> None:
