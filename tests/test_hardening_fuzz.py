@@ -217,3 +217,11 @@ def test_policies(work: F.Workdir, lines: list[tuple[str, str, str]], cut: int) 
 @given(mutated(SEEDS), st.booleans())
 def test_index_keeps_going(work: F.Workdir, data: bytes, strict: bool) -> None:
     F.index_folder(work, data, strict)
+
+
+def test_zip_member_without_a_name_fails_closed() -> None:
+    """Found by bench/fuzz.py: zipfile's is_dir() raised IndexError on an empty member name."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(""), b"hi")
+    F.archive(buf.getvalue())

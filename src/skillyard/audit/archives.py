@@ -82,6 +82,9 @@ def _zip(inv: Inventory, path: str, data: bytes, depth: int, classify: Classify,
         i.filename == "mimetype" for i in infos)
     for info in infos:
         member = f"{path}!{info.filename}"
+        if not info.filename:  # zipfile cannot even ask whether it is a folder: fail closed
+            inv.hit("archive-corrupt", member, "zip: a member has an empty name")
+            continue
         if info.is_dir():
             continue
         if _bad_path(info.filename):
