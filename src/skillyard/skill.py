@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -283,33 +284,37 @@ def validate(skill: Skill, *, folder_name: str | None, strict: bool = False) -> 
     level = error if strict else warning
     data = skill.frontmatter
     name = skill.name
-    if len(name) > NAME_MAX:
-        out.append(level("name-length", f"name is {len(name)} characters; at most {NAME_MAX}"))
-    if not NAME_RE.match(name):
+    norm = unicodedata.normalize("NFKC", name)
+    if len(norm) > NAME_MAX:
+        out.append(level("name-length", f"name is {len(norm)} characters; at most {NAME_MAX}"))
+    if not name_is_valid(norm):
         out.append(level("name-format", f"name {name!r} must be lowercase letters, digits and "
                          "single hyphens, not starting or ending with a hyphen"))
-    if folder_name is not None and name != folder_name and "name" in data:
+    if folder_name is not None and "name" in data and \
+            norm != unicodedata.normalize("NFKC", folder_name):
         out.append(level("name-folder", f"name {name!r} differs from its folder {folder_name!r}"))
     if len(skill.description) > DESCRIPTION_MAX:
         out.append(level("description-length", f"description is {len(skill.description)} "
                          f"characters; at most {DESCRIPTION_MAX}"))
     if "license" in data and not isinstance(data["license"], str):
         out.append(level("license-type", "license should be a string"))
-    compat = data.get("compatibility")
-    if compat is not None:
+    if "compatibility" in data:  # "Must be 1-500 characters if provided"
+        compat = data["compatibility"]
         if not isinstance(compat, str):
             out.append(level("compatibility-type", "compatibility should be a string"))
-        elif len(compat) > COMPATIBILITY_MAX:
+        elif not 1 <= len(compat) <= COMPATIBILITY_MAX:
             out.append(level("compatibility-length", f"compatibility is {len(compat)} "
-                             f"characters; at most {COMPATIBILITY_MAX}"))
+                             f"characters; it must be 1-{COMPATIBILITY_MAX} when present"))
     meta = data.get("metadata")
     if meta is not None and not (
         isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())
     ):
         out.append(level("metadata-type", "metadata should map strings to strings"))
     tools = data.get("allowed-tools")
-    if tools is not None and not isinstance(tools, str):
-        out.append(level("allowed-tools-type", "allowed-tools should be a space-separated string"))
+    if tools is not None and not (isinstance(tools, str) or (
+            isinstance(tools, list) and all(isinstance(t, str) for t in tools))):
+        out.append(level("allowed-tools-type", "allowed-tools should be a space-separated "
+                         "string or a list of strings"))
     unknown = [k for k in data if k not in SPEC_FIELDS]
     if strict:
         out.extend(error("unknown-field", f"field {k!r} is not in the specification")
@@ -326,6 +331,15 @@ def validate(skill: Skill, *, folder_name: str | None, strict: bool = False) -> 
         out.append(warning("body-tokens", f"body is about {tokens} tokens; the specification "
                            f"advises at most {BODY_TOKENS_MAX}"))
     return out
+
+
+def name_is_valid(name: str) -> bool:
+    """The specification's name rule on an NFKC-normalised name: lowercase letters (Unicode
+    ones too) and digits in hyphen-separated runs. A letter without case (CJK, for one) is not
+    "lowercase", so it is refused: the stricter reading (docs/spec-conformance.md)."""
+    if not name or name.startswith("-") or name.endswith("-") or "--" in name:
+        return False
+    return all(c == "-" or c.isdecimal() or (c.isalpha() and c.islower()) for c in name)
 
 
 def estimate_tokens(text: str) -> int:
