@@ -169,14 +169,15 @@ def _probe(path: str) -> Interpreter | None:
 def find_python(version: str | None) -> tuple[Interpreter, str | None]:
     """An interpreter for ``version`` (3.12), and a note when another one stands in for it."""
     if version:
-        candidates = [shutil.which(f"python{version}") or ""]
-        for pattern in (f"{Path.home()}/.pyenv/versions/{version}.*/bin/python{version}",
-                        f"/usr/bin/python{version}", f"/usr/local/bin/python{version}",
-                        f"/opt/python*/{version}*/bin/python{version}"):
+        candidates: list[str] = []
+        pyenv_roots = [os.environ.get("PYENV_ROOT", ""), f"{Path.home()}/.pyenv", "/root/.pyenv"]
+        for pattern in [f"{r}/versions/{version}.*/bin/python{version}" for r in pyenv_roots if r] \
+                + [f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]:
             candidates.extend(sorted(glob.glob(pattern), reverse=True))
+        candidates.append(shutil.which(f"python{version}") or "")
         for path in candidates:
-            if path and os.access(path, os.X_OK):
-                found = _probe(os.path.realpath(path) if "/shims/" in path else path)
+            if path and "/shims/" not in path and os.access(path, os.X_OK):
+                found = _probe(path)
                 if found is not None and found.minor == version:
                     return found, None
     host = _probe(getattr(sys, "_base_executable", sys.executable))

@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
+import shutil
+import tempfile
 from pathlib import Path
 
 APT = r"""#!/bin/bash
@@ -75,15 +76,14 @@ def shim_dir(cache: Path) -> Path:
     folder = cache / f"shims-{digest}"
     if (folder / "uvx").is_file():
         return folder
-    tmp = cache / f".shims-{digest}-{os.getpid()}"
-    tmp.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".shims-{digest}-", dir=cache))
     for name, text in SCRIPTS.items():
         (tmp / name).write_text(text, encoding="utf-8")
         (tmp / name).chmod(0o755)
     try:
         tmp.rename(folder)
-    except OSError:  # another process won
-        for child in tmp.iterdir():
-            child.unlink()
-        tmp.rmdir()
+    except OSError:  # another process or thread won
+        shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.joinpath(folder.name).chmod(0o755)
     return folder
