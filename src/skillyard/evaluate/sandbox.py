@@ -96,6 +96,13 @@ class Layout:
     binds: list[tuple[str, str]] = field(default_factory=list)  # (host, inside) read-write
     env: dict[str, str] = field(default_factory=dict)
 
+    def inside(self, host: Path) -> str:
+        """The container path of a host path under the trial's folders."""
+        for source, target in self.binds:
+            if host.is_relative_to(source):
+                return str(PurePosixPath(target) / host.relative_to(source).as_posix())
+        return "/" + host.relative_to(self.fs).as_posix()
+
     def host(self, inside: str) -> Path:
         """The host path of a container path under one of the trial's folders."""
         for host, target in self.binds:
@@ -175,12 +182,23 @@ class TrialBox:
         return inside if self.kind == "bwrap" else str(self.layout.host(inside))
 
     def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
-            stdin: str | None = None, cwd: str | None = None) -> ProcessResult:
+            stdin: str | None = None, cwd: str | None = None,
+            readonly: Sequence[str] = ()) -> ProcessResult:
+        """Run ``argv`` in the box; ``readonly`` host files are bound at their own paths."""
         if self.kind == "none":
             merged = {**self.host_env, **(env or {})}
             where = self.layout.host(cwd) if cwd else self.work_host
             return run_process(argv, cwd=where, timeout=timeout, env=merged, stdin=stdin)
         full = {**self.layout.env, **(env or {})}
-        command = bwrap_argv(self.layout, argv, network=self.network, limits=self.limits,
+        layout = self.layout
+        if readonly:
+            layout = Layout(layout.fs, layout.roots, layout.workdir,
+                            layout.extra + [(p, p) for p in readonly], layout.binds, layout.env)
+        command = bwrap_argv(layout, argv, network=self.network, limits=self.limits,
                              env=full, cwd=cwd or self.layout.workdir)
-        return run_process(command, cwd=self.layout.fs, timeout=timeout, env={}, stdin=stdin)
+        res = run_process(command, cwd=self.layout.fs, timeout=timeout, env={}, stdin=stdin)
+        if res.returncode == 1 and res.stderr.startswith("bwrap: execvp"):
+            why = res.stderr.split(":", 2)[-1].strip()
+            return ProcessResult(None, res.stdout, f"cannot start {argv[0]!r} in the sandbox: "
+                                 f"{why}", False, res.seconds)
+        return res

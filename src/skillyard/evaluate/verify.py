@@ -208,7 +208,9 @@ def failure_reason(output: str, exit_code: int | None, reward: float | None,
 def _verify_harbor(task: Task, dirs: TrialDirs, timeout: float) -> VerifyOutcome:
     stage_tests(task, dirs)
     if dirs.box is not None:
-        res = dirs.box.run(["bash", "/tests/test.sh"], timeout=timeout)
+        res = dirs.box.run(["bash", "/tests/test.sh"], timeout=timeout,
+                           env={"SKILLYARD_WORKDIR": dirs.box.workdir,
+                                "SKILLYARD_REWARD_DIR": "/logs/verifier"})
     else:
         env = {"SKILLYARD_WORKDIR": str(dirs.work),
                "SKILLYARD_REWARD_DIR": str(dirs.reward_dir)}

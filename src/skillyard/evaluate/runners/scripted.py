@@ -149,7 +149,8 @@ class ScriptedRunner:
             outcome.status, outcome.error = "error", "task has no solution/solve.sh"
             return
         if ctx.dirs.box is not None:
-            result = ctx.dirs.box.run(["bash", "/solution/solve.sh"], timeout=ctx.remaining())
+            result = ctx.dirs.box.run(["bash", "/solution/solve.sh"], timeout=ctx.remaining(),
+                                      env={"SKILLYARD_WORKDIR": ctx.dirs.box.workdir})
         else:
             result = run_process(["bash", str(script)], cwd=ctx.dirs.work,
                                  timeout=ctx.remaining())
