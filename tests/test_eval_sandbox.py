@@ -221,3 +221,24 @@ def test_real_skillsbench_task_passes_under_its_oracle(tmp_path: Path) -> None:
     assert trials["bundled"].passed, trials["bundled"].detail.get("reason")
     assert not trials["none"].passed
     assert "mesh_tool" in trials["none"].detail["reason"]
+
+
+def test_cli_run_sandboxed_json_and_none_warning(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from skillyard.cli import app
+
+    sandbox_task(tmp_path / "tasks")
+    runner = CliRunner()
+    res = runner.invoke(app, ["eval", "run", str(tmp_path / "tasks"), "--arms", "none,bundled",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    (failure,) = data["runs"][0]["failures"]
+    assert failure["arm"] == "none" and "No module named" in failure["reason"]
+    assert data["runs"][0]["spec"]["config"]["sandbox"] == "bwrap"
+    res = runner.invoke(app, ["eval", "run", str(tmp_path / "tasks"), "--arms", "none",
+                              "--sandbox", "none"])
+    assert "no isolation" in res.output
