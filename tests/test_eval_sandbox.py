@@ -242,3 +242,13 @@ def test_cli_run_sandboxed_json_and_none_warning(tmp_path: Path) -> None:
     res = runner.invoke(app, ["eval", "run", str(tmp_path / "tasks"), "--arms", "none",
                               "--sandbox", "none"])
     assert "no isolation" in res.output
+
+
+def test_library_skill_keeps_its_folder_name(tmp_path: Path) -> None:
+    folder = sandbox_task(tmp_path / "tasks")
+    skill = folder / "environment" / "skills" / "adder_tool"
+    with Library(tmp_path / "lib.db") as lib:
+        exp = run_experiment(lib, tmp_path / "tasks", runner=make_runner("scripted:oracle"),
+                             skills=[str(skill)], arms="skill", config=RunConfig())
+    (trial,) = exp.trials
+    assert trial.passed and trial.detail["visible"] == ["adder_tool"]
