@@ -132,6 +132,7 @@ HOSTILE = {
     "escape-trial": "echo x > {outside}/escaped.txt",
     "network": "curl -s -m 3 http://127.0.0.1:{port}/ -o /root/page.html",
     "fill-disk": "head -c 64M /dev/zero > /root/big.bin",
+    "memory": "python3 -c 'b = bytearray(3 * 1024 ** 3)'",
 }
 
 
@@ -162,7 +163,8 @@ def test_hostile_solution_fails_inside_and_host_is_unchanged(tmp_path: Path,
                                          port=server.server_address[1])
         solve = f"#!/bin/bash\nset -e\n{command}\necho 5 > /root/output/sum.txt\n"
         sandbox_task(tmp_path / "tasks", solve=solve,
-                     toml="[environment]\nstorage_mb = 16\nallow_internet = true\n")
+                     toml="[environment]\nstorage_mb = 16\nmemory_mb = 1024\n"
+                          "allow_internet = true\n")
         trials = run(tmp_path, tmp_path / "tasks", arms="none")
     finally:
         server.shutdown()
