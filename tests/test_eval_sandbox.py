@@ -254,3 +254,17 @@ def test_library_skill_keeps_its_folder_name(tmp_path: Path) -> None:
                              skills=[str(skill)], arms="skill", config=RunConfig())
     (trial,) = exp.trials
     assert trial.passed and trial.detail["visible"] == ["adder_tool"]
+
+
+def test_dockerfile_symlink_to_host_file_is_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret\n")
+    folder = sandbox_task(tmp_path / "tasks",
+                          solve="#!/bin/bash\nset -e\ncat /root/link.txt\n")
+    (folder / "environment" / "link.txt").symlink_to(secret)
+    dockerfile = folder / "environment" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "COPY link.txt /root/\n")
+    trials = run(tmp_path, tmp_path / "tasks", arms="none")
+    assert not trials[0].passed
+    assert "host secret" not in trials[0].detail.get("answer", "")
+    assert any("symlink" in b for b in trials[0].detail["environment"]["blockers"])

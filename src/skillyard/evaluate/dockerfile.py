@@ -326,6 +326,10 @@ def _copy(keyword: str, rest: str, plan: EnvPlan, context: Path | None,
                                     "or a wildcard")
             continue
         path = context / rel if context is not None else None
+        if path is not None and path.is_symlink():
+            plan.unsupported.append(f"{keyword} {source}: a symlink (never followed out of "
+                                    "the task folder)")
+            continue
         is_dir = path.is_dir() if path is not None else source.endswith("/")
         if path is not None and not path.exists():
             plan.missing_files.append(str(rel))
