@@ -1,14 +1,18 @@
 """Evaluation harness overhead: 100 tasks x 3 arms x 3 trials with a scripted policy.
 
 Run: .venv/bin/python bench/evaluate.py [--tasks 100] [--trials 3] [--workers 1 2]
+         [--sandbox bwrap none]
 
 Baseline: the irreducible work of the same trials done by a bare loop - a fresh directory with
 the task's files, the scripted agent (``bash solve.sh`` when the policy acts), then
 ``bash tests/test.sh`` and reading the reward. skillyard additionally plans and shuffles the
-trials, injects each arm's skill from the library, rewrites container paths, enforces timeouts,
-records tokens and times, stores every trial in SQLite and runs the statistics. The harness
-overhead per trial is (skillyard wall - baseline wall) / trials, both measured in this run with
-the same number of workers. Target: <= 50 ms per trial on 2 cores.
+trials, injects each arm's skill from the library, enforces timeouts, records tokens and times,
+stores every trial in SQLite and runs the statistics; with ``--sandbox bwrap`` (the default) it
+also checks each task's environment (virtualenvs cached) and runs every process of a trial in
+its own bubblewrap sandbox at the task's container paths; with ``none`` it rewrites container
+paths on the host instead. The harness overhead per trial is (skillyard wall - baseline wall) /
+trials, both measured in this run with the same number of workers. Targets: <= 50 ms per trial
+without the sandbox, <= 100 ms with it, on 2 cores.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from skillyard import Library  # noqa: E402
 from skillyard.evaluate import RunConfig, load_tasks, make_runner, run_experiment  # noqa: E402
+from skillyard.evaluate.engine import prepare_environments  # noqa: E402
 from skillyard.evaluate.workspace import rewrite_paths  # noqa: E402
 from support.evaltasks import harbor_task, skill_folder  # noqa: E402
 
@@ -80,13 +85,14 @@ def baseline(tasks_dir: Path, arms: int, trials: int, workers: int) -> float:
     return elapsed
 
 
-def skillyard_run(tasks_dir: Path, skill: Path, db: Path, trials: int, workers: int
-                  ) -> tuple[float, object]:
+def skillyard_run(tasks_dir: Path, skill: Path, db: Path, trials: int, workers: int,
+                  sandbox: str, cache: Path) -> tuple[float, object]:
     started = time.perf_counter()
     with Library(db) as lib:
         exp = run_experiment(lib, tasks_dir, runner=make_runner(f"scripted:{POLICY}"),
                              skills=["answer-writer"], arms=ARMS,
-                             config=RunConfig(trials=trials, workers=workers, seed=1))
+                             config=RunConfig(trials=trials, workers=workers, seed=1,
+                                              sandbox=sandbox, env_cache=cache))
     return time.perf_counter() - started, exp
 
 
@@ -95,6 +101,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--sandbox", nargs="+", default=["bwrap", "none"])
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     try:
@@ -108,17 +115,23 @@ def main() -> None:
         n = args.tasks * 3 * args.trials
         print(f"{args.tasks} tasks x 3 arms ({ARMS}) x {args.trials} trials = {n} trials; "
               f"policy scripted:{POLICY}")
-        print(f"{'workers':>7} {'baseline s':>11} {'skillyard s':>12} {'ratio':>6} "
-              f"{'ms/trial':>9} {'overhead ms/trial':>18} {'in-trial harness ms':>20}")
-        for workers in args.workers:
-            base = baseline(tasks_dir, 3, args.trials, workers)
-            wall, exp = skillyard_run(tasks_dir, folder, tmp / "lib.db", args.trials,
-                                      workers)
-            inner = sum(t.wall_seconds - t.agent_seconds - t.verify_seconds
-                        for t in exp.trials) / len(exp.trials)
-            print(f"{workers:>7} {base:>11.2f} {wall:>12.2f} {wall / base:>6.2f} "
-                  f"{wall / n * 1000:>9.1f} {(wall - base) / n * 1000:>18.1f} "
-                  f"{inner * 1000:>20.1f}")
+        print(f"{'sandbox':>7} {'workers':>7} {'baseline s':>11} {'skillyard s':>12} "
+              f"{'ratio':>6} {'ms/trial':>9} {'overhead ms/trial':>18} "
+              f"{'in-trial harness ms':>20}")
+        cache = tmp / "envs"
+        for sandbox in args.sandbox:
+            if sandbox == "bwrap":  # build the (cached) environment once, before timing
+                prepare_environments(load_tasks(tasks_dir).tasks[:1],
+                                     RunConfig(env_cache=cache))
+            for workers in args.workers:
+                base = baseline(tasks_dir, 3, args.trials, workers)
+                wall, exp = skillyard_run(tasks_dir, folder, tmp / "lib.db", args.trials,
+                                          workers, sandbox, cache)
+                inner = sum(t.wall_seconds - t.agent_seconds - t.verify_seconds
+                            for t in exp.trials) / len(exp.trials)
+                print(f"{sandbox:>7} {workers:>7} {base:>11.2f} {wall:>12.2f} "
+                      f"{wall / base:>6.2f} {wall / n * 1000:>9.1f} "
+                      f"{(wall - base) / n * 1000:>18.1f} {inner * 1000:>20.1f}")
         comps = {c.arm: c for c in exp.analysis.comparisons}
         for arm, c in comps.items():
             print(f"  {arm} vs none: helped {c.helped}, hurt {c.hurt}, p = {c.p_value:.3g}, "

@@ -26,6 +26,15 @@ Examples:
   skillyard eval run tasks/ -s pdf -r 'command:claude -p {instruction}' --skills-dir .claude/skills
 
   skillyard eval run my-skill/evals/evals.json --skill my-skill --runner llm --judge --json
+
+  skillyard eval run ../shared/data/eval-tasks/skillsbench --arms none,bundled   # curated skills
+
+  skillyard eval run tasks/ -s pdf --allow-network --install-system-deps   # as root
+
+Trials run in a bubblewrap sandbox (--sandbox bwrap, the default): the task's files at the
+paths its Dockerfile puts them, its pip packages in a cached virtualenv, a private /tmp, no
+network unless task.toml allows it and --allow-network is given. --sandbox none runs trials
+on the host with container paths rewritten (not isolated).
 """
 
 REPORT_EXAMPLES = """
@@ -58,6 +67,12 @@ Examples:
   skillyard eval tasks my-skill/evals/evals.json --json
 
   skillyard eval tasks ./tasks --skip-bad      # list the broken task folders instead of failing
+
+  skillyard eval tasks ./tasks --check         # can each task run faithfully here? why not?
+
+  skillyard eval tasks ./tasks --check --json --allow-network
+
+With --check the exit status is 1 when some task cannot run faithfully on this host.
 """
 
 TRIGGER_EXAMPLES = """
@@ -95,6 +110,19 @@ RecordOption = Annotated[Path | None, typer.Option(
     "--llm-record", help="Append every LLM exchange to this JSONL file.")]
 ReplayOption = Annotated[Path | None, typer.Option(
     "--llm-replay", help="Answer LLM calls from this recording; no network.")]
+SandboxOption = Annotated[str, typer.Option(
+    help="bwrap (isolated trials at the task's container paths) or none (host, no isolation).")]
+NetworkOption = Annotated[bool, typer.Option(
+    "--allow-network", help="Give trials the network when their task.toml allows internet.")]
+SystemDepsOption = Annotated[bool, typer.Option(
+    "--install-system-deps", help="apt-get install the Debian packages a task's Dockerfile "
+    "asks for and this host lacks (root only).")]
+
+
+def _sandbox_warning(sandbox: str) -> None:
+    if sandbox == "none":
+        err_console.print("[yellow]warning[/yellow]: --sandbox none runs trials on the host: "
+                          "no isolation, shared /tmp and network, container paths rewritten")
 
 
 def _client(record: Path | None, replay: Path | None, model: str | None = None
@@ -189,6 +217,9 @@ def register(app: typer.Typer) -> None:
             help="Skip broken task folders (listed) instead of failing.")] = False,
         llm_record: RecordOption = None,
         llm_replay: ReplayOption = None,
+        sandbox: SandboxOption = "bwrap",
+        allow_network: NetworkOption = False,
+        install_system_deps: SystemDepsOption = False,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -202,7 +233,11 @@ def register(app: typer.Typer) -> None:
         the_runner = _runner(runner, client, max_turns)
         the_judge = _judge(judge, task_set.tasks, client)
         config = RunConfig(trials=trials, workers=workers, timeout=timeout, seed=seed,
-                           skills_dir=skills_dir, keep=keep is not None, root=keep)
+                           skills_dir=skills_dir, keep=keep is not None, root=keep,
+                           sandbox=sandbox, allow_network=allow_network,
+                           install_system_deps=install_system_deps)
+        config.check()
+        _sandbox_warning(sandbox)
         arm_text = arms or ("none,skill" if skill else "none,routed")
         with open_library(db, create=True) as lib, _bar() as bar:
             task = bar.add_task("trials", total=None)
@@ -212,7 +247,8 @@ def register(app: typer.Typer) -> None:
 
             exp = run_experiment(lib, task_set, runner=the_runner, skills=skill or [],
                                  arms=arm_text, config=config, judge=the_judge, rule=rule,
-                                 progress=tick)
+                                 progress=tick,
+                                 log=lambda line: bar.update(task, description=line[:60]))
         if as_json:
             from ..evaluate.report import experiments_json
 
@@ -293,6 +329,10 @@ def register(app: typer.Typer) -> None:
         tasks: Annotated[Path, typer.Argument(help="Task folder(s) or an evals.json.")],
         skip_bad: Annotated[bool, typer.Option(help="List broken folders instead of failing.")]
         = False,
+        check: Annotated[bool, typer.Option(
+            "--check", help="Say per task whether it can run faithfully here, and if not why "
+            "(network, system packages, data files, Dockerfile instructions).")] = False,
+        allow_network: NetworkOption = False,
         as_json: JsonOption = False,
     ) -> None:
         """Import and check tasks (Harbor/SkillsBench folders, agentskills.io evals.json)."""
@@ -300,6 +340,9 @@ def register(app: typer.Typer) -> None:
         from ..evaluate.verify import needs_judge
 
         task_set = load_tasks(tasks, skip_bad=skip_bad)
+        if check:
+            _check_tasks(task_set, allow_network, as_json)
+            return
         judged = set(needs_judge(task_set.tasks))
         if as_json:
             print_json({"source": task_set.source,
@@ -401,6 +444,32 @@ def register(app: typer.Typer) -> None:
             return
         _print_tables([tournament_table(result)])
         console.print(f"stored as run {result.run_id}")
+
+
+def _check_tasks(task_set: Any, allow_network: bool, as_json: bool) -> None:
+    from ..evaluate.sandbox import bwrap_problem
+    from ..evaluate.taskenv import check_task
+
+    envs = [check_task(t, allow_network=allow_network) for t in task_set.tasks
+            if t.kind == "harbor"]
+    problem = bwrap_problem()
+    if as_json:
+        print_json({"source": task_set.source, "sandbox": problem or "bwrap available",
+                    "tasks": [e.to_dict() for e in envs],
+                    "faithful": sum(e.faithful for e in envs), "total": len(envs)})
+    else:
+        table = RichTable("task", "faithful", "python", "why not / notes", show_lines=True)
+        for e in envs:
+            why = "\n".join([f"✗ {b}" for b in e.blockers] + [f"· {n}" for n in e.notes])
+            table.add_row(escape(e.task_id), "yes" if e.faithful else "[red]no[/red]",
+                          e.python.version if e.python else "–", escape(why) or "–")
+        console.print(table)
+        console.print(f"{sum(e.faithful for e in envs)} of {len(envs)} tasks can run "
+                      "faithfully here")
+        if problem:
+            console.print(f"[red]sandbox unavailable[/red]: {escape(problem)}")
+    if problem or not all(e.faithful for e in envs):
+        raise typer.Exit(1)
 
 
 def _write(text: str, out: Path | None) -> None:

@@ -24,6 +24,7 @@ from .runners import (
     make_runner,
 )
 from .store import EvalStore
+from .taskenv import TaskEnvironment, check_task
 from .tasks import Task, TaskSet, load_tasks
 from .tournament import Tournament, load_tournament, run_tournament
 from .triggers import TriggerReport, load_trigger_cases, load_triggers, run_triggers
@@ -32,8 +33,9 @@ __all__ = [
     "Analysis", "ArmSpec", "ArmSummary", "CallableRouter", "CommandRunner", "Comparison",
     "EvalError", "EvalStore", "Experiment", "Judge", "LLMAgentRunner", "Router",
     "RouterUnavailableError", "RunConfig", "Runner", "ScriptedRunner", "SkillBundle",
-    "SkillRef", "Task", "TaskError", "TaskSet", "Tournament", "TrialContext", "TrialResult",
-    "TriggerReport", "analyze", "compare_skills", "execute", "library_router", "load_experiment",
+    "SkillRef", "Task", "TaskEnvironment", "TaskError", "TaskSet", "Tournament",
+    "TrialContext", "TrialResult", "TriggerReport", "analyze", "check_task", "compare_skills",
+    "execute", "library_router", "load_experiment",
     "load_tasks", "load_tournament", "load_trigger_cases", "load_triggers", "make_runner",
     "parse_arms", "run_experiment", "run_tournament", "run_triggers",
 ]

@@ -8,6 +8,7 @@ Spec grammar (``--arms``, comma-separated; ``NAME=`` renames an arm)::
     version:N            the run's --skill skills at version N
     routed[:K]           the router's top K skills for each task's instruction (default K=1;
                          none when the router abstains)
+    bundled              each task's own curated skills (its ``environment/skills/*``)
 
 Skills are read from the Library once, in the calling thread, into :class:`SkillBundle` values
 (the bytes of every stored file); trials copy them into a fresh skill folder.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from ..errors import NotFoundError
@@ -26,7 +28,7 @@ from .errors import EvalError
 from .router import Router
 from .tasks import Task
 
-ArmKind = Literal["none", "skills", "routed"]
+ArmKind = Literal["none", "skills", "routed", "bundled"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]{0,79}$")
 _VERSION = re.compile(r"^(.*)@v(\d+)$")
 _FOLDER_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -105,9 +107,13 @@ def parse_arm(text: str, default_skills: Sequence[SkillRef] = ()) -> ArmSpec:
                 raise EvalError(f"arm {text!r}: write routed:K with K from 1 to 50")
             k = int(arg)
         spec = ArmSpec(name or ("routed" if k == 1 else f"routed-k{k}"), "routed", k=k)
+    elif kind == "bundled":
+        if arg:
+            raise EvalError(f"arm {text!r}: 'bundled' takes no argument")
+        spec = ArmSpec(name or "bundled", "bundled")
     else:
-        raise EvalError(f"unknown arm {text!r}: use none, skill[:REF+REF], version:N or "
-                        "routed[:K]")
+        raise EvalError(f"unknown arm {text!r}: use none, skill[:REF+REF], version:N, "
+                        "routed[:K] or bundled")
     if not _NAME.match(spec.name):
         raise EvalError(f"arm name {spec.name!r}: use letters, digits and . _ + @ -")
     return spec
@@ -136,6 +142,7 @@ class SkillBundle:
     digest: str
     files: tuple[tuple[str, bytes], ...] = field(repr=False)
     missing: tuple[str, ...] = ()  # files whose content the library does not keep
+    folder: str = ""  # the skill's own folder name (tasks may import from it)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "version": self.version,
@@ -170,7 +177,37 @@ def bundle_from_skill(skill: Skill, version: int = 0,
         files.append((entry.path, data))
     if not any(path == SKILL_FILE for path, _ in files):
         files.insert(0, (SKILL_FILE, skill.skill_md.encode("utf-8")))
-    return SkillBundle(skill.id, skill.name, version, skill.digest, tuple(files), tuple(missing))
+    return SkillBundle(skill.id, skill.name, version, skill.digest, tuple(files), tuple(missing),
+                       folder_of(skill))
+
+
+def folder_of(skill: Skill) -> str:
+    """The name of the folder the skill came from, when it came from one."""
+    prov = skill.provenance
+    if prov.kind in ("folder", "agents", "git"):
+        if prov.path:
+            return PurePosixPath(prov.path).name
+        if prov.kind != "git":
+            return PurePosixPath(prov.source).name
+    if skill.id.startswith("dir:"):
+        return PurePosixPath(skill.id[4:]).name
+    return ""
+
+
+def bundled_bundles(task: Task) -> tuple[SkillBundle, ...]:
+    """A task's curated skills (``environment/skills/*``), read from disk."""
+    from ..sources.folders import load_skill_dir
+
+    out = []
+    for folder in task.bundled_skills:
+        try:
+            skill = load_skill_dir(folder)
+        except Exception as exc:  # a broken curated skill is a task problem, named
+            raise EvalError(f"task {task.id!r}: curated skill {folder.name}: {exc}") from None
+        bundle = bundle_from_skill(skill)
+        out.append(SkillBundle(bundle.id, bundle.name, 0, bundle.digest, bundle.files,
+                               bundle.missing, folder.name))
+    return tuple(out)
 
 
 @dataclass
@@ -208,6 +245,8 @@ def prepare_arms(
             out.append(PreparedArm(arm))
         elif arm.kind == "skills":
             out.append(PreparedArm(arm, fixed=tuple(bundle(r) for r in arm.skills)))
+        elif arm.kind == "bundled":
+            out.append(PreparedArm(arm, per_task={t.id: bundled_bundles(t) for t in tasks}))
         else:
             if router is None:
                 raise EvalError(f"arm {arm.name!r} is routed but no router was given")
@@ -221,7 +260,7 @@ def folder_names(bundles: Sequence[SkillBundle]) -> list[str]:
     """A distinct, filesystem-safe folder name per bundle (the skill name where possible)."""
     names: list[str] = []
     for b in bundles:
-        base = _FOLDER_SAFE.sub("-", b.name).strip("-.") or "skill"
+        base = _FOLDER_SAFE.sub("-", b.folder or b.name).strip("-.") or "skill"
         candidate, n = base, 2
         while candidate in names:
             candidate, n = f"{base}-{n}", n + 1

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .arms import PreparedArm
 from .errors import EvalError
@@ -24,7 +24,10 @@ from .judge import Judge
 from .runners.base import AgentOutcome, Runner, TrialContext
 from .tasks import Task
 from .verify import verify
-from .workspace import DEFAULT_SKILLS_DIR, check_skills_dir, make_trial
+from .workspace import DEFAULT_SKILLS_DIR, check_skills_dir, make_sandboxed_trial, make_trial
+
+if TYPE_CHECKING:
+    from .taskenv import TaskEnvironment
 
 DEFAULT_AGENT_TIMEOUT = 600.0
 _SAFE = str.maketrans({c: "_" for c in "/\\:*?\"<>|# "})
@@ -73,6 +76,10 @@ class RunConfig:
     skills_dir: str = DEFAULT_SKILLS_DIR
     keep: bool = False  # keep trial folders (under root) for inspection
     root: Path | None = None
+    sandbox: str = "bwrap"  # bwrap | none (trials on the host, container paths rewritten)
+    allow_network: bool = False  # granted to tasks whose task.toml allows internet
+    install_system_deps: bool = False  # apt-get install what a Dockerfile asks for (root)
+    env_cache: Path | None = None  # virtualenv cache (default: SKILLYARD_ENV_CACHE)
 
     def check(self) -> None:
         if self.trials < 1:
@@ -84,11 +91,33 @@ class RunConfig:
             if value is not None and value <= 0:
                 raise EvalError(f"{name.replace('_', ' ')} must be positive")
         check_skills_dir(self.skills_dir)
+        from .sandbox import require_sandbox
+
+        require_sandbox(self.sandbox)
 
     def to_dict(self) -> dict[str, Any]:
         return {"trials": self.trials, "workers": self.workers, "timeout": self.timeout,
                 "verifier_timeout": self.verifier_timeout, "seed": self.seed,
-                "skills_dir": self.skills_dir}
+                "skills_dir": self.skills_dir, "sandbox": self.sandbox,
+                "allow_network": self.allow_network}
+
+
+def prepare_environments(tasks: Sequence[Task], config: RunConfig,
+                         log: Callable[[str], None] | None = None
+                         ) -> dict[str, TaskEnvironment]:
+    """Check every task and build its virtualenvs (cached) before any trial runs."""
+    from .taskenv import prepare
+
+    if config.sandbox == "none":
+        return {}
+    out = {}
+    for task in tasks:
+        if log is not None:
+            log(f"environment of {task.id}")
+        out[task.id] = prepare(task, allow_network=config.allow_network,
+                               install_system_deps=config.install_system_deps,
+                               cache=config.env_cache, log=log)
+    return out
 
 
 def trial_seed(seed: int, task_id: str, trial: int) -> int:
@@ -113,16 +142,34 @@ def plan(tasks: Sequence[Task], arms: Sequence[PreparedArm], trials: int, seed: 
     return [TrialPlan(task, arm, t, i) for i, (task, arm, t) in enumerate(items)]
 
 
+def _make(folder: Path, task: Task, bundles: Any, config: RunConfig,
+          tenv: TaskEnvironment | None) -> tuple[Any, list[str]]:
+    if tenv is None:
+        return make_trial(folder, task, bundles, config.skills_dir)
+    from .taskenv import make_box, task_limits
+
+    box = make_box(tenv, folder, kind=config.sandbox, limits=task_limits(task),
+                   cache=config.env_cache)
+    return make_sandboxed_trial(folder, task, bundles, tenv, box, config.skills_dir)
+
+
 def run_trial(item: TrialPlan, runner: Runner, config: RunConfig, root: Path,
-              judge: Judge | None) -> TrialResult:
+              judge: Judge | None, tenv: TaskEnvironment | None = None) -> TrialResult:
     started = time.monotonic()
     task, arm = item.task, item.arm
     bundles = arm.bundles_for(task.id)
     folder = root / f"{item.index:06d}-{task.id.translate(_SAFE)[:60]}"
     result = TrialResult(task.id, arm.name, item.trial, False, None, "ok",
                          skills=[b.to_dict() for b in bundles])
+    if tenv is not None:
+        result.detail["environment"] = {"hash": tenv.env_hash, "faithful": tenv.faithful,
+                                        "blockers": tenv.blockers}
+        if tenv.main is None:
+            result.status, result.error = "error", "environment: " + "; ".join(tenv.blockers)
+            result.wall_seconds = time.monotonic() - started
+            return result
     try:
-        dirs, visible = make_trial(folder, task, bundles, config.skills_dir)
+        dirs, visible = _make(folder, task, bundles, config, tenv)
         ctx = TrialContext(task, dirs, visible, config.skills_dir,
                            config.timeout or task.agent_timeout or DEFAULT_AGENT_TIMEOUT,
                            trial_seed(config.seed, task.id, item.trial), item.trial)
@@ -135,7 +182,7 @@ def run_trial(item: TrialPlan, runner: Runner, config: RunConfig, root: Path,
         result.agent_seconds = time.monotonic() - ctx.started
         result.prompt_tokens, result.completion_tokens = (outcome.prompt_tokens,
                                                           outcome.completion_tokens)
-        result.detail = {"visible": visible, "skills_seen": outcome.skills_seen,
+        result.detail |= {"visible": visible, "skills_seen": outcome.skills_seen,
                          "turns": outcome.turns, "answer": outcome.answer[-2000:],
                          "agent_status": outcome.status}
         if outcome.log:
@@ -145,6 +192,11 @@ def run_trial(item: TrialPlan, runner: Runner, config: RunConfig, root: Path,
         result.verify_seconds = checked.seconds
         result.passed, result.reward = checked.passed, checked.reward
         result.detail["checks"] = checked.checks
+        if not checked.passed:
+            result.detail["reason"] = checked.reason or checked.error or "verifier said no"
+            if outcome.status != "ok":
+                result.detail["reason"] = f"agent {outcome.status}: {outcome.error}; " + \
+                    result.detail["reason"]
         if outcome.status != "ok":
             result.status, result.error = outcome.status, outcome.error
         if checked.status != "ok":
@@ -168,10 +220,16 @@ def execute(
     judge: Judge | None = None,
     on_result: Callable[[TrialResult], None] | None = None,
     trial_numbers: Iterable[int] | None = None,
+    environments: dict[str, TaskEnvironment] | None = None,
 ) -> list[TrialResult]:
-    """Run every planned trial; ``on_result`` is called in this thread as each one ends."""
+    """Run every planned trial; ``on_result`` is called in this thread as each one ends.
+
+    With a sandbox, ``environments`` (from :func:`prepare_environments`, built here when not
+    given) says how each task's trials are set up."""
     config.check()
     runner.check(tasks)
+    if environments is None:
+        environments = prepare_environments(tasks, config)
     items = plan(tasks, arms, config.trials, config.seed, trial_numbers)
     own_root = config.root is None
     root = Path(tempfile.mkdtemp(prefix="skillyard-eval-")) if own_root else Path(config.root)
@@ -183,7 +241,8 @@ def execute(
             pending: set[Future[TrialResult]] = set()
             queue = iter(items)
             for item in queue:
-                pending.add(pool.submit(run_trial, item, runner, config, run_root, judge))
+                pending.add(pool.submit(run_trial, item, runner, config, run_root, judge,
+                                           environments.get(item.task.id)))
                 if len(pending) >= config.workers * 2:
                     break
             while pending:
@@ -195,7 +254,8 @@ def execute(
                         on_result(result)
                     nxt = next(queue, None)
                     if nxt is not None:
-                        pending.add(pool.submit(run_trial, nxt, runner, config, run_root, judge))
+                        pending.add(pool.submit(run_trial, nxt, runner, config, run_root, judge,
+                                               environments.get(nxt.task.id)))
     finally:
         if not config.keep:
             shutil.rmtree(run_root, ignore_errors=True)

@@ -19,7 +19,7 @@ from .arms import (
     parse_skill_ref,
     prepare_arms,
 )
-from .engine import RunConfig, TrialResult, execute
+from .engine import RunConfig, TrialResult, execute, prepare_environments
 from .errors import EvalError
 from .judge import Judge
 from .router import Router, library_router
@@ -102,6 +102,7 @@ def run_experiment(
     n_boot: int = 2000,
     store: bool = True,
     progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Experiment:
     """Run every task under every arm k times, store the trials, and analyse them.
 
@@ -122,7 +123,7 @@ def run_experiment(
     prepared = prepare_arms(lib, arm_specs, task_set.tasks, router)
     return run_prepared(task_set, prepared, runner=runner, config=config, judge=judge,
                         rule=rule, n_boot=n_boot, evals=EvalStore(lib.store) if store else None,
-                        progress=progress)
+                        progress=progress, log=log)
 
 
 def run_prepared(
@@ -137,11 +138,17 @@ def run_prepared(
     evals: EvalStore | None = None,
     baseline: str | None = None,
     progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Experiment:
-    """Run arms whose skills are already loaded; store trials when ``evals`` is given."""
+    """Run arms whose skills are already loaded; store trials when ``evals`` is given.
+
+    With a sandbox, each task's environment is checked and built first (``log`` hears about
+    it); the run records each environment's hash (Dockerfile plus resolved packages)."""
     if rule not in PER_TASK_RULES:
         raise EvalError(f"unknown per-task rule {rule!r}; use one of {', '.join(PER_TASK_RULES)}")
     task_list = task_set.tasks
+    config.check()
+    environments = prepare_environments(task_list, config, log)
     spec: dict[str, Any] = {
         "tasks_source": task_set.source,
         "tasks": [{"id": t.id, "kind": t.kind, "digest": t.digest} for t in task_list],
@@ -152,6 +159,11 @@ def run_prepared(
         "rule": rule,
         "baseline": baseline,
         "judge": judge.model if judge else None,
+        "environments": {tid: {"hash": e.env_hash, "faithful": e.faithful,
+                               "blockers": e.blockers, "notes": e.notes,
+                               "python": e.python.version if e.python else None,
+                               "packages": e.main.packages if e.main else {}}
+                         for tid, e in environments.items()},
     }
     run_id = evals.create_run("experiment", spec) if evals else None
     total = len(task_list) * len(prepared) * config.trials
@@ -169,7 +181,8 @@ def run_prepared(
 
     status = "failed"
     try:
-        execute(task_list, prepared, runner, config, judge=judge, on_result=on_result)
+        execute(task_list, prepared, runner, config, judge=judge, on_result=on_result,
+                environments=environments)
         status = "done"
     except KeyboardInterrupt:
         status = "interrupted"

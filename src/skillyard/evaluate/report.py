@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .analysis import Comparison, adjust, task_passed
+from .engine import TrialResult
 from .experiment import Experiment
 from .tournament import Tournament
 from .triggers import TriggerReport
@@ -150,7 +151,27 @@ def experiment_tables(exp: Experiment, comparisons: Sequence[Comparison],
             cells.append(f"{mark} {sum(outcomes)}/{len(outcomes)}")
         task_rows.append(cells)
     tasks = Table(f"Per task (rule: {a.rule})", ["task", *names], task_rows)
-    return [arms, comps, tasks] if comparisons else [arms, tasks]
+    out = [arms, comps, tasks] if comparisons else [arms, tasks]
+    failures = failure_table(exp, 160 if compact else 600)
+    return out + ([failures] if failures.rows else [])
+
+
+def trial_reason(trial: TrialResult) -> str:
+    """Why a trial failed: the verifier's account, else the harness's error."""
+    reason = trial.detail.get("reason") or trial.error or "verifier said no"
+    return str(reason)
+
+
+def failure_table(exp: Experiment, width: int = 600) -> Table:
+    """One row per failed trial with the reason (exit code, missing dependency, last lines)."""
+    rows = []
+    for t in exp.trials:
+        if t.passed:
+            continue
+        reason = trial_reason(t)
+        rows.append([t.task_id, t.arm, str(t.trial), t.status,
+                     reason if len(reason) <= width else reason[:width - 1] + "…"])
+    return Table("Failed trials", ["task", "arm", "trial", "status", "why"], rows)
 
 
 def _facts(exp: Experiment) -> list[str]:
@@ -168,6 +189,17 @@ def _facts(exp: Experiment) -> list[str]:
     ]
     if spec.get("judge"):
         facts.append(f"judge: {spec['judge']}")
+    if conf.get("sandbox"):
+        network = "allowed where the task allows it" if conf.get("allow_network") else "off"
+        facts.append(f"sandbox: {conf['sandbox']}, network {network}")
+    envs = spec.get("environments") or {}
+    if envs:
+        hashes = ", ".join(f"{tid} {e.get('hash')}" for tid, e in sorted(envs.items()))
+        unfaithful = [tid for tid, e in envs.items() if not e.get("faithful")]
+        facts.append(f"environments (Dockerfile + resolved packages): {hashes}")
+        if unfaithful:
+            facts.append("cannot run faithfully here: " + ", ".join(sorted(unfaithful))
+                         + " (see `skillyard eval tasks --check`)")
     return facts
 
 
@@ -259,7 +291,10 @@ def experiments_html(exps: Sequence[Experiment], png: bytes | None = None) -> st
 
 def experiments_json(exps: Sequence[Experiment]) -> dict[str, Any]:
     combine(exps)
-    return {"runs": [{"run": e.run_id, "spec": e.spec, "analysis": e.analysis.to_dict()}
+    return {"runs": [{"run": e.run_id, "spec": e.spec, "analysis": e.analysis.to_dict(),
+                      "failures": [{"task": t.task_id, "arm": t.arm, "trial": t.trial,
+                                    "status": t.status, "reason": trial_reason(t)}
+                                   for t in e.trials if not t.passed]}
                      for e in exps]}
 
 

@@ -46,6 +46,7 @@ class VerifyOutcome:
     error: str | None = None
     checks: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    reason: str | None = None  # why a failed trial failed, in a line or two
 
 
 def is_deterministic(assertion: str) -> bool:
@@ -136,7 +137,10 @@ def _verify_evals(task: Task, dirs: TrialDirs, answer: str, judge: Judge | None)
     except LLMError as exc:
         return VerifyOutcome(False, None, "error", f"judge failed: {exc}", checks)
     passed_n = sum(1 for c in checks if c["pass"])
-    return VerifyOutcome(passed_n == len(checks), passed_n / len(checks), checks=checks)
+    failed = [c["assertion"] for c in checks if not c["pass"]]
+    return VerifyOutcome(passed_n == len(checks), passed_n / len(checks), checks=checks,
+                         reason=f"{len(failed)} assertion(s) failed: {failed[0]}" if failed
+                         else None)
 
 
 def read_reward(reward_dir: Path) -> float | None:
@@ -166,24 +170,70 @@ def read_reward(reward_dir: Path) -> float | None:
     return value
 
 
+_MISSING = (
+    re.compile(r"(ModuleNotFoundError: No module named '[^']+')"),
+    re.compile(r"(ImportError: [^\n]{0,160})"),
+    re.compile(r"(skillyard sandbox: missing system packages: [^\n]+)"),
+    re.compile(r"(?:^|\n)(?:[^\n]*: )?([\w.+-]+: command not found)"),
+    re.compile(r"(No matching distribution found for [^\s]+)"),
+    re.compile(r"((?:Could not resolve host|Temporary failure in name resolution|Network is "
+               r"unreachable)[^\n]{0,80})"),
+)
+_FAILED_TEST = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.{0,200}))?$", re.MULTILINE)
+
+
+def failure_reason(output: str, exit_code: int | None, reward: float | None,
+                   limit: int = 3) -> str:
+    """A short account of a failed verification: missing dependency, failed tests, last lines."""
+    parts = [f"reward {reward:g}" if reward is not None else "no reward written",
+             f"exit {exit_code}"]
+    for pattern in _MISSING:
+        match = pattern.search(output)
+        if match:
+            parts.append(f"missing dependency? {match.group(1).strip()}")
+            break
+    failed = _FAILED_TEST.findall(output)
+    if failed:
+        names = [f"{name.split('::')[-1]}" + (f" ({why.strip()})" if why else "")
+                 for _, name, why in failed[:limit]]
+        parts.append(f"{len(failed)} failed: " + "; ".join(names)
+                     + (" …" if len(failed) > limit else ""))
+    else:
+        lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()]
+        if lines:
+            parts.append("last lines: " + " | ".join(lines[-limit:])[-400:])
+    return "; ".join(parts)
+
+
 def _verify_harbor(task: Task, dirs: TrialDirs, timeout: float) -> VerifyOutcome:
     stage_tests(task, dirs)
-    env = {"SKILLYARD_WORKDIR": str(dirs.work), "SKILLYARD_REWARD_DIR": str(dirs.reward_dir)}
-    res = run_process(["bash", str(dirs.tests / "test.sh")], cwd=dirs.work, timeout=timeout,
-                      env=env)
-    (dirs.logs / "verifier" / "test-output.txt").write_text(
-        tail(res.stdout + res.stderr), encoding="utf-8")
+    if dirs.box is not None:
+        res = dirs.box.run(["bash", "/tests/test.sh"], timeout=timeout,
+                           env={"SKILLYARD_WORKDIR": dirs.box.workdir,
+                                "SKILLYARD_REWARD_DIR": "/logs/verifier"})
+    else:
+        env = {"SKILLYARD_WORKDIR": str(dirs.work),
+               "SKILLYARD_REWARD_DIR": str(dirs.reward_dir)}
+        res = run_process(["bash", str(dirs.tests / "test.sh")], cwd=dirs.work,
+                          timeout=timeout, env=env)
+    output = tail(res.stdout + res.stderr)
+    (dirs.logs / "verifier" / "test-output.txt").write_text(output, encoding="utf-8")
     if res.timed_out:
-        return VerifyOutcome(False, None, "timeout", f"verifier timed out after {timeout:g}s")
+        return VerifyOutcome(False, None, "timeout", f"verifier timed out after {timeout:g}s",
+                             reason=f"verifier timed out after {timeout:g}s")
     try:
         reward = read_reward(dirs.reward_dir)
     except ValueError as exc:
-        return VerifyOutcome(False, None, "error", str(exc))
+        return VerifyOutcome(False, None, "error", str(exc), reason=str(exc))
     checks = [{"verifier": "tests/test.sh", "exit": res.returncode}]
     if reward is None:
         reward = 1.0 if res.returncode == 0 else 0.0
         checks[0]["reward_from"] = "exit status"
-    return VerifyOutcome(reward >= 1.0, reward, checks=checks)
+    out = VerifyOutcome(reward >= 1.0, reward, checks=checks)
+    if not out.passed:
+        out.reason = failure_reason(output, res.returncode, reward)
+        checks[0]["output_tail"] = output[-2000:]
+    return out
 
 
 def verify(task: Task, dirs: TrialDirs, answer: str, *, judge: Judge | None = None,

@@ -9,8 +9,10 @@ Layout of one trial (``root/<task>/<arm>/<trial>/``)::
     solution/                the reference solution, copied in only for the oracle
 
 Harbor scripts address container paths (``/tests``, ``/logs/verifier``, ``/solution`` and the
-Dockerfile's ``WORKDIR``). Trials run on the host, so those prefixes are rewritten to the trial's
-folders in the copied ``.sh``/``.py`` files (see :func:`rewrite_paths`).
+Dockerfile's ``WORKDIR``). In a sandbox (:func:`make_sandboxed_trial`) those paths are real: the
+trial's folders are bound there, and nothing is rewritten. Without one (``--sandbox none``) the
+prefixes are rewritten to the trial's folders in the copied ``.sh``/``.py`` files (see
+:func:`rewrite_paths`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,16 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..fsmodes import mark_script
 from .arms import SkillBundle, folder_names
 from .errors import EvalError
 from .tasks import Task, environment_files
+
+if TYPE_CHECKING:
+    from .sandbox import TrialBox
+    from .taskenv import TaskEnvironment
 
 DEFAULT_SKILLS_DIR = ".agents/skills"
 _REWRITE_SUFFIXES = frozenset({".sh", ".py", ".bash", ""})
@@ -39,6 +46,7 @@ class TrialDirs:
     logs: Path
     tests: Path
     solution: Path
+    box: TrialBox | None = None  # set when the trial runs in a sandbox
 
     @property
     def reward_dir(self) -> Path:
@@ -130,15 +138,78 @@ def _copy_tree(source: Path, dest: Path, mapping: Sequence[tuple[str, str]]) -> 
 def stage_tests(task: Task, dirs: TrialDirs) -> None:
     """Copy the verifier in (after the agent is done, so it never sees the tests)."""
     if task.tests is not None:
-        _copy_tree(task.tests, dirs.tests, path_map(task, dirs))
+        _copy_tree(task.tests, dirs.tests, [] if dirs.box else path_map(task, dirs))
 
 
 def stage_solution(task: Task, dirs: TrialDirs) -> Path | None:
     """Copy the reference solution in; return solve.sh, or None if the task has none."""
     if task.solution is None:
         return None
-    _copy_tree(task.solution, dirs.solution, path_map(task, dirs))
+    _copy_tree(task.solution, dirs.solution, [] if dirs.box else path_map(task, dirs))
     return dirs.solution / "solve.sh"
+
+
+def _copy_plain(source: Path, target: Path) -> None:
+    if source.is_symlink():
+        return  # a link in a task folder may point anywhere on the host
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                _copy_plain(path, target / path.relative_to(source))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    shutil.copymode(source, target)
+
+
+def _write_skills(folder: Path, bundles: Sequence[SkillBundle], names: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, bundle in zip(names, bundles, strict=True):
+        for rel, data in bundle.files:
+            target = _safe_join(folder / name, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            mark_script(target, data)
+
+
+def make_sandboxed_trial(root: Path, task: Task, bundles: Sequence[SkillBundle],
+                         tenv: TaskEnvironment, box: TrialBox,
+                         skills_dir: str = DEFAULT_SKILLS_DIR) -> tuple[TrialDirs, list[str]]:
+    """Create a trial whose folders sit at the container paths the Dockerfile uses.
+
+    The Dockerfile's COPY sources land at their targets (under ``root/fs``), except the task's
+    own ``skills`` folder: the arm's skills go, under their own folder names, into every agent
+    folder the Dockerfile copies it to (or ``WORKDIR/skills_dir`` when it copies it nowhere).
+    """
+    from .tasks import ENV_SKILLS
+
+    layout = box.layout
+    root.mkdir(parents=True, exist_ok=False)
+    for mount in layout.roots:
+        (layout.fs / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    for folder in ("tests", "solution", "logs/verifier", "logs/agent"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    env_dir = task.environment
+    plan = tenv.plan
+    if env_dir is not None and plan.copies:
+        for copy in plan.copies:
+            if copy.is_dir and PurePosixPath(copy.source).parts[:1] == (ENV_SKILLS,):
+                continue
+            _copy_plain(env_dir / copy.source, layout.host(copy.dest))
+    elif task.kind == "harbor" or task.files:
+        for rel, source in environment_files(task):
+            _copy_plain(source, _safe_join(layout.host(tenv.workdir), rel))
+    for path in plan.mkdirs:
+        layout.host(path).mkdir(parents=True, exist_ok=True)
+    work = layout.host(tenv.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    skill_dirs = plan.skill_dirs or [str(PurePosixPath(tenv.workdir) / skills_dir)]
+    names = folder_names(bundles)
+    for inside in skill_dirs:
+        _write_skills(layout.host(inside), bundles, names)
+    dirs = TrialDirs(root, work, layout.host(skill_dirs[0]), root / "logs", root / "tests",
+                     root / "solution", box)
+    return dirs, names
 
 
 def visible_skills(skills_dir: Path) -> dict[str, str]:

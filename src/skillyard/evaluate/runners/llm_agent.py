@@ -156,7 +156,11 @@ class LLMAgentRunner:
                 if not isinstance(command, str) or not command.strip():
                     return "error: 'command' must be a non-empty string"
                 budget = min(SHELL_TIMEOUT, max(ctx.remaining(), 0.001))
-                res = run_process(["bash", "-c", command], cwd=ctx.dirs.work, timeout=budget)
+                if ctx.dirs.box is not None:  # the agent's commands run in the trial's sandbox
+                    res = ctx.dirs.box.run(["bash", "-c", command], timeout=budget)
+                else:
+                    res = run_process(["bash", "-c", command], cwd=ctx.dirs.work,
+                                      timeout=budget)
                 status = "timed out" if res.timed_out else f"exit status {res.returncode}"
                 return tail(f"{status}\n{res.stdout}{res.stderr}", MAX_TOOL_OUTPUT)
             if name == "load_skill":

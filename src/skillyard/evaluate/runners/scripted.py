@@ -148,11 +148,18 @@ class ScriptedRunner:
         if script is None:
             outcome.status, outcome.error = "error", "task has no solution/solve.sh"
             return
-        result = run_process(["bash", str(script)], cwd=ctx.dirs.work, timeout=ctx.remaining())
+        if ctx.dirs.box is not None:
+            result = ctx.dirs.box.run(["bash", "/solution/solve.sh"], timeout=ctx.remaining(),
+                                      env={"SKILLYARD_WORKDIR": ctx.dirs.box.workdir})
+        else:
+            result = run_process(["bash", str(script)], cwd=ctx.dirs.work,
+                                 timeout=ctx.remaining())
         outcome.answer = tail(result.stdout)
         outcome.log = tail(result.stderr)
         if result.timed_out:
             outcome.status, outcome.error = "timeout", f"solve.sh timed out after {ctx.timeout:g}s"
         elif result.returncode != 0:
             outcome.status = "error"
-            outcome.error = f"solve.sh exited with status {result.returncode}"
+            lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+            outcome.error = f"solve.sh exited with status {result.returncode}" + (
+                f": {lines[-1][:300]}" if lines else "")
