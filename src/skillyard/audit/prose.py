@@ -1,0 +1,265 @@
+"""Instruction analysis of prose: each sentence is read as action + object + destination.
+
+An instruction to read a secret (a credential file, a token, the conversation) together with a
+destination outside the user's view (a URL, a tool parameter, the answer, a commit) is an
+exfiltration instruction; so are writes of lasting rules into agent memory files, changes of
+where the model's traffic goes, "retry until the output shows the key" coercion and notes to
+the security reviewer. Lexicons for several languages are data (``rules/prose.yaml``).
+
+Documentation is not an instruction: a negated action ("never read"), an example or quotation
+(backticks or quotes around the verb, "such as", "attackers may"), and anything under a
+"what not to do" / "red flags" heading are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .content import TextUnit
+from .mdparse import LineIndex, Segment, is_quoted
+from .model import Hit, clip
+from .rules import RuleSet
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n\s*(?=[-*+>]\s|\d+[.)]\s)|\n{2,}")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
+_TRIGGER = re.compile(r"[~/.$]|https?://|[A-Z]{3,}_|\b(?:key|token|secret|password|credential|"
+                      r"prompt|conversation|memory|claude|agents|soul|cursorrules|review|"
+                      r"scanner|auditor|classif|safe|until)\b|[^\x00-\x7f]", re.I)
+MAX_SENTENCE = 1200
+MAX_HITS = 6
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    read: re.Pattern[str]
+    send: re.Pattern[str]
+    secret: re.Pattern[str]
+    context: re.Pattern[str]
+    destination: re.Pattern[str]
+    conceal: re.Pattern[str]
+    negation: re.Pattern[str]
+    negation_after: re.Pattern[str]
+    descriptive: re.Pattern[str]
+    bad_sections: re.Pattern[str]
+    lasting: re.Pattern[str]
+    write: re.Pattern[str]
+    memory_file: re.Pattern[str]
+    coercion: re.Pattern[str]
+    reviewer: re.Pattern[str]
+    endpoint: re.Pattern[str]
+    endpoint_ok: re.Pattern[str]
+    credential: re.Pattern[str]
+
+
+def _alt(value: list[str] | str) -> re.Pattern[str]:
+    text = value if isinstance(value, str) else "|".join(f"(?:{v})" for v in value)
+    return re.compile(text, re.I)
+
+
+_CACHE: dict[str, Lexicon] = {}
+
+
+def _lexicon(rules: RuleSet) -> Lexicon:
+    data = rules.prose
+    cred = rules.fragments["credential_path"]
+    return Lexicon(
+        **{key: _alt(data[key]) for key in (
+            "read", "send", "secret", "context", "destination", "conceal", "negation",
+            "negation_after", "descriptive", "bad_sections", "lasting", "write", "memory_file",
+            "coercion", "reviewer", "endpoint", "endpoint_ok")},
+        credential=re.compile(rf"{cred}|(?<![\w.-])\.env\b|\.config/gh/hosts\.ya?ml", re.I),
+    )
+
+
+def lexicon(rules: RuleSet) -> Lexicon:
+    """The compiled lexicons of a rule set (compiled once per rules digest)."""
+    if rules.digest not in _CACHE:
+        _CACHE[rules.digest] = _lexicon(rules)
+    return _CACHE[rules.digest]
+
+
+def _headings(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), len(m.group(1)), m.group(2).strip()) for m in _HEADING.finditer(text)]
+
+
+def _section_path(heads: list[tuple[int, int, str]], offset: int) -> str:
+    stack: list[tuple[int, str]] = []
+    for start, level, title in heads:
+        if start > offset:
+            break
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+    return " / ".join(t for _l, t in stack)
+
+
+class _Reader:
+    def __init__(self, unit: TextUnit, rules: RuleSet, index: LineIndex) -> None:
+        self.unit = unit
+        self.lex = lexicon(rules)
+        self.index = index
+        self.hits: list[Hit] = []
+        self.keys: set[tuple[str, int]] = set()
+
+    def line(self, offset: int) -> int:
+        return self.index.line(offset) + self.unit.line_offset
+
+    def add(self, rule: str, offset: int, evidence: str, flow: str,
+            trace: tuple[tuple[str, int, str], ...] = (), **extra: object) -> None:
+        line = self.line(offset)
+        if (rule, line) in self.keys or len(self.hits) >= MAX_HITS * 3:
+            return
+        self.keys.add((rule, line))
+        self.hits.append(Hit(rule, self.unit.path, line, clip(evidence, 240), flow=flow,
+                             trace=trace, **extra))  # type: ignore[arg-type]
+
+    def negated(self, sentence: str, verb: re.Match[str]) -> bool:
+        lead = sentence[:verb.start()]
+        clause = re.split(r"[,;:()]|\band\b|\bthen\b|、|，", lead)[-1]
+        if self.lex.negation.search(clause):
+            return True
+        return bool(self.lex.negation_after.search(sentence[verb.end():verb.end() + 12]))
+
+    def documented(self, text: str, start: int, end: int, sentence: str,
+                   seg: Segment | None) -> bool:
+        if self.lex.descriptive.search(sentence):
+            return True
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[line_start:start]
+        return before.count("`") % 2 == 1 or before.count('"') % 2 == 1 or \
+            before.count("“") > before.count("”") or before.count("«") > before.count("»") \
+            or text[line_start:line_start + 2].lstrip().startswith(("|",))
+
+    def sentence(self, text: str, start: int, end: int, seg: Segment | None, flow: str,
+                 section_bad: bool, paragraph: str) -> None:
+        sentence = text[start:end]
+        if len(sentence) > MAX_SENTENCE or not _TRIGGER.search(sentence):
+            return
+        lex = self.lex
+        path = self.unit.path
+        reviewer = lex.reviewer.search(sentence)
+        if reviewer and not section_bad and not self.documented(
+                text, start + reviewer.start(), start + reviewer.end(), sentence, seg):
+            self.add("prose-reviewer-manipulation", start + reviewer.start(), sentence, flow)
+        coercion = lex.coercion.search(sentence)
+        if coercion and not section_bad and not self.negated(sentence, coercion):
+            self.add("prose-coercion", start + coercion.start(), sentence, flow)
+        if section_bad:
+            return
+        self._exfiltration(text, start, sentence, seg, flow, paragraph)
+        self._memory(text, start, end, sentence, seg, flow)
+        conceal = lex.conceal.search(sentence)
+        if conceal and not lex.descriptive.search(sentence):
+            self.add("prose-concealment", start + conceal.start(), sentence, flow,
+                     skill_scope=True)
+
+    def _exfiltration(self, text: str, start: int, sentence: str, seg: Segment | None,
+                      flow: str, paragraph: str) -> None:
+        lex = self.lex
+        strong = lex.credential.search(sentence)
+        weak = None if strong else lex.secret.search(sentence)
+        leak = None if strong or weak else lex.context.search(sentence)
+        target = strong or weak or leak
+        if target is None:
+            return
+        if strong:
+            verb = lex.read.search(sentence) or lex.send.search(sentence)
+        else:
+            verb = lex.send.search(sentence) or (lex.read.search(sentence) if leak else None)
+        if verb is None:
+            return
+        dest = lex.destination.search(sentence, verb.end()) or (
+            lex.destination.search(sentence) if strong else None)
+        if dest is None:
+            return
+        lead = sentence[max(dest.start() - 12, 0):dest.start()].lower()
+        if re.search(r"\b(?:from|von|de|desde|из|从|から)\s*$", lead):
+            return  # "get your key from https://..." names where a secret comes from
+        if dest.group(0).lower().startswith(("your", "the", "my")) and not re.search(
+                r"\b(?:contents?|full|entire|verbatim|whole|raw|its\s+text|in\s+full)\b",
+                sentence, re.I):
+            return  # summarising into the answer is the job; dumping a secret file is not
+        if leak and not re.search(r"system\s*prompt|hidden\s+instructions|系统提示|"
+                                  r"システムプロンプト|Systemprompt|prompt\s+système",
+                                  sentence, re.I) and not re.search(
+                                      r"https?://\S*\?[^\s]*" + re.escape(leak.group(0)[:6]),
+                                      sentence, re.I) and "<" not in sentence:
+            return
+        if self.negated(sentence, verb) or self.documented(
+                text, start + verb.start(), start + verb.end(), sentence, seg):
+            return
+        concealed = bool(lex.conceal.search(paragraph))
+        rule = "prose-context-leak" if leak else "prose-secret-exfiltration"
+        trace = ((self.unit.path, self.line(start + target.start()),
+                  f"object: {clip(target.group(0), 60)}"),
+                 (self.unit.path, self.line(start + dest.start()),
+                  f"destination: {clip(dest.group(0), 80)}"))
+        self.add(rule, start + verb.start(), sentence, flow, trace,
+                 detail="with an instruction to hide it from the user" if concealed else "")
+
+    def _memory(self, text: str, start: int, end: int, sentence: str, seg: Segment | None,
+                flow: str) -> None:
+        lex = self.lex
+        target = lex.memory_file.search(sentence)
+        verb = lex.write.search(sentence)
+        if target is None or verb is None or self.negated(sentence, verb):
+            return
+        if self.documented(text, start + verb.start(), start + verb.end(), sentence, seg):
+            return
+        following = text[end:end + 300]
+        said = sentence + "\n" + following
+        if lex.lasting.search(said) and not re.search(
+                r"\b(?:show|propose|ask|approve[sd]?\s+by|after\s+the\s+user|confirm)\b",
+                sentence, re.I):
+            self.add("prose-memory-poisoning", start + verb.start(), said.strip(), flow)
+
+    def endpoints(self, text: str, segs: list[Segment] | None, heads: list) -> None:
+        lex = self.lex
+        for match in lex.endpoint.finditer(text):
+            url = match.group(2)
+            host = re.sub(r"^[a-z0-9]+://", "", url.lower()).split("/")[0].split("@")[-1]
+            host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            if lex.endpoint_ok.match(host) or "$" in host or "{" in host or "<" in host:
+                continue
+            if _section_bad(lex, heads, match.start()):
+                continue
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line = text[line_start:text.find("\n", match.end()) if "\n" in text[
+                match.end():] else len(text)]
+            if lex.descriptive.search(line) or self.negated(line, re.search(
+                    re.escape(match.group(1)), line) or match):
+                continue
+            flow = self.unit.flow or self.unit.path
+            self.add("prose-endpoint-redirect", match.start(), match.group(0), flow)
+
+
+def _section_bad(lex: Lexicon, heads: list, offset: int) -> bool:
+    return bool(lex.bad_sections.search(_section_path(heads, offset)))
+
+
+def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
+                  segs: list[Segment] | None) -> list[Hit]:
+    """Instruction findings for a markdown or plain-text unit (documents included)."""
+    if not rules.prose or not unit.text:
+        return []
+    reader = _Reader(unit, rules, index)
+    text = unit.text
+    heads = _headings(text) if unit.lang == "markdown" else []
+    pieces = [s for s in segs if s.kind == "prose"] if segs is not None else [
+        Segment(0, len(text), "prose", "", unit.flow or unit.path, "")]
+    for seg in pieces:
+        section_bad = _section_bad(reader.lex, heads, seg.start)
+        paragraph = text[seg.start:seg.end]
+        if not _TRIGGER.search(paragraph):
+            continue
+        flow = unit.flow or seg.flow
+        pos = seg.start
+        for cut in [*_SENTENCE.finditer(paragraph), None]:
+            end = seg.start + (cut.start() if cut else len(paragraph))
+            if end > pos:
+                reader.sentence(text, pos, end, seg if segs is not None else None, flow,
+                                section_bad, paragraph)
+            pos = seg.start + cut.end() if cut else end
+    reader.endpoints(text, segs, heads)
+    return reader.hits
