@@ -81,7 +81,8 @@ def flow_hits(units: list[TextUnit], rules: RuleSet, credential: re.Pattern[str]
               ) -> tuple[list[Hit], FlowContext]:
     """Data-flow findings of the whole skill and what it staged and sent (for chains)."""
     ctx = FlowContext(credential=credential, memory=memory,
-                      budget=Budget(seconds=SKILL_BUDGET_S))
+                      budget=Budget(seconds=SKILL_BUDGET_S),
+                      trusted=tuple(rules.hosts.get("trusted_installers", [])))
     code = code_units(units, segments_of)
     if not code:
         return [], ctx

@@ -107,6 +107,14 @@ class FlowContext:
     writes: dict[str, str] = field(default_factory=dict)  # secret-holding path -> flow
     sends: dict[str, str] = field(default_factory=dict)  # path read into a network sink -> flow
     functions: dict[str, object] = field(default_factory=dict)  # python helpers across files
+    archives: dict[str, list[str]] = field(default_factory=dict)  # archive -> what it packs
+    trusted: tuple[str, ...] = ()  # installer hosts whose scripts are not "remote code"
+
+    def trusted_url(self, text: str) -> bool:
+        from .text import host_listed
+
+        urls = re.findall(r"https?://[^\s\"'|)]+", text)
+        return bool(urls) and all(host_listed(u, list(self.trusted)) for u in urls)
 
     def path_kind(self, path: str) -> str | None:
         """What reading this (static) path yields: a secret, agent memory, or nothing."""
@@ -140,6 +148,8 @@ class FlowContext:
         norm = normalize_path(path)
         if norm:
             self.sends.setdefault(norm, flow)
+            for member in self.archives.get(norm, []):
+                self.sends.setdefault(normalize_path(member), flow)
 
 
 # sink kinds: network | header (network, credentials used as auth) | dns | exec | memory-write |

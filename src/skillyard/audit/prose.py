@@ -26,6 +26,7 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
 _TRIGGER = re.compile(r"[~/.$]|https?://|[A-Z]{3,}_|\b(?:key|token|secret|password|credential|"
                       r"prompt|conversation|memory|claude|agents|soul|cursorrules|review|"
                       r"scanner|auditor|classif|safe|until)\b|[^\x00-\x7f]", re.I)
+_URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
 MAX_HITS = 6
 
@@ -163,10 +164,11 @@ class _Reader:
         target = strong or weak or leak
         if target is None:
             return
+        masked = _URL.sub(lambda m: "_" * len(m.group(0)), sentence)  # no verbs inside URLs
         if strong:
-            verb = lex.read.search(sentence) or lex.send.search(sentence)
+            verb = lex.read.search(masked) or lex.send.search(masked)
         else:
-            verb = lex.send.search(sentence) or (lex.read.search(sentence) if leak else None)
+            verb = lex.send.search(masked) or (lex.read.search(masked) if leak else None)
         if verb is None:
             return
         dest = lex.destination.search(sentence, verb.end()) or (

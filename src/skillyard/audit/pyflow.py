@@ -230,7 +230,8 @@ class PyFlow:
             return base.then(path, line, f"decodes: {self.text(node)}",
                              kinds=frozenset({"decoded"}))
         if self.is_network(name) and short in ("get", "urlopen", "request", "read", "text",
-                                                "content", "json"):
+                                                "content", "json") and not self.ctx.trusted_url(
+                                                    self.text(node)):
             return source("remote", path, line, f"downloads: {self.text(node)}")
         if name in SANITIZERS or short in SANITIZERS:
             return combined.without(frozenset({"input"})) if combined else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .content import TextUnit
-from .flow import FlowContext, Taint, merge, secret_env, sink_hits, source
+from .flow import FlowContext, Taint, merge, normalize_path, secret_env, sink_hits, source
 from .model import Hit
 
 MAX_SCRIPT_CHARS = 256 * 1024
@@ -117,6 +117,8 @@ class ShFlow:
         self.ctx = ctx
         self.flow = unit.flow or unit.path
         self.vars: dict[str, Taint] = {}
+        self.static: dict[str, str] = {}  # NAME -> literal value (paths)
+        self.loops: dict[str, list[str]] = {}  # loop variable -> the paths it walks
         self.hits: list[Hit] = []
         self.seen: set[tuple[str, int]] = set()
         self.line = 1
@@ -179,12 +181,14 @@ class ShFlow:
         args_taint = self.word_taint(command)
         out: Taint | None = None
         # sources
-        if DUMPS.search(command):
+        core = re.sub(r"(?<![<&])\d?>>?\s*[\"']?[^\s\"';|&]+[\"']?", "", command).strip()
+        if DUMPS.search(core):
             out = source("env-dump", *self.at(command))
         elif prog in READERS or command.startswith("<"):
             out = self.path_source(command, words)
         if prog in ("curl", "wget", "iwr", "irm", "Invoke-WebRequest") and not FILE_ARG.search(
-                command) and not re.search(r"\s(?:-d|--data\S*|-F|--form|-T)\s", command):
+                command) and not re.search(r"\s(?:-d|--data\S*|-F|--form|-T)\s", command) \
+                and not self.ctx.trusted_url(command):
             out = merge(out, source("remote", *self.at(command)))
         if prog in ("echo", "printf", "cat") and re.search(r"[A-Za-z0-9+/=]{24,}", command):
             out = merge(out, Taint(frozenset(), (self.at(command[:80]),)))
@@ -200,7 +204,9 @@ class ShFlow:
             body = merge(stdin if UPLOAD_STDIN.search(command) or prog in (
                 "nc", "ncat", "netcat") else None, self._arg_taint_no_auth(command))
             for path in FILE_ARG.findall(command):
-                self.ctx.sent(path, self.flow)
+                path = self.expand(path)
+                for item in self.loops.get(path.strip("$\"{}'"), [path]):
+                    self.ctx.sent(item, self.flow)
                 staged = self.word_taint(path) if "$" in path else self.ctx.file_taint(path)
                 kind = self.ctx.path_kind(path)
                 if kind:
@@ -238,7 +244,14 @@ class ShFlow:
             return taint
         return self.word_taint(command)
 
+    def expand(self, text: str) -> str:
+        """Substitute variables bound to literal values ($OUT, ${DIR}/x)."""
+        return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: self.static.get(m.group(1), m.group(0)),
+                      text)
+
     def redirects(self, command: str, data: Taint | None, words: list[str], prog: str) -> None:
+        command = self.expand(command)
+        words = [self.expand(w) for w in words]
         targets = re.findall(r"(?<![<&\d])>>?\s*[\"']?([^\s\"';|&]+)", command)
         if prog == "tee":
             targets += [w for w in words[1:] if not w.startswith("-")]
@@ -257,6 +270,7 @@ class ShFlow:
             inner = merge(*(self.ctx.file_taint(m) for m in members),
                           *(source(k, *self.at(f"archives {m}")) for m in members
                             if (k := self.ctx.path_kind(m))))
+            self.ctx.archives[normalize_path(out)] = members
             if inner is not None and out != "-":
                 self.ctx.wrote(out, inner.then(*self.at(f"archives into {out}")), self.flow)
         for target in targets:
@@ -274,7 +288,9 @@ class ShFlow:
                 assign and assign.group(2).lstrip().startswith(("$(", '"$(', "`", '"`'))):
             name, value = assign.group(1), assign.group(2)
             taint = self.word_taint(value)
-            literal = value.strip().strip("\"'")
+            literal = self.expand(value.strip().strip("\"'"))
+            if literal and "$(" not in literal and "`" not in literal:
+                self.static[name] = literal
             kind = self.ctx.path_kind(literal) if "/" in literal else None
             if taint is not None:
                 self.vars[name] = taint.then(*self.at(f"{name}={value.strip()[:60]}"))
@@ -284,6 +300,8 @@ class ShFlow:
         loop = _FOR.match(stmt)
         if loop:
             name, items, rest = loop.group(1), loop.group(2), loop.group(3)
+            items = self.expand(items)
+            self.loops[name] = [i.strip("\"'") for i in items.split() if "/" in i]
             taint = self.word_taint(items)
             for item in items.split():
                 staged = self.ctx.file_taint(item.strip("\"'"))

@@ -175,10 +175,15 @@ class _Scan:
             return
         text = self.unit.text[:MAX_CONFIG_CHARS]
         secrets = re.search(self.rules.supply["config_secret"], text, re.I)
+        ships = re.search(self.rules.supply["config_sends_secrets"], text)
         for match in _URL.finditer(text):
             url = match.group(0)
             host = (re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0]).split(":")[0]
-            if host_listed(url, self.rules.hosts.get("shady", [])) or public_ip(host):
+            local = host in ("localhost", "127.0.0.1", "0.0.0.0") or host.endswith(
+                (".local", ".localhost")) or "$" in host or "{" in host
+            if ships and not local:
+                self.add("config-secret-upload", match.start(), f"{url} ({ships.group(0)})")
+            elif host_listed(url, self.rules.hosts.get("shady", [])) or public_ip(host):
                 self.add("config-suspicious-endpoint", match.start(), url)
             elif host_listed(url, self.rules.supply["webhooks"]):
                 self.add("config-webhook-secrets" if secrets else "config-webhook",
