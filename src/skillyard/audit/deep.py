@@ -15,6 +15,7 @@ from .jsflow import js_flows
 from .mdparse import LineIndex, Segment
 from .model import Hit, clip
 from .prose import analyze_prose
+from .pyflow import TRIGGER as PY_TRIGGER
 from .pyflow import parse, python_flows, register_functions
 from .rules import RuleSet
 from .shflow import shell_flows
@@ -88,7 +89,7 @@ def flow_hits(units: list[TextUnit], rules: RuleSet, credential: re.Pattern[str]
         return [], ctx
     trees = {}
     for i, unit in enumerate(code):
-        if unit.lang == "python":
+        if unit.lang == "python" and (ctx.files or PY_TRIGGER.search(unit.text)):
             tree = parse(unit.text)
             if tree is not None:
                 trees[i] = tree

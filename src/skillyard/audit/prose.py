@@ -13,6 +13,7 @@ Documentation is not an instruction: a negated action ("never read"), an example
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -23,9 +24,6 @@ from .rules import RuleSet
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n\s*(?=[-*+>]\s|\d+[.)]\s)|\n{2,}")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
-_TRIGGER = re.compile(r"[~/.$]|https?://|[A-Z]{3,}_|\b(?:key|token|secret|password|credential|"
-                      r"prompt|conversation|memory|claude|agents|soul|cursorrules|review|"
-                      r"scanner|auditor|classif|safe|until)\b|[^\x00-\x7f]", re.I)
 _URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
 MAX_HITS = 6
@@ -51,6 +49,8 @@ class Lexicon:
     endpoint: re.Pattern[str]
     endpoint_ok: re.Pattern[str]
     credential: re.Pattern[str]
+    gates: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+    endpoint_triggers: tuple[str, ...] = ()
 
 
 def _alt(value: list[str] | str) -> re.Pattern[str]:
@@ -70,6 +70,9 @@ def _lexicon(rules: RuleSet) -> Lexicon:
             "negation_after", "descriptive", "bad_sections", "lasting", "write", "memory_file",
             "coercion", "reviewer", "endpoint", "endpoint_ok")},
         credential=re.compile(rf"{cred}|(?<![\w.-])\.env\b|\.config/gh/hosts\.ya?ml", re.I),
+        gates=tuple((kind, tuple(tuple(str(t).lower() for t in group) for group in groups))
+                    for kind, groups in data["gates"].items()),
+        endpoint_triggers=tuple(str(t).lower() for t in data["endpoint_triggers"]),
     )
 
 
@@ -133,24 +136,25 @@ class _Reader:
             or text[line_start:line_start + 2].lstrip().startswith(("|",))
 
     def sentence(self, text: str, start: int, end: int, seg: Segment | None, flow: str,
-                 section_bad: bool, paragraph: str) -> None:
+                 section_bad: bool, paragraph: str, kinds: set[str]) -> None:
         sentence = text[start:end]
-        if len(sentence) > MAX_SENTENCE or not _TRIGGER.search(sentence):
+        if len(sentence) > MAX_SENTENCE:
             return
         lex = self.lex
-        path = self.unit.path
-        reviewer = lex.reviewer.search(sentence)
+        reviewer = lex.reviewer.search(sentence) if "reviewer" in kinds else None
         if reviewer and not section_bad and not self.documented(
                 text, start + reviewer.start(), start + reviewer.end(), sentence, seg):
             self.add("prose-reviewer-manipulation", start + reviewer.start(), sentence, flow)
-        coercion = lex.coercion.search(sentence)
+        coercion = lex.coercion.search(sentence) if "coercion" in kinds else None
         if coercion and not section_bad and not self.negated(sentence, coercion):
             self.add("prose-coercion", start + coercion.start(), sentence, flow)
         if section_bad:
             return
-        self._exfiltration(text, start, sentence, seg, flow, paragraph)
-        self._memory(text, start, end, sentence, seg, flow)
-        conceal = lex.conceal.search(sentence)
+        if "exfiltration" in kinds:
+            self._exfiltration(text, start, sentence, seg, flow, paragraph)
+        if "memory" in kinds:
+            self._memory(text, start, end, sentence, seg, flow)
+        conceal = lex.conceal.search(sentence) if "conceal" in kinds else None
         if conceal and not lex.descriptive.search(sentence):
             self.add("prose-concealment", start + conceal.start(), sentence, flow,
                      skill_scope=True)
@@ -240,6 +244,27 @@ def _section_bad(lex: Lexicon, heads: list, offset: int) -> bool:
     return bool(lex.bad_sections.search(_section_path(heads, offset)))
 
 
+_WIDE = re.compile(r"[^\x00-\x7f]")
+
+
+def _first_wide(literal: str) -> str:
+    return next((c for c in literal if ord(c) > 127), "")
+
+
+def _bad_marks(lex: Lexicon, heads: list[tuple[int, int, str]]) -> tuple[list[int], list[bool]]:
+    """For each heading: where it starts and whether the section path under it documents
+    what not to do."""
+    starts, bad = [], []
+    stack: list[tuple[int, bool]] = []
+    for start, level, title in heads:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, bool(lex.bad_sections.search(title))))
+        starts.append(start)
+        bad.append(any(flag for _l, flag in stack))
+    return starts, bad
+
+
 def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
                   segs: list[Segment] | None) -> list[Hit]:
     """Instruction findings for a markdown or plain-text unit (documents included)."""
@@ -248,20 +273,36 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
     reader = _Reader(unit, rules, index)
     text = unit.text
     heads = _headings(text) if unit.lang == "markdown" else []
+    lowered = text.lower()
     pieces = [s for s in segs if s.kind == "prose"] if segs is not None else [
         Segment(0, len(text), "prose", "", unit.flow or unit.path, "")]
-    for seg in pieces:
-        section_bad = _section_bad(reader.lex, heads, seg.start)
-        paragraph = text[seg.start:seg.end]
-        if not _TRIGGER.search(paragraph):
+    marks: tuple[list[int], list[bool]] | None = None
+    gates = []  # only the literals that occur somewhere in this unit
+    wide = set(_WIDE.findall(lowered))
+    for kind, groups in reader.lex.gates:
+        present = [tuple(t for t in group if (t.isascii() or _first_wide(t) in wide)
+                         and t in lowered) for group in groups]
+        if all(present):
+            gates.append((kind, present))
+    for seg in pieces if gates else ():
+        low = lowered[seg.start:seg.end]
+        kinds = {kind for kind, groups in gates
+                 if all(any(t in low for t in group) for group in groups)}
+        if not kinds:
             continue
+        if marks is None:
+            marks = _bad_marks(reader.lex, heads)
+        where = bisect.bisect_right(marks[0], seg.start) - 1
+        section_bad = where >= 0 and marks[1][where]
+        paragraph = text[seg.start:seg.end]
         flow = unit.flow or seg.flow
         pos = seg.start
         for cut in [*_SENTENCE.finditer(paragraph), None]:
             end = seg.start + (cut.start() if cut else len(paragraph))
             if end > pos:
                 reader.sentence(text, pos, end, seg if segs is not None else None, flow,
-                                section_bad, paragraph)
+                                section_bad, paragraph, kinds)
             pos = seg.start + cut.end() if cut else end
-    reader.endpoints(text, segs, heads)
+    if any(t in lowered for t in reader.lex.endpoint_triggers):
+        reader.endpoints(text, segs, heads)
     return reader.hits

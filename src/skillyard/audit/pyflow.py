@@ -80,6 +80,8 @@ class PyFlow:
         self.handles: dict[str, str] = {}  # name -> path written through this handle
         self.depth = 0
         self.memo: dict[tuple[str, frozenset[int]], Taint | None] = {}
+        self._lines: list[str] | None = None
+        self._lines_of: TextUnit | None = None
         cfg = rules.python
         self.network = tuple(cfg["network_modules"])
         self.decode = set(cfg["decode_calls"])
@@ -92,7 +94,20 @@ class PyFlow:
         return getattr(node, "lineno", 1) + self.unit.line_offset
 
     def text(self, node: ast.AST) -> str:
-        return clip(ast.get_source_segment(self.unit.text, node) or type(node).__name__, 100)
+        """The node's source (its first line), cheaply."""
+        lineno = getattr(node, "lineno", None)
+        if lineno is None:
+            return type(node).__name__
+        if self._lines is None or self._lines_of is not self.unit:
+            self._lines, self._lines_of = self.unit.text.split("\n"), self.unit
+        if not 0 < lineno <= len(self._lines):
+            return type(node).__name__
+        line = self._lines[lineno - 1]
+        start = getattr(node, "col_offset", 0) or 0
+        end = getattr(node, "end_col_offset", None)
+        same = getattr(node, "end_lineno", lineno) == lineno
+        piece = line.encode()[start:end if same else None].decode("utf-8", "replace")
+        return clip(piece or type(node).__name__, 100)
 
     def resolve(self, node: ast.AST) -> str:
         if isinstance(node, ast.Name):
@@ -491,13 +506,26 @@ def _mode(call: ast.Call) -> str:
     return "r"
 
 
+_PARSED: dict[str, ast.Module | None] = {}
+TRIGGER = re.compile(r"open\(|read_text|read_bytes|environ|getenv|argv|input\(|stdin|decode|"
+                     r"decompress|fromhex|unhexlify|requests|urllib|httpx|aiohttp|parse_args|"
+                     r"request\.|glob|shutil|socket")
+
+
 def parse(text: str) -> ast.Module | None:
+    """Parse once per text (the pattern analyzer and the flow analyzer share the tree)."""
+    if text in _PARSED:
+        return _PARSED[text]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(text)
+            tree: ast.Module | None = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        tree = None
+    if len(_PARSED) > 64:
+        _PARSED.clear()
+    _PARSED[text] = tree
+    return tree
 
 
 def register_functions(tree: ast.Module, ctx: FlowContext, unit: TextUnit) -> None:

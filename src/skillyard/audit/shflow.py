@@ -45,6 +45,11 @@ FILE_ARG = re.compile(r"(?:-F\s*\S+?=@|--data(?:-binary)?\s*@|-d\s*@|-T\s*|--upl
 
 def _split(text: str, seps: tuple[str, ...]) -> list[str]:
     """Split on separators outside quotes, $(...) and backticks."""
+    if not any(c in text for c in "\"'`()"):
+        parts = [text]
+        for sep in seps:
+            parts = [p for part in parts for p in part.split(sep)]
+        return [p.strip() for p in parts if p.strip()]
     out, buf = [], []
     quote = ""
     depth = 0
@@ -190,7 +195,7 @@ class ShFlow:
                 command) and not re.search(r"\s(?:-d|--data\S*|-F|--form|-T)\s", command) \
                 and not self.ctx.trusted_url(command):
             out = merge(out, source("remote", *self.at(command)))
-        if prog in ("echo", "printf", "cat") and re.search(r"[A-Za-z0-9+/=]{24,}", command):
+        if prog in ("echo", "printf") and re.search(r"[A-Za-z0-9+/=]{24,}", command):
             out = merge(out, Taint(frozenset(), (self.at(command[:80]),)))
         data = merge(stdin, args_taint if prog in ("echo", "printf") else None, out)
         # transforms
@@ -350,8 +355,17 @@ class ShFlow:
                 self.statement(stmt)
 
 
+TRIGGER = re.compile(r"\b(?:env|printenv|curl|wget|nc|ncat|dig|nslookup|host|base64|base32|"
+                     r"xxd|openssl|gunzip|zcat|rev|eval|export\s+-p|Invoke-\w+|iwr|irm)\b|"
+                     r"\$\{?[A-Z_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PAT)\b|/proc/|"
+                     r"\.ssh|\.aws|\.config/g|\.kube|\.docker|\.npmrc|\.pypirc|\.netrc|"
+                     r"credentials|\.env\b|\.gnupg|MEMORY|CLAUDE|AGENTS|SOUL|cursorrules")
+
+
 def shell_flows(unit: TextUnit, ctx: FlowContext) -> list[Hit]:
     """Flow findings for one shell script or shell code block."""
+    if not ctx.files and not TRIGGER.search(unit.text):
+        return []  # no source and nothing staged: no flow can start here
     analyzer = ShFlow(unit, ctx)
     analyzer.run()
     return analyzer.hits

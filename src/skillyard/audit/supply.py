@@ -98,6 +98,13 @@ class _Scan:
                          f"{eco} package one edit away from {popular}")
 
     def installs(self) -> None:
+        low = self.unit.text.lower()
+        if "install" in low or " add " in low:
+            self._install_names()
+        if any(t in low for t in ("index-url", "index_url", "registry", "install -i ")):
+            self._indexes()
+
+    def _install_names(self) -> None:
         for match in _INSTALL.finditer(self.unit.text):
             args = next(g for g in match.groups() if g is not None)
             eco = "npm" if re.match(r"\s*(?:npm|pnpm|yarn|bun)", match.group(0), re.I) else "pypi"
@@ -115,6 +122,8 @@ class _Scan:
                 if re.match(r"^[A-Za-z@][\w.@/-]*(?:[<>=~!].*)?$", word) and "/" not in word[1:]:
                     names.append((re.split(r"[<>=~!\[]", word)[0], match.start()))
             self.names(names, eco)
+
+    def _indexes(self) -> None:
         for match in _INDEX.finditer(self.unit.text):
             url = next(g for g in match.groups() if g is not None)
             if host_listed(url, self.rules.supply["index_hosts"]) or re.search(
