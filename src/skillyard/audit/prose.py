@@ -26,6 +26,11 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n\s*(?=[-*+>]\s|\
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
 _URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
+
+
+def _mask(text: str) -> str:
+    """URLs blanked out (same length), so words inside host names are not read as prose."""
+    return _URL.sub(lambda m: "_" * len(m.group(0)), text) if "://" in text else text
 MAX_HITS = 6
 
 
@@ -119,6 +124,7 @@ class _Reader:
                              trace=trace, **extra))  # type: ignore[arg-type]
 
     def negated(self, sentence: str, verb: re.Match[str]) -> bool:
+        sentence = _mask(sentence)
         lead = sentence[:verb.start()]
         clause = re.split(r"[,;:()]|\band\b|\bthen\b|、|，", lead)[-1]
         if self.lex.negation.search(clause):
@@ -127,7 +133,7 @@ class _Reader:
 
     def documented(self, text: str, start: int, end: int, sentence: str,
                    seg: Segment | None) -> bool:
-        if self.lex.descriptive.search(sentence):
+        if self.lex.descriptive.search(_mask(sentence)):
             return True
         line_start = text.rfind("\n", 0, start) + 1
         before = text[line_start:start]
@@ -155,7 +161,7 @@ class _Reader:
         if "memory" in kinds:
             self._memory(text, start, end, sentence, seg, flow)
         conceal = lex.conceal.search(sentence) if "conceal" in kinds else None
-        if conceal and not lex.descriptive.search(sentence):
+        if conceal and not lex.descriptive.search(_mask(sentence)):
             self.add("prose-concealment", start + conceal.start(), sentence, flow,
                      skill_scope=True)
 
@@ -168,7 +174,7 @@ class _Reader:
         target = strong or weak or leak
         if target is None:
             return
-        masked = _URL.sub(lambda m: "_" * len(m.group(0)), sentence)  # no verbs inside URLs
+        masked = _mask(sentence)  # no verbs inside URLs
         if strong:
             verb = lex.read.search(masked) or lex.send.search(masked)
         else:
@@ -233,7 +239,7 @@ class _Reader:
             line_start = text.rfind("\n", 0, match.start()) + 1
             line = text[line_start:text.find("\n", match.end()) if "\n" in text[
                 match.end():] else len(text)]
-            if lex.descriptive.search(line) or self.negated(line, re.search(
+            if lex.descriptive.search(_mask(line)) or self.negated(line, re.search(
                     re.escape(match.group(1)), line) or match):
                 continue
             flow = self.unit.flow or self.unit.path

@@ -127,7 +127,7 @@ class _Scan:
         for match in _INDEX.finditer(self.unit.text):
             url = next(g for g in match.groups() if g is not None)
             if host_listed(url, self.rules.supply["index_hosts"]) or re.search(
-                    r"[<{$]|example\.", url):
+                    r"[<{$]|\bexample\.(?:com|org|net)\b", url):
                 continue
             line_start = self.unit.text.rfind("\n", 0, match.start()) + 1
             line_end = self.unit.text.find("\n", match.end())
