@@ -80,8 +80,10 @@ def xlsx_bytes(cells: list[str]) -> bytes:
 
 
 def pptx_bytes(text: str) -> bytes:
-    paras = "".join(f"<a:p><a:r><a:t>{_xml(line)}</a:t></a:r></a:p>" for line in text.split("\n"))
-    xml = f'<?xml version="1.0"?><p:sld xmlns:p="p" xmlns:a="a"><p:txBody>{paras}</p:txBody></p:sld>'
+    paras = "".join(f"<a:p><a:r><a:t>{_xml(line)}</a:t></a:r></a:p>"
+                    for line in text.split("\n"))
+    xml = (f'<?xml version="1.0"?><p:sld xmlns:p="p" xmlns:a="a"><p:txBody>{paras}'
+           "</p:txBody></p:sld>")
     return zip_bytes({"[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
                       "ppt/slides/slide1.xml": xml.encode(),
                       "ppt/presentation.xml": b'<?xml version="1.0"?><presentation/>'})

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (specimen text: long lines are data)
 """Prose specimens of the audit development set: instructions in SKILL.md and references, in
 English and eight other languages, and prose hard negatives (security guides, setup docs)."""
 

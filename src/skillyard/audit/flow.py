@@ -187,12 +187,10 @@ def sink_hits(taint: Taint, sink: str, file: str, line: int, evidence: str,
     elif sink == "memory-write":
         if kinds & (SECRET_KINDS | {"remote", "secret-env"}) - {"memory"}:
             rule = "flow-memory-poisoning"
-    elif sink == "sql":
-        if "input" in kinds and "built" in kinds:
-            rule = "vuln-sql-injection"
-    elif sink == "path":
-        if "input" in kinds:
-            rule = "vuln-path-traversal"
+    elif sink == "sql" and "input" in kinds and "built" in kinds:
+        rule = "vuln-sql-injection"
+    elif sink == "path" and "input" in kinds:
+        rule = "vuln-path-traversal"
     if not rule:
         return []
     trace_text = " → ".join(f"{s[2]} ({s[0].rsplit('/', 1)[-1]}:{s[1]})" for s in steps)

@@ -18,8 +18,8 @@ from ..errors import SkillyardError
 from ..skill import Skill, SkillFile
 from .archives import ARCHIVE_MAGIC, open_archive
 from .content import TextUnit, language_of
-from .pdftext import pdf_text
 from .model import Hit
+from .pdftext import pdf_text
 
 BlobReader = Callable[[str], bytes]
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from .content import TextUnit
-from .mdparse import LineIndex, Segment, is_quoted
+from .mdparse import LineIndex, Segment
 from .model import Hit, clip
 from .rules import RuleSet
 

@@ -6,12 +6,11 @@ DNS, exec, shells, SQL, paths, agent files). Each finding carries the trace."""
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from typing import Any
 
 from .content import TextUnit
-import re
-
 from .flow import FlowContext, Taint, merge, normalize_path, secret_env, sink_hits, source
 from .model import Hit, clip
 from .rules import RuleSet

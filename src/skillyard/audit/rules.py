@@ -134,7 +134,8 @@ def load_rules() -> RuleSet:
     """The packaged rule set (parsed once per process)."""
     texts: dict[str, str] = {}
     names = ["catalog.yaml", "fragments.yaml", "combinations.yaml", "hosts.yaml",
-             "python.yaml", "prose.yaml", "supply.yaml", "signatures.yar", *(f"{g}.yaml" for g in PATTERN_FILES)]
+             "python.yaml", "prose.yaml", "supply.yaml", "signatures.yar",
+             *(f"{g}.yaml" for g in PATTERN_FILES)]
     for name in names:
         texts[name] = _read(name)
     try:
