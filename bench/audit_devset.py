@@ -73,6 +73,44 @@ def baseline_verdicts(groups: dict[str, list[str]], ref: str) -> dict[str, str]:
         return json.loads(out.read_text())
 
 
+_CORPUS_RUNNER = """
+import collections, gzip, json, sys, time
+from skillyard.audit import Auditor
+from skillyard.errors import SkillLoadError
+from skillyard.sources.corpus import record_to_skill
+limit = int(sys.argv[2])
+skills = []
+with gzip.open(sys.argv[1], "rt", encoding="utf-8") as handle:
+    for line in handle:
+        try:
+            skills.append(record_to_skill(json.loads(line), source="corpus"))
+        except SkillLoadError:
+            pass
+        if limit and len(skills) >= limit:
+            break
+start = time.process_time()
+results = Auditor().run([(s, "") for s in skills])
+took = time.process_time() - start
+counts = collections.Counter(r.verdict for r in results)
+json.dump({"n": len(results), "verdicts": dict(counts), "cpu_s": took,
+           "blocked": sorted(r.skill for r in results if r.verdict == "block")},
+          open(sys.argv[3], "w"))
+"""
+
+
+def baseline_corpus(corpus: Path, limit: int, ref: str = BASELINE_REF) -> dict | None:
+    """Verdict counts and CPU time of the pre-work auditor over the corpus (a subprocess)."""
+    with tempfile.TemporaryDirectory(prefix="skillyard-baseline-") as tmp:
+        src = export_baseline(ref, Path(tmp))
+        if src is None:
+            return None
+        out = Path(tmp) / "out.json"
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        subprocess.run([sys.executable, "-c", _CORPUS_RUNNER, str(corpus), str(limit or 0),
+                        str(out)], env=env, check=True)
+        return json.loads(out.read_text())
+
+
 def run(misses: bool = False, ref: str = BASELINE_REF) -> dict[str, object]:
     specs = specimens()
     tmp = Path(tempfile.mkdtemp(prefix="skillyard-devset-"))
