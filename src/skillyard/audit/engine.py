@@ -155,6 +155,11 @@ def _memory(rules: RuleSet) -> re.Pattern[str]:
     return _patterns(rules)[1]
 
 
+_WARNED = re.compile(r"\b(?:never|don'?t|do\s+not|avoid|dangerous|danger|destructive|forbidden|"
+                     r"blocked?|deny|denied|prevent\w*|careful|warning|caution|unsafe|bad|wrong|"
+                     r"anti-?patterns?|red\s+flags?|guard\w*|refuse\w*|prohibit\w*)\b|❌|⚠", re.I)
+
+
 def _soften(hit: Hit, severity: str, detail: str) -> Hit:
     return Hit(hit.rule, hit.file, hit.line, hit.evidence, hit.flow, detail, False, severity,
                True)
@@ -173,6 +178,20 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit]) -> list[
             labels = [x for x in host_of(hit.evidence).split(".")[:-1] if len(x) >= 4]
             if any(label in intent for label in labels):
                 hit = _soften(hit, "low", "the description names this service")
+        elif hit.rule == "destructive-targeted" and hit.file in docs and hit.line \
+                and not hit.inert:
+            unit = docs[hit.file]
+            if hit.file not in parsed:
+                parsed[hit.file] = (segments(unit.text, unit.path), LineIndex(unit.text))
+            segs, index = parsed[hit.file]
+            offset = index.start(hit.line)
+            seg = segment_at(segs, offset)
+            line = unit.text[offset:unit.text.find("\n", offset) if "\n" in unit.text[offset:]
+                             else len(unit.text)]
+            if seg is None or seg.kind == "prose":
+                hit = _soften(hit, "medium", "mentioned in prose, not given as a command")
+            elif _WARNED.search(line) or _WARNED.search(seg.heading):
+                hit = _soften(hit, "low", "shown as something not to do")
         elif hit.rule.startswith("yara-") and hit.file in docs and hit.line:
             unit = docs[hit.file]
             if hit.file not in parsed:

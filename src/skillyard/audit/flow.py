@@ -121,9 +121,11 @@ class FlowContext:
         if not path:
             return None
         norm = normalize_path(path)
-        if self.credential.search(norm) or re.search(r"(?:^|/)\.env(?:\.[\w-]+)?$", norm) \
-                or re.search(r"\.config/gh/hosts\.ya?ml|\.config/gcloud", norm):
+        if self.credential.search(norm) or re.search(r"\.config/gh/hosts\.ya?ml|\.config/gcloud",
+                                                     norm):
             return "secret-file"
+        if re.search(r"(?:^|/)\.env(?:\.[\w-]+)?$", norm):
+            return "secret-env"  # project settings: named values, often sent to their service
         if self.memory.search(norm):
             return "memory"
         return None
@@ -169,7 +171,7 @@ def sink_hits(taint: Taint, sink: str, file: str, line: int, evidence: str,
             rule = "flow-token-send"
     elif sink == "header":
         if kinds & SECRET_KINDS - {"env-dump"}:
-            rule = "flow-secret-exfiltration"
+            rule = "flow-token-send"  # a stored credential used as auth: unusual, not a leak
     elif sink == "exec":
         if "decoded" in kinds:
             rule = "flow-decoded-exec"

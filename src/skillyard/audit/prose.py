@@ -26,6 +26,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n\s*(?=[-*+>]\s|\
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
 _URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
+_ENGLISH_DEST = re.compile(r"^(?:parameter|param|field|argument|input|payload|tool|call|function|"
+                           r"your|the|my|commit|pull|push|webhook|issue|query|`)", re.I)
 
 
 def _mask(text: str) -> str:
@@ -126,6 +128,9 @@ class _Reader:
     def negated(self, sentence: str, verb: re.Match[str]) -> bool:
         sentence = _mask(sentence)
         lead = sentence[:verb.start()]
+        opening = re.match(r"[\s*_>#-]*(\w+(?:\s+\w+)?)", lead)
+        if opening and re.match(r"(?:never|don't|do\s+not|avoid|no)\b", opening.group(1), re.I):
+            return True
         clause = re.split(r"[,;:()]|\band\b|\bthen\b|、|，", lead)[-1]
         if self.lex.negation.search(clause):
             return True
@@ -181,13 +186,17 @@ class _Reader:
             verb = lex.send.search(masked) or (lex.read.search(masked) if leak else None)
         if verb is None:
             return
-        dest = lex.destination.search(sentence, verb.end()) or (
-            lex.destination.search(sentence) if strong else None)
+        dest = _URL.search(sentence, verb.end()) or lex.destination.search(
+            sentence, verb.end()) or (lex.destination.search(sentence) if strong else None)
         if dest is None:
             return
         lead = sentence[max(dest.start() - 12, 0):dest.start()].lower()
         if re.search(r"\b(?:from|von|de|desde|из|从|から)\s*$", lead):
             return  # "get your key from https://..." names where a secret comes from
+        if _ENGLISH_DEST.search(dest.group(0)) and not re.search(
+                r"\b(?:to|into|in|inside|within|as|via|through)\b",
+                sentence[max(dest.start() - 18, 0):dest.start()], re.I):
+            return  # "before the first commit" is not a destination
         if dest.group(0).lower().startswith(("your", "the", "my")) and not re.search(
                 r"\b(?:contents?|full|entire|verbatim|whole|raw|its\s+text|in\s+full)\b",
                 sentence, re.I):

@@ -112,6 +112,17 @@ def _substitutions(text: str) -> list[str]:
     return out
 
 
+def _runs_stdin(prog: str, words: list[str]) -> bool:
+    """Whether an interpreter reads its program from standard input (no script, module or -c)."""
+    if prog in ("eval", "source", ".", "iex"):
+        return True
+    args = words[1:]
+    if any(a in ("-c", "-m", "-e", "-p", "-f", "-Command", "-File") for a in args):
+        return False
+    operands = [a for a in args if not a.startswith("-")]
+    return not operands or operands[0] == "-" or "-s" in args
+
+
 def _words(command: str) -> list[str]:
     return [w.strip("\"'") for w in command.split()]
 
@@ -228,7 +239,9 @@ class ShFlow:
         elif prog in DNS:
             self.report(args_taint, "dns", command)
         if prog in SHELLS:
-            if stdin is not None and not re.search(r"\s-c\s", command):
+            if stdin is not None and _runs_stdin(prog, words) and not (
+                    stdin.kinds == frozenset({"remote"}) and len(stdin.steps) <= 1):
+                # (a plain `curl URL | sh` is the pattern rules' job: they weigh the host)
                 self.report(stdin, "exec", command)
             inline = re.search(r"\s-(?:c|e)\s+(.*)$", command)
             if inline or prog in ("eval", "iex"):

@@ -56,7 +56,8 @@ def _index(rules: RuleSet) -> dict[str, dict[str, set[str]]]:
                 continue
             for key in _deletes(name) | {name}:
                 table.setdefault(key, set()).add(name)
-        out[eco] = {"names": names, **table}  # type: ignore[dict-item]
+        allowed = {norm(n) for n in rules.supply.get("allowed", [])}
+        out[eco] = {"names": names, "allowed": allowed, **table}  # type: ignore[dict-item]
     _INDEXES[rules.digest] = out
     return out
 
@@ -67,7 +68,7 @@ def typosquat_of(name: str, eco: str, rules: RuleSet) -> str | None:
     if eco == "npm" and name.startswith("@"):
         return None  # scoped names are owned by their scope
     table = _index(rules)[eco]
-    if len(name) < 5 or name in table["names"]:
+    if len(name) < 5 or name in table["names"] or name in table["allowed"]:
         return None
     for key in _deletes(name) | {name}:
         for popular in table.get(key, ()):
@@ -118,7 +119,9 @@ class _Scan:
                     skip = word in ("-r", "-c", "-e", "-i", "--index-url", "--extra-index-url",
                                     "-t", "--target", "--prefix")
                     continue
-                word = word.strip("\"'`")
+                word = word.strip("\"'`").rstrip(".,;:)")
+                if word[:1].isupper():
+                    continue  # prose ("install Python 3.11"), not a package spec
                 if re.match(r"^[A-Za-z@][\w.@/-]*(?:[<>=~!].*)?$", word) and "/" not in word[1:]:
                     names.append((re.split(r"[<>=~!\[]", word)[0], match.start()))
             self.names(names, eco)
