@@ -56,8 +56,9 @@ class Lexicon:
     endpoint: re.Pattern[str]
     endpoint_ok: re.Pattern[str]
     credential: re.Pattern[str]
-    gates: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+    gates: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = ()
     endpoint_triggers: tuple[str, ...] = ()
+    automaton: object = None  # Aho-Corasick over every gate literal
 
 
 def _alt(value: list[str] | str) -> re.Pattern[str]:
@@ -77,16 +78,33 @@ def _lexicon(rules: RuleSet) -> Lexicon:
             "negation_after", "descriptive", "bad_sections", "lasting", "write", "memory_file",
             "coercion", "reviewer", "endpoint", "endpoint_ok")},
         credential=re.compile(rf"{cred}|(?<![\w.-])\.env\b|\.config/gh/hosts\.ya?ml", re.I),
-        gates=tuple((kind, tuple(tuple(str(t).lower() for t in group) for group in groups))
+        gates=tuple((kind, tuple(frozenset(str(t).lower() for t in group) for group in groups))
                     for kind, groups in data["gates"].items()),
         endpoint_triggers=tuple(str(t).lower() for t in data["endpoint_triggers"]),
+        automaton=_automaton(data["gates"], data["endpoint_triggers"]),
     )
+
+
+def _automaton(gates: dict[str, list[list[str]]], extra: list[str]) -> object:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for groups in gates.values():
+        for group in groups:
+            for literal in group:
+                literal = str(literal).lower()
+                automaton.add_word(literal, literal)
+    for literal in extra:
+        automaton.add_word(str(literal).lower(), str(literal).lower())
+    automaton.make_automaton()
+    return automaton
 
 
 def lexicon(rules: RuleSet) -> Lexicon:
     """The compiled lexicons of a rule set (compiled once per rules digest)."""
     if rules.digest not in _CACHE:
         _CACHE[rules.digest] = _lexicon(rules)
+
     return _CACHE[rules.digest]
 
 
@@ -161,7 +179,7 @@ class _Reader:
             self.add("prose-coercion", start + coercion.start(), sentence, flow)
         if section_bad:
             return
-        if "exfiltration" in kinds:
+        if any(k.startswith("exfiltration") for k in kinds):
             self._exfiltration(text, start, sentence, seg, flow, paragraph)
         if "memory" in kinds:
             self._memory(text, start, end, sentence, seg, flow)
@@ -259,13 +277,6 @@ def _section_bad(lex: Lexicon, heads: list, offset: int) -> bool:
     return bool(lex.bad_sections.search(_section_path(heads, offset)))
 
 
-_WIDE = re.compile(r"[^\x00-\x7f]")
-
-
-def _first_wide(literal: str) -> str:
-    return next((c for c in literal if ord(c) > 127), "")
-
-
 def _bad_marks(lex: Lexicon, heads: list[tuple[int, int, str]]) -> tuple[list[int], list[bool]]:
     """For each heading: where it starts and whether the section path under it documents
     what not to do."""
@@ -292,17 +303,20 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
     pieces = [s for s in segs if s.kind == "prose"] if segs is not None else [
         Segment(0, len(text), "prose", "", unit.flow or unit.path, "")]
     marks: tuple[list[int], list[bool]] | None = None
-    gates = []  # only the literals that occur somewhere in this unit
-    wide = set(_WIDE.findall(lowered))
-    for kind, groups in reader.lex.gates:
-        present = [tuple(t for t in group if (t.isascii() or _first_wide(t) in wide)
-                         and t in lowered) for group in groups]
-        if all(present):
-            gates.append((kind, present))
+    found = [(end - len(lit) + 1, lit) for end, lit in reader.lex.automaton.iter(lowered)]
+    starts = [pos for pos, _lit in found]
+    everywhere = {lit for _pos, lit in found}
+
+    def within(start: int, end: int) -> set[str]:
+        return {lit for _pos, lit in found[bisect.bisect_left(starts, start):
+                                           bisect.bisect_left(starts, end)]}
+
+    gates = [(kind, groups) for kind, groups in reader.lex.gates
+             if all(not everywhere.isdisjoint(group) for group in groups)]
     for seg in pieces if gates else ():
-        low = lowered[seg.start:seg.end]
-        kinds = {kind for kind, groups in gates
-                 if all(any(t in low for t in group) for group in groups)}
+        low = within(seg.start, seg.end)
+        kinds = [(kind, groups) for kind, groups in gates
+                 if all(not low.isdisjoint(group) for group in groups)]
         if not kinds:
             continue
         if marks is None:
@@ -315,9 +329,13 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
         for cut in [*_SENTENCE.finditer(paragraph), None]:
             end = seg.start + (cut.start() if cut else len(paragraph))
             if end > pos:
-                reader.sentence(text, pos, end, seg if segs is not None else None, flow,
-                                section_bad, paragraph, kinds)
+                said = within(pos, end)
+                wanted = {kind for kind, groups in kinds
+                          if all(not said.isdisjoint(group) for group in groups)}
+                if wanted:
+                    reader.sentence(text, pos, end, seg if segs is not None else None, flow,
+                                    section_bad, paragraph, wanted)
             pos = seg.start + cut.end() if cut else end
-    if any(t in lowered for t in reader.lex.endpoint_triggers):
+    if any(t in everywhere for t in reader.lex.endpoint_triggers):
         reader.endpoints(text, segs, heads)
     return reader.hits

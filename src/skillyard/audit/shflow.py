@@ -368,16 +368,23 @@ class ShFlow:
                 self.statement(stmt)
 
 
-TRIGGER = re.compile(r"\b(?:env|printenv|curl|wget|nc|ncat|dig|nslookup|host|base64|base32|"
-                     r"xxd|openssl|gunzip|zcat|rev|eval|export\s+-p|Invoke-\w+|iwr|irm)\b|"
-                     r"\$\{?[A-Z_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PAT)\b|/proc/|"
-                     r"\.ssh|\.aws|\.config/g|\.kube|\.docker|\.npmrc|\.pypirc|\.netrc|"
-                     r"credentials|\.env\b|\.gnupg|MEMORY|CLAUDE|AGENTS|SOUL|cursorrules")
+TRIGGER = re.compile(r"\b(?:env|printenv|base64|base32|xxd|openssl|gunzip|zcat|rev|"
+                     r"export\s+-p|dig|nslookup)\b|\$\{?[A-Z_]*(?:KEY|TOKEN|SECRET|PASSWORD|"
+                     r"PASSWD|PAT)\b|/proc/|\.ssh|\.aws|\.config/g|\.kube|\.docker|\.npmrc|"
+                     r"\.pypirc|\.netrc|credentials|\.env\b|\.gnupg|MEMORY|CLAUDE|AGENTS|SOUL|"
+                     r"cursorrules")
+# downloaded text only matters when something could run it
+FETCHER = re.compile(r"\b(?:curl|wget|iwr|irm|Invoke-\w+)\b")
+RUNNER = re.compile(r"\beval\b|\b(?:ba|z)?sh\s+-c|\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|python\d?\s+-c|"
+                    r"\bsource\b|\biex\b")
 
 
 def shell_flows(unit: TextUnit, ctx: FlowContext) -> list[Hit]:
     """Flow findings for one shell script or shell code block."""
-    if not ctx.files and not TRIGGER.search(unit.text):
+    text = unit.text
+    if not ctx.files and not TRIGGER.search(text) and not (
+            FETCHER.search(text) and RUNNER.search(text)) and not FILE_ARG.search(
+                text) and not re.search(r"\b(?:scp|rsync)\b", text):
         return []  # no source and nothing staged: no flow can start here
     analyzer = ShFlow(unit, ctx)
     analyzer.run()

@@ -106,7 +106,14 @@ class _Scan:
             self._indexes()
 
     def _install_names(self) -> None:
-        for match in _INSTALL.finditer(self.unit.text):
+        offset = 0
+        for line in self.unit.text.split("\n"):
+            if "install" in line or " add " in line or " i " in line:
+                self._install_line(offset, line)
+            offset += len(line) + 1
+
+    def _install_line(self, offset: int, line: str) -> None:
+        for match in _INSTALL.finditer(line):
             args = next(g for g in match.groups() if g is not None)
             eco = "npm" if re.match(r"\s*(?:npm|pnpm|yarn|bun)", match.group(0), re.I) else "pypi"
             names = []
@@ -123,7 +130,7 @@ class _Scan:
                 if word[:1].isupper():
                     continue  # prose ("install Python 3.11"), not a package spec
                 if re.match(r"^[A-Za-z@][\w.@/-]*(?:[<>=~!].*)?$", word) and "/" not in word[1:]:
-                    names.append((re.split(r"[<>=~!\[]", word)[0], match.start()))
+                    names.append((re.split(r"[<>=~!\[]", word)[0], offset + match.start()))
             self.names(names, eco)
 
     def _indexes(self) -> None:
