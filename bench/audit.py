@@ -1,16 +1,21 @@
-"""Benchmark the auditor: detection on labelled fixtures, false positives on real skills, speed.
+"""Benchmark the auditor: detection on labelled fixtures and on the labelled development set,
+false positives on real skills, speed.
 
-Measured in one run, next to a baseline: a keyword scanner of the kind many skill scanners
-start from (case-insensitive dangerous strings in each text file up to 1 MiB; binaries and
-archives skipped), which blocks a skill when any keyword appears.
+Measured in one run, next to two baselines: the auditor as it was before the audit-depth work
+(commit ``audit_devset.BASELINE_REF``, run from an exported copy in a subprocess) on the
+development set, the corpus and the sample skills; and, on the small fixture set, a keyword
+scanner of the kind many skill scanners start from (case-insensitive dangerous strings in each
+text file up to 1 MiB; binaries and archives skipped), which blocks when any keyword appears.
 
     .venv/bin/python bench/audit.py                  # everything (corpus takes a few minutes)
     .venv/bin/python bench/audit.py --limit 2000     # a corpus prefix
     .venv/bin/python bench/audit.py --workers 2      # also time two processes on the corpus
 
 Prints per-category recall on malicious fixtures, recall on fail-closed evasions, false-block
-rate on benign twins, block/warn rates over the corpus and the sample skills, a random sample of
-corpus blocks to review (all of them go to --blocked-out), and throughput in skills/s.
+rate on benign twins; per class recall on both splits of the development set (the blind split
+as numbers only); block/warn rates over the corpus and the sample skills (new and before); a
+random sample of corpus blocks to review (all of them go to --blocked-out); throughput in
+skills/s and the slowest skill. The machine is shared: throughput is CPU time of this process.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from skillyard.skill import Skill  # noqa: E402
 from skillyard.sources import load_skill_dir  # noqa: E402
 from skillyard.sources.corpus import record_to_skill  # noqa: E402
 from support.audit_fixtures import Fixture, generated, labelled  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import audit_devset  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 RANK = {"allow": 0, "warn": 1, "block": 2}
@@ -135,7 +143,8 @@ def _audit_chunk(records: list[dict]) -> list[tuple[str, str, list[str]]]:
             for r in auditor.run(skills)]
 
 
-def run_corpus(limit: int | None, workers: int, blocked_out: Path) -> None:
+def run_corpus(limit: int | None, workers: int, blocked_out: Path,
+               with_baseline: bool = True) -> None:
     records = _load_records(limit)
     skills = []
     for record in records:
@@ -147,9 +156,15 @@ def run_corpus(limit: int | None, workers: int, blocked_out: Path) -> None:
     for skill in skills:
         baseline_verdict(skill_files(skill))
     base_s = time.perf_counter() - start
-    start = time.perf_counter()
-    results = Auditor().run([(s, "") for s in skills])
-    ours_s = time.perf_counter() - start
+    auditor = Auditor()
+    auditor.run([(skills[0], "")])  # rules and signatures compiled outside the timing
+    results = []
+    times = []
+    for skill in skills:
+        start = time.process_time()
+        results += auditor.run([(skill, "")])
+        times.append((time.process_time() - start, skill.id))
+    ours_s = sum(t for t, _ in times)
     verdicts = Counter(r.verdict for r in results)
     rules = Counter(f.rule for r in results if r.verdict == "block" for f in r.findings
                     if f.severity in ("high", "critical"))
@@ -159,8 +174,21 @@ def run_corpus(limit: int | None, workers: int, blocked_out: Path) -> None:
           f"warn {verdicts['warn']} ({100 * verdicts['warn'] / n:.2f}%), "
           f"allow {verdicts['allow']}")
     print("blocking rules:", ", ".join(f"{k} {v}" for k, v in rules.most_common(12)))
-    print(f"throughput (1 process, audit only): skillyard {n / ours_s:.0f} skills/s, "
+    print(f"throughput (1 process, CPU time, audit only): skillyard {n / ours_s:.0f} skills/s, "
           f"baseline keyword scan {n / base_s:.0f} skills/s, ratio {base_s / ours_s:.3f}")
+    slow = sorted(times)[-3:]
+    print("slowest skills: " + ", ".join(f"{sid} {t * 1000:.0f} ms" for t, sid in reversed(slow)))
+    if with_baseline:
+        old = audit_devset.baseline_corpus(SHARED / "skills-corpus.jsonl.gz", limit or 0)
+        if old:
+            ov = old["verdicts"]
+            print(f"before this work ({audit_devset.BASELINE_REF}): block {ov.get('block', 0)} "
+                  f"({100 * ov.get('block', 0) / old['n']:.2f}%), warn {ov.get('warn', 0)} "
+                  f"({100 * ov.get('warn', 0) / old['n']:.2f}%); {old['n'] / old['cpu_s']:.0f} "
+                  f"skills/s; new/old speed {old['cpu_s'] / ours_s:.2f}")
+            now = {r.skill for r in results if r.verdict == "block"}
+            print(f"newly blocked: {len(now - set(old['blocked']))}; no longer blocked: "
+                  f"{len(set(old['blocked']) - now)}")
     anthropic = [r for r in results if r.skill.startswith("anthropics@skills/")]
     print(f"anthropics@skills ({len(anthropic)}): " + ", ".join(
         f"{r.name}={r.verdict}" for r in anthropic))
@@ -170,7 +198,7 @@ def run_corpus(limit: int | None, workers: int, blocked_out: Path) -> None:
                                        if f.severity in ("high", "critical")]})
         for r in blocked) + "\n", encoding="utf-8")
     print(f"all blocked skills with their blocking findings: {blocked_out}")
-    sample = random.Random(7).sample(blocked, min(25, len(blocked)))
+    sample = random.Random(7).sample(blocked, min(30, len(blocked)))
     print("random sample of blocks to review:")
     for r in sorted(sample, key=lambda x: x.skill):
         top = [f for f in r.findings if f.severity in ("high", "critical")][0]
@@ -196,6 +224,11 @@ def run_samples() -> None:
         if r.verdict != "allow":
             top = r.findings[0]
             print(f"  {r.verdict}: {r.name}: {top.rule} ({top.evidence[:80]})")
+    groups = {str(p.parent): [str(p.parent)]
+              for p in sorted((SHARED / "sample-skills").rglob("SKILL.md"))}
+    old = Counter(audit_devset.baseline_verdicts(groups, audit_devset.BASELINE_REF).values())
+    print(f"before this work ({audit_devset.BASELINE_REF}): block {old['block']}, warn "
+          f"{old['warn']}, allow {old['allow']}")
 
 
 def main() -> None:
@@ -205,11 +238,14 @@ def main() -> None:
     parser.add_argument("--blocked-out", type=Path,
                         default=Path(tempfile.gettempdir()) / "skillyard-audit-blocked.jsonl")
     parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the pre-work auditor on the corpus (saves a corpus pass)")
     args = parser.parse_args()
     run_fixtures()
+    audit_devset.run()
     run_samples()
     if not args.skip_corpus:
-        run_corpus(args.limit, args.workers, args.blocked_out)
+        run_corpus(args.limit, args.workers, args.blocked_out, not args.no_baseline)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,13 @@ class Auditor:
             if hit is not None:
                 findings, effects, unseen = hit
                 return _Item(skill, findings, effects, unseen, location, cached=True)
-        analysis = analyze(skill, rules=self.rules, read_blob=self.read_blob)
+        try:
+            analysis = analyze(skill, rules=self.rules, read_blob=self.read_blob)
+        except Exception as exc:  # noqa: BLE001 - one skill's failure never stops a batch
+            finding = to_finding(Hit("analyzer-failed", SKILL_FILE, None,
+                                     f"audit: {type(exc).__name__}: {exc}"[:300],
+                                     flow=skill.id), self.rules)
+            return _Item(skill, [finding], Effects({}, {}), 0, location)
         if self.cache is not None:
             _kept, verdict, _tier = decide(skill, analysis.findings, self.policy,
                                            unseen_scripts=analysis.unseen_scripts)

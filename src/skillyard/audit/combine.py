@@ -16,6 +16,7 @@ def to_finding(hit: Hit, rules: RuleSet) -> Finding:
         rule=rule.id, category=rule.category, severity=hit.severity or rule.severity,
         file=hit.file, line=hit.line, evidence=hit.evidence, why=why, fix=rule.fix,
         fail_closed=rule.fail_closed, signal=rule.signal, tag=rule.tag, flow=hit.flow,
+        trace=hit.trace,
     )
 
 

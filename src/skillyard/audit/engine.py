@@ -3,6 +3,7 @@ consistency -> correlation -> policy -> verdict and tier."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..skill import Skill
@@ -10,6 +11,7 @@ from .combine import correlate
 from .consistency import check_consistency
 from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .decode import decoded_units
+from .deep import flow_hits, guarded, unit_hits
 from .graph import Effects, effects_of
 from .inventory import BlobReader, take_inventory
 from .mdparse import LineIndex, Segment, is_quoted, segment_at, segments
@@ -67,10 +69,12 @@ def _code_blocks(unit: TextUnit, segs: list[Segment], index: LineIndex) -> list[
     return out
 
 
-def analyze_unit(unit: TextUnit, rules: RuleSet) -> list[Hit]:
+def analyze_unit(unit: TextUnit, rules: RuleSet,
+                 segs: list[Segment] | None = None) -> list[Hit]:
     index = LineIndex(unit.text)
     hits = scan_unicode(unit, index)
-    segs = segments(unit.text, unit.path) if unit.lang == "markdown" else None
+    if segs is None and unit.lang == "markdown":
+        segs = segments(unit.text, unit.path)
     for group in _GROUPS.get(unit.lang, ("text", "shell")):
         hits += run_patterns(unit, group, rules, index, segs)
     hits += url_hosts(unit, index, segs, rules)
@@ -85,6 +89,7 @@ def analyze_unit(unit: TextUnit, rules: RuleSet) -> list[Hit]:
     elif unit.lang == "python":
         hits += analyze_python(unit, rules, report_syntax=unit.origin in ("file", "member"))
     hits += scan_secrets(unit, index)
+    hits += unit_hits(unit, rules, index, segs)
     for child in decoded_units(unit, index, segs):
         child_index = LineIndex(child.text)
         for group in ("text", "shell", "javascript"):
@@ -106,14 +111,53 @@ def analyze(skill: Skill, *, rules: RuleSet | None = None,
     rules = rules or load_rules()
     inv = take_inventory(skill, read_blob)
     hits = list(inv.hits)
+    cache: dict[int, list[Segment]] = {}
     for unit in inv.units:
-        hits += analyze_unit(unit, rules)
+        if unit.lang == "markdown":
+            cache[id(unit)] = segments(unit.text, unit.path)
+        hits += guarded("patterns", unit.path, unit.flow or unit.path,
+                        lambda u=unit: analyze_unit(u, rules, cache.get(id(u))))
+
+    def segments_of(unit: TextUnit) -> list[Segment]:
+        if id(unit) not in cache:
+            cache[id(unit)] = segments(unit.text, unit.path)
+        return cache[id(unit)]
+
+    found, ctx = flow_hits(inv.units, rules, _credential(rules), _memory(rules), segments_of)
+    hits += found
     hits += scan_signatures(inv.blobs, rules)
     hits = contextualise(skill, hits, inv.units)
     hits += check_consistency(skill, hits, rules)
     tag_of = {h.rule: rules.get(h.rule).tag for h in hits}
     effects = effects_of(inv.units, hits, tag_of)
+    for path, flow in ctx.writes.items():
+        effects.collects.setdefault(path, flow)
+    for path, flow in ctx.sends.items():
+        effects.sends.setdefault(path, flow)
     return Analysis(correlate(hits, rules), effects, inv.units, inv.unseen_scripts)
+
+
+_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _patterns(rules: RuleSet) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    if rules.digest not in _PATTERNS:
+        _PATTERNS[rules.digest] = (re.compile(rules.fragments["credential_path"], re.I),
+                                   re.compile(rules.fragments["memory_file"], re.I))
+    return _PATTERNS[rules.digest]
+
+
+def _credential(rules: RuleSet) -> re.Pattern[str]:
+    return _patterns(rules)[0]
+
+
+def _memory(rules: RuleSet) -> re.Pattern[str]:
+    return _patterns(rules)[1]
+
+
+_WARNED = re.compile(r"\b(?:never|don'?t|do\s+not|avoid|dangerous|danger|destructive|forbidden|"
+                     r"blocked?|deny|denied|prevent\w*|careful|warning|caution|unsafe|bad|wrong|"
+                     r"anti-?patterns?|red\s+flags?|guard\w*|refuse\w*|prohibit\w*)\b|❌|⚠", re.I)
 
 
 def _soften(hit: Hit, severity: str, detail: str) -> Hit:
@@ -134,6 +178,20 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit]) -> list[
             labels = [x for x in host_of(hit.evidence).split(".")[:-1] if len(x) >= 4]
             if any(label in intent for label in labels):
                 hit = _soften(hit, "low", "the description names this service")
+        elif hit.rule == "destructive-targeted" and hit.file in docs and hit.line \
+                and not hit.inert:
+            unit = docs[hit.file]
+            if hit.file not in parsed:
+                parsed[hit.file] = (segments(unit.text, unit.path), LineIndex(unit.text))
+            segs, index = parsed[hit.file]
+            offset = index.start(hit.line)
+            seg = segment_at(segs, offset)
+            line = unit.text[offset:unit.text.find("\n", offset) if "\n" in unit.text[offset:]
+                             else len(unit.text)]
+            if seg is None or seg.kind == "prose":
+                hit = _soften(hit, "medium", "mentioned in prose, not given as a command")
+            elif _WARNED.search(line) or _WARNED.search(seg.heading):
+                hit = _soften(hit, "low", "shown as something not to do")
         elif hit.rule.startswith("yara-") and hit.file in docs and hit.line:
             unit = docs[hit.file]
             if hit.file not in parsed:

@@ -81,8 +81,16 @@ def effects_of(units: list[TextUnit], hits: list[Hit], tag_of: dict[str, str]) -
 
 
 def linked(collected: str, sent: str) -> bool:
-    """The sent path is the collected file or a folder holding it."""
-    return collected == sent or collected.startswith(sent + "/")
+    """The sent path is the collected file, a folder holding it, or a glob matching it."""
+    import fnmatch
+
+    if collected == sent or collected.startswith(sent.rstrip("/") + "/"):
+        return True
+    if any(c in sent for c in "*?["):
+        return fnmatch.fnmatchcase(collected, sent) or fnmatch.fnmatchcase(
+            collected, sent.rstrip("/*") + "/*") and collected.startswith(
+            sent.split("*", 1)[0])
+    return False
 
 
 def chains(effects: dict[str, Effects]) -> list[tuple[str, str, str, str]]:

@@ -19,6 +19,7 @@ from ..skill import Skill, SkillFile
 from .archives import ARCHIVE_MAGIC, open_archive
 from .content import TextUnit, language_of
 from .model import Hit
+from .pdftext import pdf_text
 
 BlobReader = Callable[[str], bytes]
 
@@ -56,6 +57,7 @@ EXEC_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xce\xfa\xed\xfe", "Mach-O executable"), (b"\xcf\xfa\xed\xfe", "Mach-O executable"),
     (b"\x00asm", "WebAssembly module"), (b"\xd0\xcf\x11\xe0", "OLE compound document"),
 )
+APPLE_DOUBLE = (b"\x00\x05\x16\x07", b"\x00\x05\x16\x00")  # AppleDouble, AppleSingle
 MEDIA_SUFFIXES = {s for _m, _o, _k, sfx in MEDIA_MAGIC for s in sfx} | {".svg"}
 HIDDEN_OK = {
     ".gitignore", ".gitkeep", ".gitattributes", ".npmignore", ".editorconfig", ".nvmrc",
@@ -181,6 +183,9 @@ def classify(inv: Inventory, path: str, data: bytes, *, depth: int,
     if suffix in (".pyc", ".pyo", ".class"):
         check_bytecode(inv, path, data, sources)
         return
+    if data[:4] in APPLE_DOUBLE:
+        inv.hit("appledouble", path, f"AppleDouble metadata, {len(data)} bytes")
+        return
     for magic, what in EXEC_MAGIC:
         if data.startswith(magic) and not (magic == b"MZ" and not looks_binary(data)):
             rule = "binary-unknown" if what.startswith("OLE") else "executable-binary"
@@ -204,6 +209,9 @@ def classify(inv: Inventory, path: str, data: bytes, *, depth: int,
                 inv.hit("pdf-active-content", path, active.group(0).decode("latin-1"))
             else:
                 inv.hit("media-file", path, f"pdf, {len(data)} bytes")
+                text = pdf_text(data)
+                if text.strip():
+                    inv.units.append(TextUnit(path, text, "markdown", origin="document"))
             return
         extra = _trailing(kind, data)
         if extra:

@@ -37,6 +37,7 @@ CATEGORIES: dict[str, str] = {
     "CI": "consistency: declared intent differs from behaviour",
     "SEC": "exposed secret",
     "D1": "destructive action on the user's home or system",
+    "VULN": "vulnerable code: untrusted input reaches eval, SQL, a shell or a path",
     "CAP": "capability (what the skill can do)",
 }
 
@@ -66,6 +67,7 @@ class Hit:
     skill_scope: bool = False  # correlate with every flow of the skill, not just its own
     severity: str = ""  # overrides the rule's severity (e.g. a quoted example)
     inert: bool = False  # reported but never correlated (quoted text, trusted host)
+    trace: tuple[tuple[str, int, str], ...] = ()  # data flow: (file, line, step) source -> sink
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class Finding:
     tag: str = ""
     flow: str = ""
     note: str = ""  # what changed it after the analyzers (policy, judge)
+    trace: tuple[tuple[str, int, str], ...] = ()  # data flow: (file, line, step) source -> sink
 
     def to_dict(self) -> dict[str, Any]:
         """The public shape: exactly the eight documented keys."""
@@ -97,11 +100,14 @@ class Finding:
         return {
             **self.to_dict(), "why": self.why, "fail_closed": self.fail_closed,
             "signal": self.signal, "tag": self.tag, "flow": self.flow, "note": self.note,
+            "trace": [list(step) for step in self.trace],
         }
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values["trace"] = tuple(tuple(step) for step in values.get("trace", ()))
+        return cls(**values)
 
     def with_severity(self, severity: str, note: str = "") -> Finding:
         return replace(self, severity=severity, note=note or self.note)

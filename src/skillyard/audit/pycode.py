@@ -155,16 +155,21 @@ class _Analyzer(ast.NodeVisitor):
 
 def analyze_python(unit: TextUnit, rules: RuleSet, *, report_syntax: bool = True) -> list[Hit]:
     """Hits for one Python source; a file that does not parse is reported (not ignored)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(unit.text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+    from .pyflow import parse  # shares the parsed tree with the flow analyzer
+
+    tree = parse(unit.text)
+    if tree is None:
         if not report_syntax:
             return []
-        line = (getattr(exc, "lineno", None) or 1) + unit.line_offset
-        return [Hit("py-syntax-error", unit.path, line, clip(str(exc)),
-                    flow=unit.flow or unit.path)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(unit.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            line = (getattr(exc, "lineno", None) or 1) + unit.line_offset
+            return [Hit("py-syntax-error", unit.path, line, clip(str(exc)),
+                        flow=unit.flow or unit.path)]
+        return []
     analyzer = _Analyzer(unit, rules)
     try:
         analyzer.visit(tree)

@@ -19,7 +19,7 @@ import yaml
 
 from .model import CATEGORIES, SEVERITIES, AuditError
 
-ENGINE_VERSION = "1"  # bump when analyzer code changes what it reports
+ENGINE_VERSION = "2"  # bump when analyzer code changes what it reports
 PATTERN_FILES = ("text", "shell", "javascript")
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 
@@ -63,6 +63,8 @@ class RuleSet:
     python: dict[str, Any]
     yara_source: str
     digest: str
+    prose: dict[str, Any] = field(default_factory=dict)
+    supply: dict[str, Any] = field(default_factory=dict)
     _groups: dict[str, list[Rule]] = field(default_factory=dict, repr=False)
 
     def get(self, rule_id: str) -> Rule:
@@ -132,7 +134,8 @@ def load_rules() -> RuleSet:
     """The packaged rule set (parsed once per process)."""
     texts: dict[str, str] = {}
     names = ["catalog.yaml", "fragments.yaml", "combinations.yaml", "hosts.yaml",
-             "python.yaml", "signatures.yar", *(f"{g}.yaml" for g in PATTERN_FILES)]
+             "python.yaml", "prose.yaml", "supply.yaml", "signatures.yar",
+             *(f"{g}.yaml" for g in PATTERN_FILES)]
     for name in names:
         texts[name] = _read(name)
     try:
@@ -166,4 +169,5 @@ def load_rules() -> RuleSet:
     return RuleSet(
         rules=rules, combinations=combos, fragments=fragments, hosts=docs["hosts.yaml"],
         python=docs["python.yaml"], yara_source=yara_source, digest=digest.hexdigest(),
+        prose=docs["prose.yaml"], supply=docs["supply.yaml"],
     )

@@ -55,6 +55,18 @@ def _rule_entry(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _code_flows(result: AuditResult, finding: Finding) -> list[dict[str, Any]]:
+    """A data-flow finding's trace (source -> steps -> sink) as one SARIF thread flow."""
+    steps = []
+    for file, line, text in finding.trace:
+        step = Finding(finding.rule, finding.category, finding.severity, file, line, "", "", "")
+        steps.append({"location": {
+            "physicalLocation": {"artifactLocation": {"uri": _uri(result, step)},
+                                 "region": {"startLine": max(int(line or 1), 1)}},
+            "message": {"text": text}}})
+    return [{"threadFlows": [{"locations": steps}]}] if steps else []
+
+
 def to_sarif(results: list[AuditResult]) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     order: list[str] = []
@@ -68,7 +80,7 @@ def to_sarif(results: list[AuditResult]) -> dict[str, Any]:
             fingerprint = hashlib.sha256(
                 f"{result.skill}\0{finding.rule}\0{finding.file}\0{finding.evidence}".encode()
             ).hexdigest()
-            sarif_results.append({
+            entry: dict[str, Any] = {
                 "ruleId": finding.rule,
                 "ruleIndex": order.index(finding.rule),
                 "level": LEVEL[finding.severity],
@@ -82,7 +94,11 @@ def to_sarif(results: list[AuditResult]) -> dict[str, Any]:
                 "properties": {"skill": result.skill, "verdict": result.verdict,
                                "tier": result.tier, "category": finding.category,
                                "severity": finding.severity},
-            })
+            }
+            flows = _code_flows(result, finding)
+            if flows:
+                entry["codeFlows"] = flows
+            sarif_results.append(entry)
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -150,7 +150,14 @@ def markdown_urls(unit: TextUnit, index: LineIndex, segs: list[Segment] | None) 
         seg = segment_at(segs, match.start()) if segs else None
         flow = unit.flow or (seg.flow if seg else unit.path)
         line = index.line(match.start()) + unit.line_offset
-        if _DATA_WORDS.search(holder.group(1)):
+        if not (image or _DATA_WORDS.search(holder.group(1))):
+            continue
+        if is_quoted(unit.text, match.start(), match.end(), seg) or (
+                seg is not None and seg.kind == "code" and seg.lang in DATA_LANGS):
+            hits.append(Hit("image-exfiltration", unit.path, line, clip(match.group(0)),
+                            flow=flow, detail="quoted or given as an example", severity="info",
+                            inert=True))
+        elif _DATA_WORDS.search(holder.group(1)):
             hits.append(Hit("image-exfiltration", unit.path, line, clip(match.group(0)),
                             flow=flow))
         elif image:
