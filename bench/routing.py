@@ -143,7 +143,7 @@ def _judge(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: li
             "strict_with_abstain": summarize(strict, K),
             "lenient_with_abstain": summarize(lenient, K),
             "abstention": abstention(strict),
-            "not_skill_avoided": sum(avoided) / max(1, len(avoided))}
+            "not_skill_avoided": sum(avoided) / len(avoided) if avoided else None}
 
 
 PARTS = (("shared", "tune"), ("shared", "heldout"), ("mine", "tune"), ("mine", "heldout"))
@@ -527,9 +527,11 @@ def report(res: dict[str, Any]) -> None:
         sa = parts[f"{source}/all"]["strict_with_abstain"]
         print(f"abstention, {source}: {ab['negatives']} should-not-trigger queries; precision "
               f"{pct(ab['precision'])}%, recall {pct(ab['recall'])}%; false-abstain rate "
-              f"{pct(ab['false_abstain_rate'])}%; not_skill avoided at rank 1 "
-              f"{pct(parts[f'{source}/all']['not_skill_avoided'])}%; Hit@1 strict counting "
-              f"abstentions as misses {pct(sa['hit@1'])}%")
+              f"{pct(ab['false_abstain_rate'])}%; Hit@1 strict counting abstentions as "
+              f"misses {pct(sa['hit@1'])}%")
+        avoided = parts[f"{source}/all"]["not_skill_avoided"]
+        if avoided is not None:
+            print(f"  must-not-pick-X queries, {source}: X avoided at rank 1 {pct(avoided)}%")
     b, rb, up = res["build"], res["rebuild"], res["update"]
     print(f"\nindex: first build {b['wall']:.1f} s (stages {b['stages']}), "
           f"peak {b['peak_mb']:.0f} MB; rebuild with nothing changed {rb['wall']:.2f} s; "

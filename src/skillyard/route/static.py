@@ -23,6 +23,7 @@ import platformdirs
 from .dense import DIM, MODEL_ID, Embedder, model_files
 
 BATCH = 1024
+BLOCK = 256  # texts encoded at a time
 SPECIAL = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in the BERT vocabulary
 MAX_TOKENS = 512  # of a text's WordPieces are read (descriptions; queries)
 
@@ -105,9 +106,19 @@ class StaticEncoder:
         """Unit vectors [len(ids), DIM]; ``weights`` [vocab] scales each token (idf)."""
         table = self.table
         out = np.zeros((len(ids), DIM), np.float32)
-        for i, row in enumerate(ids):
-            if len(row):
-                out[i] = weights[row] @ table[row]
+        # Weighted sums by element-wise products and reduceat, a block of texts at a time:
+        # no BLAS call, whose threads stall on a busy machine (see router._matvec).
+        for start in range(0, len(ids), BLOCK):
+            part = ids[start:start + BLOCK]
+            sizes = np.array([len(r) for r in part])
+            if not sizes.sum():
+                continue
+            flat = np.concatenate(part)
+            rows = np.asarray(table[flat], np.float32) * weights[flat, None]
+            rows = np.vstack([rows, np.zeros((1, DIM), np.float32)])  # empty texts end here
+            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            sums = np.add.reduceat(rows, starts, axis=0)
+            out[start:start + len(part)] = np.where(sizes[:, None] > 0, sums, 0.0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.clip(norms, 1e-9, None)
 
