@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/routing.py                 # full run (11K corpus, 60K and 200K)
+    .venv/bin/python bench/routing.py                 # full run (11K corpus, then 60K)
     .venv/bin/python bench/routing.py --scales ""     # skip the scale replication
 
 Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its own:
@@ -10,9 +10,11 @@ Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its
 1. load the corpus into a fresh library (not timed as routing);
 2. first build of the routing index (tokenize, MinHash, embed, BM25F, groups, calibration);
 3. rebuild with nothing changed; then an update after 1% of the skills changed their body;
-4. route the 312 development queries through ``Library.route`` (Hit@1, MRR@10, Recall@10
-   strict and lenient, abstention, latency) and, in the same run, plain BM25 over
-   name+description and over the full SKILL.md text, with skillyard's ratios to them;
+4. route the development queries (the shared 312 and our 378 of ``bench/data/routing``, each
+   split into ``tune`` and ``heldout``) through ``Library.route`` (Hit@1, Recall@10 strict and
+   lenient, abstention, latency) and, in the same run, today's configuration (full MiniLM
+   query, z-score fusion, no second stage), per-signal ablations, plain BM25 over
+   name+description and over the full SKILL.md text, and the multilingual requests;
 5. scale: the index replicated with perturbations to 60K and 200K skills (see ``replicate``),
    routed with the same queries, for latency and memory growth.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import resource
@@ -99,9 +102,29 @@ def _queries(path: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text("utf-8").splitlines() if line]
 
 
-def _groups(corpus: str) -> dict[str, str]:
+def load_groups(corpus: str) -> dict[str, str]:
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
         return {r["id"]: r["dup_group"] for r in map(json.loads, handle)}
+
+
+_groups = load_groups
+OURS = ROOT / "bench" / "data" / "routing"
+
+
+def hash_split(qid: str) -> str:
+    """The split of a shared query (that file has none): about 30% held out, by hash."""
+    return "heldout" if int(hashlib.sha256(qid.encode()).hexdigest(), 16) % 10 < 3 else "tune"
+
+
+def dev_queries(shared: str | Path = DATA / "routing-dev.jsonl",
+                ours: str | Path = OURS / "queries.jsonl") -> list[dict[str, Any]]:
+    """The shared author-written queries and ours, each with ``set`` and ``split``."""
+    out = []
+    for q in _queries(str(shared)):
+        out.append({**q, "set": "shared", "split": hash_split(q["qid"])})
+    for q in _queries(str(ours)):
+        out.append({**q, "set": "mine"})
+    return out
 
 
 def _judge(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: list[bool],
@@ -115,18 +138,37 @@ def _judge(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: li
     lenient_rank = [Judged(j.ranked, j.gold) for j in lenient]
     avoided = [not r or expand([q["not_skill"]], group_of).isdisjoint(r[:1]) or a
                for q, r, a in zip(queries, ranked, abstained, strict=True)
-               if not q["should_trigger"]]
+               if not q["should_trigger"] and q.get("not_skill")]
     return {"strict": summarize(strict_rank, K), "lenient": summarize(lenient_rank, K),
             "strict_with_abstain": summarize(strict, K),
             "lenient_with_abstain": summarize(lenient, K),
             "abstention": abstention(strict),
-            "not_skill_avoided": sum(avoided) / max(1, len(avoided))}
+            "not_skill_avoided": sum(avoided) / len(avoided) if avoided else None}
+
+
+PARTS = (("shared", "tune"), ("shared", "heldout"), ("mine", "tune"), ("mine", "heldout"))
+
+
+def _by_part(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: list[bool],
+             group_of: dict[str, str]) -> dict[str, Any]:
+    """Metrics on every (query set, split) part and on each set as a whole."""
+    out = {}
+    for source, split in (*PARTS, ("shared", None), ("mine", None)):
+        keep = [i for i, q in enumerate(queries)
+                if q["set"] == source and (split is None or q["split"] == split)]
+        label = f"{source}/{split or 'all'}"
+        out[label] = _judge([queries[i] for i in keep], [ranked[i] for i in keep],
+                            [abstained[i] for i in keep], group_of)
+    return out
 
 
 def phase_eval(db: str, queries_path: str, corpus: str) -> None:
+    """The default router through Library.route (latency, abstention), then the same index
+    under other settings (today's configuration and per-signal ablations), then the
+    multilingual requests."""
     from skillyard.library import Library
 
-    queries = _queries(queries_path)
+    queries = dev_queries(queries_path)
     group_of = _groups(corpus)
     with Library(db) as lib:
         t0 = time.perf_counter()
@@ -138,22 +180,39 @@ def phase_eval(db: str, queries_path: str, corpus: str) -> None:
             ranked.append([h.id for h in res.results])
             abstained.append(res.abstain)
             latency.append(res.latency_ms)
-    out = {**_judge(queries, ranked, abstained, group_of), **_latency(latency),
+    out = {"parts": _by_part(queries, ranked, abstained, group_of), **_latency(latency),
            "open_s": open_s, "peak_mb": peak_mb(), "load_avg": os.getloadavg()[0]}
-    out["ablations"] = _ablations(db, queries, group_of)
+    out["systems"] = _systems(db, queries, group_of)
+    out["multilingual"] = _multilingual(db, group_of)
     emit(out)
 
 
-ABLATIONS = {
-    "versions ranked by score alone": {"prefer_focused_sources": False},
-    "lexical only (BM25F)": {"desc_weight": 0.0, "prefer_focused_sources": False},
-    "dense only (MiniLM)": {"lexical_weight": 0.0, "prefer_focused_sources": False},
+TODAY = {"static_weight": 0.0, "desc_weight": 1.25, "stage2": False,
+         "prefer_focused_sources": True}
+SYSTEMS = {
+    "today: MiniLM query, z-fusion": TODAY,
+    "skillyard fast (default)": {},
+    "  - learned stage 2": {"stage2": False},
+    "  - lexical": {"lexical_weight": 0.0},
+    "  - static dense": {"static_weight": 0.0},
+    "  + MiniLM query signal": {"desc_weight": 0.8},
+    "  forks: smallest source": {"prefer_focused_sources": True},
 }
 
 
-def _ablations(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
-               ) -> dict[str, Any]:
-    """The same index routed with parts of the pipeline switched off."""
+def _route_all(router: Any, queries: list[dict[str, Any]]
+               ) -> tuple[list[list[str]], list[float]]:
+    ranked, latency = [], []
+    for q in queries:
+        res = router.route(q["query"], K)
+        ranked.append([h.id for h in res.results])
+        latency.append(res.latency_ms)
+    return ranked, latency
+
+
+def _systems(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
+             ) -> dict[str, Any]:
+    """The same index routed with parts of the pipeline switched off or on."""
     from dataclasses import replace
 
     from skillyard.route.router import RouteIndex, Router
@@ -161,11 +220,44 @@ def _ablations(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
 
     index = RouteIndex.open(db)
     out = {}
-    for label, change in ABLATIONS.items():
+    for label, change in SYSTEMS.items():
         router = Router(index, settings=replace(RouteSettings(), **change))
-        ranked = [[h.id for h in router.route(q["query"], K).results] for q in queries]
-        judged = _judge(queries, ranked, [False] * len(queries), group_of)
-        out[label] = {"strict": judged["strict"], "lenient": judged["lenient"]}
+        router.warm()
+        ranked, latency = _route_all(router, queries)
+        out[label] = {"parts": _by_part(queries, ranked, [False] * len(queries), group_of),
+                      **_latency(latency)}
+    return out
+
+
+def _multilingual(db: str, group_of: dict[str, str]) -> dict[str, Any]:
+    """Hit@1 of the requests in other languages next to the same requests in English."""
+    from dataclasses import replace
+
+    from skillyard.route.router import RouteIndex, Router
+    from skillyard.route.settings import RouteSettings
+
+    english = {q["qid"]: q for q in _queries(str(OURS / "queries.jsonl"))}
+    requests = _queries(str(OURS / "multilingual.jsonl"))
+    index = RouteIndex.open(db)
+    out: dict[str, Any] = {}
+    for label, change in (("skillyard fast (default)", {}), ("today", TODAY)):
+        router = Router(index, settings=replace(RouteSettings(), **change))
+        router.warm()
+        rows: dict[str, Any] = {}
+        for lang in sorted({q["lang"] for q in requests if q["english"]}):
+            mine = [q for q in requests if q["lang"] == lang and q["english"]]
+            twins = [english[q["english"]] for q in mine]
+            judged = {}
+            for name, qs in (("foreign", mine), ("english", twins)):
+                ranked, _ = _route_all(router, qs)
+                judged[name] = _judge(qs, ranked, [False] * len(qs), group_of)["lenient"]
+            rows[lang] = {"n": len(mine), "hit@1": judged["foreign"]["hit@1"],
+                          "english_hit@1": judged["english"]["hit@1"]}
+        rev = [q for q in requests if not q["english"]]
+        ranked, _ = _route_all(router, rev)
+        rows["en->zh skills"] = {"n": len(rev), "hit@1": _judge(
+            rev, ranked, [False] * len(rev), group_of)["lenient"]["hit@1"]}
+        out[label] = rows
     return out
 
 
@@ -180,7 +272,7 @@ def phase_baselines(queries_path: str, corpus: str) -> None:
     from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
     from skillyard.route.text import tokenize
 
-    queries = _queries(queries_path)
+    queries = dev_queries(queries_path)
     group_of = _groups(corpus)
     ids, nd_docs, full_docs = [], [], []
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
@@ -201,7 +293,7 @@ def phase_baselines(queries_path: str, corpus: str) -> None:
             top = top[np.argsort(-scores[top], kind="stable")]
             latency.append((time.perf_counter() - t0) * 1000)
             ranked.append([ids[i] for i in top])
-        out[label] = {**_judge(queries, ranked, [False] * len(queries), group_of),
+        out[label] = {"parts": _by_part(queries, ranked, [False] * len(queries), group_of),
                       **_latency(latency)}
     emit(out)
 
@@ -221,7 +313,7 @@ def phase_scale(gen_path: str, queries_path: str) -> None:
     t0 = time.perf_counter()
     index = RouteIndex(gen)
     router = Router(index)
-    router.embedder.warm()
+    router.warm()
     open_s = time.perf_counter() - t0
     queries = _queries(queries_path)
     ranked, latency = [], []
@@ -236,7 +328,7 @@ def phase_scale(gen_path: str, queries_path: str) -> None:
           "hit@1_strict_original": judged["hit@1"], "peak_mb": peak_mb(),
           "index_mb": sum(f.stat().st_size for f in gen.path.iterdir()) / 2**20,
           "query_arrays_mb": sum((gen.path / f"{n}.npy").stat().st_size for n in
-                                 ("desc_proj", "lex_vocab", "lex_indptr", "lex_docs",
+                                 ("sdesc_proj", "lex_vocab", "lex_indptr", "lex_docs",
                                   "lex_weights")) / 2**20})
 
 
@@ -262,6 +354,8 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     counts = TermCounts(src.array("tc_ptr", mmap=False), src.array("tc_terms", mmap=False),
                         src.array("tc_tf", mmap=False), src.array("tc_len", mmap=False))
     desc, sigs = src.array("desc", mmap=False), src.array("minhash", mmap=False)
+    sdesc = np.asarray(src.array("sdesc", mmap=False), np.float32)
+    svecs = [sdesc]
     copies = [np.arange(n)]
     all_ids, all_names, all_descs, all_colls = list(ids), list(names), list(descs), list(colls)
     parts, vecs, sig_parts = [counts], [desc], [sigs]
@@ -279,6 +373,8 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
         noise = rng.normal(0, 0.012, (len(take), desc.shape[1])).astype(np.float32)
         v = desc[take] + noise
         vecs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+        sv = sdesc[take] + rng.normal(0, 0.012, (len(take), sdesc.shape[1])).astype(np.float32)
+        svecs.append(sv / np.linalg.norm(sv, axis=1, keepdims=True))
         s = sigs[take].copy()
         flip = rng.random(s.shape) < 0.08
         s[flip] = rng.integers(0, 2**32 - 1, int(flip.sum()), dtype=np.uint64).astype(np.uint32)
@@ -295,6 +391,8 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     group_ids = dedup.groups(all_ids, all_names, signatures)
     family_ids = dedup.families(all_ids, all_names, vectors, group_ids, settings.family_cosine)
     mean, basis = fit_projection(vectors, PROJECTION_DIMS)
+    static = np.concatenate(svecs)
+    smean, sbasis = fit_projection(static, PROJECTION_DIMS)
     sizes: dict[str, int] = {}
     for key in all_colls:
         sizes[key] = sizes.get(key, 0) + 1
@@ -307,7 +405,10 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     gen.save_lines("groups", group_ids)
     gen.save_lines("families", family_ids)
     gen.save_lines("collections", all_colls)
-    for name, arr in (("tc_ptr", merged.ptr), ("tc_terms", merged.terms),
+    for name, arr in (("tc_ptr", merged.ptr), ("tc_terms", merged.terms), ("tc_tf", merged.tf),
+                      ("sdesc", static.astype(np.float16)),
+                      ("sdesc_proj", project(static, smean, sbasis)), ("sproj_mean", smean),
+                      ("sproj_basis", sbasis), ("static_idf", src.array("static_idf")),
                       ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
                       ("lex_docs", lexical.docs), ("lex_weights", lexical.weights),
                       ("desc", vectors), ("desc_proj", project(vectors, mean, basis)),
@@ -338,8 +439,10 @@ def main() -> None:
     parser.add_argument("--phase", nargs="+")
     parser.add_argument("--corpus", default=str(DATA / "skills-corpus.jsonl.gz"))
     parser.add_argument("--queries", default=str(DATA / "routing-dev.jsonl"))
-    parser.add_argument("--scales", default="60000,200000")
+    parser.add_argument("--scales", default="60000")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--eval-only", action="store_true",
+                        help="Reuse the library and index in --workdir; skip the build timings.")
     parser.add_argument("--json", dest="json_out", default=None, help="Also write results.")
     args = parser.parse_args()
     if args.phase:
@@ -354,11 +457,15 @@ def main() -> None:
         res["load"] = run_phase("load", db, args.corpus)
         print(f"library loaded: {res['load']['loaded']} skills in "
               f"{res['load']['seconds']:.0f} s", flush=True)
-    res["build"] = run_phase("build", db, "full")
-    print(f"first build: {res['build']['wall']:.1f} s", flush=True)
-    res["rebuild"] = run_phase("build", db, "incremental")
-    res["touch"] = run_phase("touch", db, "110")
-    res["update"] = run_phase("build", db, "incremental")
+    if args.eval_only:  # reuse the index of --workdir: routing figures only
+        res["build"] = res["rebuild"] = res["update"] = run_phase("build", db, "incremental")
+        res["touch"] = {"touched": 0}
+    else:
+        res["build"] = run_phase("build", db, "full")
+        print(f"first build: {res['build']['wall']:.1f} s", flush=True)
+        res["rebuild"] = run_phase("build", db, "incremental")
+        res["touch"] = run_phase("touch", db, "110")
+        res["update"] = run_phase("build", db, "incremental")
     res["eval"] = run_phase("eval", db, args.queries, args.corpus)
     res["baselines"] = run_phase("baselines", args.queries, args.corpus)
     res["scale"] = []
@@ -372,44 +479,59 @@ def main() -> None:
         Path(args.json_out).write_text(json.dumps(res, indent=1), "utf-8")
 
 
+def _row(label: str, parts: dict[str, Any], extra: str = "") -> str:
+    cells = []
+    for source, split in PARTS:
+        r = parts[f"{source}/{split}"]
+        cells.append(f"{pct(r['strict']['hit@1'])}/{pct(r['lenient']['hit@1'])}")
+    rec = [pct(parts[f"{s}/all"]["lenient"]["recall@10"]) for s in ("shared", "mine")]
+    return f"{label:34s} " + " ".join(f"{c:>11s}" for c in cells) + f"  {rec[0]} {rec[1]} {extra}"
+
+
 def report(res: dict[str, Any]) -> None:
     ev, base = res["eval"], res["baselines"]
-    nd, full = base["bm25_name_desc"], base["bm25_full_text"]
-    print(f"\nRouting on {res['build']['skills']} skills, "
-          f"{ev['strict']['n']} should-trigger dev queries, {res['cores']} cores\n")
-    head = (f"{'system':32s} {'Hit@1':>6s} {'MRR@10':>7s} {'R@10':>6s} | {'Hit@1':>6s} "
-            f"{'MRR@10':>7s} {'R@10':>6s} | {'p50 ms':>7s} {'p95 ms':>7s}")
-    print(f"{'':32s} {'strict':^22s} | {'lenient (dup_group)':^22s} |")
-    print(head)
-    rows = (("plain BM25, name+description", nd), ("plain BM25, full text", full),
-            ("skillyard (Library.route)", ev))
-    for label, r in rows:
-        s, lz = r["strict"], r["lenient"]
-        print(f"{label:32s} {pct(s['hit@1'])} {pct(s['mrr@10']):>7s} {pct(s['recall@10']):>6s}"
-              f" | {pct(lz['hit@1'])} {pct(lz['mrr@10']):>7s} {pct(lz['recall@10']):>6s} | "
-              f"{r['p50_ms']:7.2f} {r['p95_ms']:7.2f}")
-    for label, r in (("name+description", nd), ("full text", full)):
-        es, rs, el, rl = ev["strict"], r["strict"], ev["lenient"], r["lenient"]
-        print(f"skillyard / BM25 {label:17s} Hit@1 strict {ratio(es['hit@1'], rs['hit@1'])} "
-              f"lenient {ratio(el['hit@1'], rl['hit@1'])} "
-              f"(+{100 * (es['hit@1'] - rs['hit@1']):.1f} / "
-              f"+{100 * (el['hit@1'] - rl['hit@1']):.1f} points)  "
-              f"MRR@10 {ratio(es['mrr@10'], rs['mrr@10'])}  "
-              f"R@10 {ratio(es['recall@10'], rs['recall@10'])}")
-    print("\nablations (same index, parts switched off):")
-    for label, r in ev["ablations"].items():
-        s, lz = r["strict"], r["lenient"]
-        print(f"  {label:30s} {pct(s['hit@1'])} {pct(s['mrr@10']):>7s} "
-              f"{pct(s['recall@10']):>6s} | {pct(lz['hit@1'])} {pct(lz['mrr@10']):>7s} "
-              f"{pct(lz['recall@10']):>6s}")
-    ab = ev["abstention"]
-    sa = ev["strict_with_abstain"]
-    print(f"\nabstention on {ab['negatives']} should-not-trigger queries: precision "
-          f"{pct(ab['precision'])}%, recall {pct(ab['recall'])}%; abstained on "
-          f"{ab['abstained']} queries in all; false-abstain rate on should-trigger "
-          f"{pct(ab['false_abstain_rate'])}%; not_skill avoided at rank 1: "
-          f"{pct(ev['not_skill_avoided'])}%; Hit@1 strict counting abstentions as misses "
-          f"{pct(sa['hit@1'])}%")
+    parts = ev["parts"]
+    n = {p: parts[f"{p[0]}/{p[1]}"]["strict"]["n"] for p in PARTS}
+    print(f"\nRouting on {res['build']['skills']} skills, {res['cores']} cores. Hit@1 "
+          "strict/lenient (lenient: any member of the gold's dup_group) on should-trigger "
+          "queries; R@10 lenient; latency per query")
+    print(f"{'':34s} " + " ".join(f"{s[:6] + '/' + p[:4]:>11s}" for s, p in PARTS)
+          + "  R@10sh R@10my   p50/p95 ms")
+    print(f"{'':34s} " + " ".join(f"{'n=' + str(n[p]):>11s}" for p in PARTS))
+    for label, key in (("plain BM25, name+description", "bm25_name_desc"),
+                       ("plain BM25, full text", "bm25_full_text")):
+        r = base[key]
+        print(_row(label, r["parts"], f"{r['p50_ms']:6.2f}/{r['p95_ms']:.2f}"))
+    for label, r in ev["systems"].items():
+        print(_row(label, r["parts"], f"{r['p50_ms']:6.2f}/{r['p95_ms']:.2f}"))
+    print(_row("skillyard via Library.route", parts, f"{ev['p50_ms']:6.2f}/{ev['p95_ms']:.2f}"))
+    today = ev["systems"][next(iter(ev["systems"]))]["parts"]
+    for source in ("shared", "mine"):
+        for split in ("tune", "heldout"):
+            a = parts[f"{source}/{split}"]["strict"]["hit@1"]
+            b = today[f"{source}/{split}"]["strict"]["hit@1"]
+            c = base["bm25_full_text"]["parts"][f"{source}/{split}"]["strict"]["hit@1"]
+            print(f"  {source}/{split}: Hit@1 strict skillyard / today {ratio(a, b)} "
+                  f"({100 * (a - b):+.1f} points), / plain BM25 full text {ratio(a, c)}")
+    for label, rows in ev["multilingual"].items():
+        cells = []
+        for lang, r in rows.items():
+            if "english_hit@1" in r:
+                cells.append(f"{lang} {pct(r['hit@1'])} (English {pct(r['english_hit@1'])}, "
+                             f"n={r['n']})")
+            else:
+                cells.append(f"{lang} {pct(r['hit@1'])} (n={r['n']})")
+        print(f"multilingual Hit@1 lenient, {label}: " + "; ".join(cells))
+    for source in ("shared", "mine"):
+        ab = parts[f"{source}/all"]["abstention"]
+        sa = parts[f"{source}/all"]["strict_with_abstain"]
+        print(f"abstention, {source}: {ab['negatives']} should-not-trigger queries; precision "
+              f"{pct(ab['precision'])}%, recall {pct(ab['recall'])}%; false-abstain rate "
+              f"{pct(ab['false_abstain_rate'])}%; Hit@1 strict counting abstentions as "
+              f"misses {pct(sa['hit@1'])}%")
+        avoided = parts[f"{source}/all"]["not_skill_avoided"]
+        if avoided is not None:
+            print(f"  must-not-pick-X queries, {source}: X avoided at rank 1 {pct(avoided)}%")
     b, rb, up = res["build"], res["rebuild"], res["update"]
     print(f"\nindex: first build {b['wall']:.1f} s (stages {b['stages']}), "
           f"peak {b['peak_mb']:.0f} MB; rebuild with nothing changed {rb['wall']:.2f} s; "
@@ -421,7 +543,8 @@ def report(res: dict[str, Any]) -> None:
         print(f"\n{'skills':>8s} {'p50 ms':>7s} {'p95 ms':>7s} {'open s':>7s} {'peak MB':>8s} "
               f"{'index MB':>9s} {'scanned MB':>10s} {'Hit@1*':>7s}")
         print(f"{b['skills']:8d} {ev['p50_ms']:7.2f} {ev['p95_ms']:7.2f} {ev['open_s']:7.2f} "
-              f"{ev['peak_mb']:8.0f} {'':>9s} {'':>10s} {pct(ev['strict']['hit@1']):>7s}")
+              f"{ev['peak_mb']:8.0f} {'':>9s} {'':>10s} "
+              f"{pct(ev['parts']['shared/all']['strict']['hit@1']):>7s}")
         for s in res["scale"]:
             print(f"{s['skills']:8d} {s['p50_ms']:7.2f} {s['p95_ms']:7.2f} {s['open_s']:7.2f} "
                   f"{s['peak_mb']:8.0f} {s['index_mb']:9.0f} {s['query_arrays_mb']:10.0f} "

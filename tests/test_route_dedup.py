@@ -65,8 +65,22 @@ def embedder() -> Embedder:
 
 
 def test_model_ships_in_installed_packages() -> None:
-    model, tokenizer = model_files()
-    assert model.stat().st_size > 20_000_000 and tokenizer.name == "tokenizer.json"
+    model, vocab = model_files()
+    assert model.stat().st_size > 20_000_000 and vocab.name == "minilm-vocab.txt"
+    assert len(vocab.read_text("utf-8").splitlines()) == 30522
+
+
+def test_tokenizer_built_from_the_shipped_vocabulary(embedder: Embedder) -> None:
+    embedder.warm()
+    tok = embedder._tokenizer
+    assert tok is not None
+    enc = tok.encode("Héllo wörld, 你好 unaffable")
+    # lowercased and accents stripped (BERT uncased), each CJK character its own token,
+    # WordPiece continuation pieces
+    assert enc.tokens[:3] == ["[CLS]", "hello", "world"] and enc.tokens[-1] == "[SEP]"
+    assert enc.tokens[4:6] == ["[UNK]", "[UNK]"]
+    assert any(t.startswith("##") for t in enc.tokens)
+    assert enc.ids[0] == 101 and enc.ids[-1] == 102
 
 
 def test_embedding_works_without_network(embedder: Embedder, monkeypatch: pytest.MonkeyPatch

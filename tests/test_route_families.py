@@ -48,11 +48,15 @@ def test_versions_collapse_into_one_result(lib: Library) -> None:
 
 
 def test_the_focused_sources_copy_comes_first(lib: Library) -> None:
+    # The learned second stage weighs the source collection's size with the match itself.
     top = lib.route("fill and flatten a PDF form", k=1).results[0]
     assert "/my-project/" in top.id and "/marketplace/" in top.alternatives[0]
     index = RouteIndex.open(lib.path)
-    by_score = Router(index, settings=replace(RouteSettings(), prefer_focused_sources=False))
+    first_stage = replace(RouteSettings(), stage2=False)
+    by_score = Router(index, settings=first_stage)
     assert "/marketplace/" in by_score.route("fill and flatten a PDF form", k=1).results[0].id
+    focused = Router(index, settings=replace(first_stage, prefer_focused_sources=True))
+    assert "/my-project/" in focused.route("fill and flatten a PDF form", k=1).results[0].id
 
 
 def test_different_skills_with_one_name_stay_apart(tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ def test_calibration_queries_mostly_abstain(lib: Library) -> None:
 
 def test_explain_gives_every_signal(lib: Library) -> None:
     hit = lib.route("create an MCP server", k=1, explain=True).results[0]
-    assert set(hit.explain["signals"]) == {"lexical", "desc"}
+    assert set(hit.explain["signals"]) == {"lexical", "static"}
+    assert hit.explain["ranked_by"] == "stage2"
     assert hit.explain["signals"]["lexical"]["rank"] >= 1
     assert "mcp" in hit.explain["matched_terms"]
 

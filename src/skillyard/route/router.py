@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from . import storage
+from . import stage2, storage
 from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
 from .rerank import Candidate, Reranker
 from .settings import QUERY_MAX_TOKENS, RouteSettings
+from .static import StaticEncoder, shared_static
 from .text import tokenize
 
 
@@ -47,6 +48,12 @@ class RouteIndex:
         self.collection_size = gen.array("collection_size")
         self.tc_ptr = gen.array("tc_ptr")
         self.tc_terms = gen.array("tc_terms")
+        self.sdesc = gen.array("sdesc")
+        self.sdesc_proj = gen.array("sdesc_proj")
+        self.smean = gen.array("sproj_mean", mmap=False)
+        self.sbasis = gen.array("sproj_basis", mmap=False)
+        self.static_idf = gen.array("static_idf", mmap=False)
+        self.tc_tf = gen.array("tc_tf")
 
     @classmethod
     def open(cls, db_path: str | Path) -> RouteIndex:
@@ -72,6 +79,14 @@ class RouteIndex:
         for row, fam in enumerate(self.family_ids):
             out.setdefault(fam, []).append(row)
         return {f: rows for f, rows in out.items() if len(rows) > 1}
+
+    @cached_property
+    def family_sizes(self) -> np.ndarray:
+        """Members of each skill's family (1 for a skill without versions)."""
+        sizes = np.ones(len(self.ids), np.int32)
+        for rows in self.members.values():
+            sizes[rows] = len(rows)
+        return sizes
 
     @cached_property
     def descriptions(self) -> list[str]:
@@ -129,6 +144,13 @@ class RouteResult:
 CONFIDENCE_POOL = 64
 
 
+def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """matrix @ vector on one core: BLAS spreads a matrix-vector product over threads that
+    wait for each other when the machine is busy (15-20 ms instead of 1 on a loaded 2-core
+    machine); einsum's own loop does not."""
+    return np.einsum("ij,j->i", matrix, np.asarray(vector, np.float32)).astype(np.float32)
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     std = float(x.std())
     if std < 1e-9:
@@ -146,10 +168,14 @@ class Router:
         settings: RouteSettings | None = None,
         embedder: Embedder | None = None,
         reranker: Reranker | None = None,
+        static: StaticEncoder | None = None,
+        stage2_model: stage2.Stage2Model | None = None,
     ) -> None:
         self.index = index
         self.settings = settings or RouteSettings()
         self._embedder = embedder
+        self._static = static
+        self._stage2 = stage2_model
         self.reranker = reranker
 
     @property
@@ -158,25 +184,70 @@ class Router:
             self._embedder = shared_embedder()
         return self._embedder
 
+    @property
+    def static(self) -> StaticEncoder:
+        if self._static is None:
+            self._static = shared_static()
+        return self._static
+
+    def warm(self) -> None:
+        """Load what a query needs now, so the first query is not the one that pays."""
+        self.static.token_ids(["warm"])
+        _ = self.static.table
+        if self.settings.desc_weight:
+            self.embedder.warm()
+
     def signals(self, query: str) -> tuple[dict[str, np.ndarray], float]:
-        """Per-skill scores of each signal (lexical BM25F, dense cosine in the library's
-        centred space) and the confidence: the plain cosine of the closest description."""
+        """Per-skill scores of each signal (lexical BM25F; the static encoder's cosine to
+        each description in the library's centred space; the full model's, when its weight
+        is set) and the confidence: the plain static cosine of the closest description."""
+        index = self.index
         terms = tokenize(query)
-        out = {"lexical": self.index.lexical.score(terms)}
-        raw = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
-        vec = project(raw, self.index.proj_mean, self.index.proj_basis)
-        out["desc"] = np.asarray(self.index.desc @ vec, np.float32)
+        out = {"lexical": index.lexical.score(terms)}
+        raw = self.static.encode([query], index.static_idf)[0]
+        out["static"] = _matvec(index.sdesc_proj, project(raw, index.smean, index.sbasis))
+        if self.settings.desc_weight:
+            full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
+            out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
         # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
         # on the plain vectors, for the nearest descriptions in the centred space.
-        near = min(CONFIDENCE_POOL, len(self.index.ids))
-        rows = np.sort(np.argpartition(-out["desc"], near - 1)[:near]) if near else []
-        confidence = float((self.index.raw_desc[rows] @ raw).max()) if near else 0.0
+        near = min(CONFIDENCE_POOL, len(index.ids))
+        rows = np.sort(np.argpartition(-out["static"], near - 1)[:near]) if near else []
+        confidence = (float((np.asarray(index.sdesc[rows], np.float32) @ raw).max())
+                      if near else 0.0)
         return out, confidence
 
-    def fuse(self, signals: dict[str, np.ndarray]) -> np.ndarray:
+    def fuse(self, signals: dict[str, np.ndarray],
+             zs: dict[str, np.ndarray] | None = None) -> np.ndarray:
         s = self.settings
-        fused = s.lexical_weight * _z(signals["lexical"]) + s.desc_weight * _z(signals["desc"])
+        zs = zs or {name: _z(values) for name, values in signals.items()}
+        fused = s.lexical_weight * zs["lexical"] + s.static_weight * zs["static"]
+        if "desc" in zs:
+            fused = fused + s.desc_weight * zs["desc"]
         return fused.astype(np.float32)
+
+    def second_stage(self, query: str, top: np.ndarray, zs: dict[str, np.ndarray],
+                     fused: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The candidates re-scored by the learned model (None when it is off): the first
+        ``stage2_depth`` in its order, the rest after them in fused order."""
+        model = self.stage2_model
+        if model is None or not len(top):
+            return None
+        pool = top[: self.settings.stage2_depth]
+        feats = stage2.features(self.index, pool, zs, fused, tokenize(query))
+        learned = model.score(feats).astype(np.float64)
+        order = np.argsort(-learned, kind="stable")
+        rest = top[len(pool):]
+        floor = float(learned.min()) if len(learned) else 0.0
+        rest_scores = floor + (fused[rest] - float(fused[pool].min())) - 1e-3
+        return (np.concatenate([pool[order], rest]),
+                np.concatenate([learned[order], rest_scores]))
+
+    @property
+    def stage2_model(self) -> stage2.Stage2Model | None:
+        if not self.settings.stage2:
+            return None
+        return self._stage2 if self._stage2 is not None else stage2.shipped_model()
 
     def route(self, query: str, k: int = 5, *, explain: bool = False,
               reranker: Reranker | None = None) -> RouteResult:
@@ -187,14 +258,19 @@ class Router:
             return RouteResult(query, [], True, 0.0, self.index.threshold,
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
         signals, confidence = self.signals(query)
-        fused = self.fuse(signals)
+        zs = {name: _z(values) for name, values in signals.items()}
+        fused = self.fuse(signals, zs)
         depth = min(n, max(self.settings.candidates, k * 4))
         top = np.argpartition(-fused, depth - 1)[:depth] if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]
+        scores = fused[top].astype(np.float64)
+        second = self.second_stage(query, top, zs, fused)
+        if second is not None:
+            top, scores = second
         threshold = self.index.threshold
         abstain = threshold is not None and confidence < threshold
-        candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r],
-                                float(fused[r])) for r in top]
+        candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
+                      for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []
         used = None
         reranker = reranker or self.reranker
@@ -258,6 +334,7 @@ class Router:
                 },
                 "matched_terms": [t for t, hit_ in zip(terms, present, strict=True) if hit_][:30],
                 "group_size": 1 + len(hit.alternatives),
+                "ranked_by": "stage2" if self.stage2_model is not None else "fused",
             }
 
 

@@ -28,8 +28,15 @@ class RouteSettings:
     )
     # Fusion: z-scores (over the whole library) of each signal, weighted and summed.
     lexical_weight: float = 1.0
-    desc_weight: float = 1.25
+    # The static (distilled) encoder's description cosine: cheap, on by default.
+    static_weight: float = 1.25
+    # The full MiniLM model's description cosine: costs a transformer pass per query, so it
+    # is off (0) in the default fast mode.
+    desc_weight: float = 0.0
     candidates: int = 100  # fused candidates kept before grouping and reranking
+    # The learned second stage (route/stage2.py) re-scores this many of them.
+    stage2: bool = True
+    stage2_depth: int = 40
     rerank_depth: int = 20  # how many of them a reranker sees
     # Versions of one skill (same name, descriptions with cosine >= family_cosine) show as one
     # result. Among versions within family_margin of the best fused score, the one from the
@@ -37,7 +44,7 @@ class RouteSettings:
     # mirror's); set prefer_focused_sources=False to rank versions by score alone.
     family_cosine: float = 0.8
     family_margin: float = 2.0
-    prefer_focused_sources: bool = True
+    prefer_focused_sources: bool = False
     # Abstain when the closest description (cosine) is below the calibrated threshold: this
     # quantile of the same value for off-topic calibration queries on this library. On the
     # 11K corpus, 0.9 abstained on 16% of the real dev tasks, 0.8 on 3%.

@@ -24,13 +24,17 @@ import platformdirs
 
 from ..errors import SkillyardError
 
-FORMAT = 2
+FORMAT = 3
 CURRENT = "CURRENT"
 ENV_ROUTE_DIR = "SKILLYARD_ROUTE_DIR"
 
 
 class RouteIndexError(SkillyardError):
     """The routing index is missing, stale or unreadable."""
+
+
+class OldFormatError(RouteIndexError):
+    """The routing index was written by another version of skillyard (rebuildable)."""
 
 
 def is_shared(db_path: str | Path) -> bool:
@@ -83,7 +87,7 @@ class Generation:
         except (OSError, json.JSONDecodeError) as exc:
             raise RouteIndexError(f"{self.path}: unreadable routing manifest ({exc})") from None
         if data.get("format") != FORMAT:
-            raise RouteIndexError(
+            raise OldFormatError(
                 f"{self.path}: routing index format {data.get('format')} is not {FORMAT}; "
                 "run 'skillyard reindex'"
             )

@@ -1,0 +1,105 @@
+"""Fit the router's learned second stage on the ``tune`` split of the development queries.
+
+    .venv/bin/python bench/fit_stage2.py --db LIBRARY.db            # prints, writes nothing
+    .venv/bin/python bench/fit_stage2.py --db LIBRARY.db --write    # updates route/data/stage2.json
+
+LIBRARY.db must hold the shared 11K corpus with a built routing index (``bench/routing.py
+--workdir DIR`` leaves one in DIR). Queries: ``../shared/data/routing-dev.jsonl`` and
+``bench/data/routing/queries.jsonl``; only should-trigger queries of the ``tune`` split are
+used (the shared file has no split field: a hash of its qid assigns one, as in
+``bench/routing.py``). Positives are the gold ids and the members of their corpus dup_group.
+The held-out split is reported, never fitted on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from routing import DATA, dev_queries, load_groups  # noqa: E402
+from skillyard.route import stage2  # noqa: E402
+from skillyard.route.router import RouteIndex, Router, _z  # noqa: E402
+from skillyard.route.settings import RouteSettings  # noqa: E402
+from skillyard.route.text import tokenize  # noqa: E402
+
+OUT = ROOT / "src" / "skillyard" / "route" / "data" / "stage2.json"
+
+
+def pools(router: Router, queries: list[dict], group_of: dict[str, str]
+          ) -> list[tuple[np.ndarray, np.ndarray, dict]]:
+    """(features, positive mask, query) for each query whose gold reaches the pool."""
+    index = router.index
+    group_rows: dict[str, list[int]] = {}
+    for row, sid in enumerate(index.ids):
+        group_rows.setdefault(group_of.get(sid, sid), []).append(row)
+    out = []
+    for q in queries:
+        signals, _ = router.signals(q["query"])
+        zs = {name: _z(v) for name, v in signals.items()}
+        fused = router.fuse(signals, zs)
+        depth = router.settings.stage2_depth
+        top = np.argpartition(-fused, depth - 1)[:depth]
+        top = top[np.argsort(-fused[top], kind="stable")]
+        gold = {r for g in q["gold"] for r in group_rows.get(group_of.get(g, g), [])}
+        pos = np.array([int(r) in gold for r in top])
+        feats = stage2.features(index, top, zs, fused, tokenize(q["query"]))
+        out.append((feats, pos, q))
+    return out
+
+
+def hit1(model: stage2.Stage2Model | None, data: list) -> float:
+    hits = 0
+    for feats, pos, _ in data:
+        if model is None:
+            hits += bool(pos[0])
+        else:
+            hits += bool(pos[int(np.argmax(model.score(feats)))])
+    return hits / max(1, len(data))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--corpus", default=str(DATA / "skills-corpus.jsonl.gz"))
+    parser.add_argument("--l2", type=float, default=1e-2)
+    parser.add_argument("--full-model", action="store_true",
+                        help="Also use the full MiniLM query signal (the slower mode).")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    group_of = load_groups(args.corpus)
+    change = {"stage2": False}
+    if args.full_model:
+        change["desc_weight"] = 0.8
+    router = Router(RouteIndex.open(args.db), settings=replace(RouteSettings(), **change))
+    queries = [q for q in dev_queries() if q["should_trigger"]]
+    data = pools(router, queries, group_of)
+    tune = [d for d in data if d[2]["split"] == "tune"]
+    held = [d for d in data if d[2]["split"] == "heldout"]
+    model = stage2.fit([(f, p) for f, p, _ in tune if p.any()], l2=args.l2)
+    model = stage2.Stage2Model(model.mean, model.scale, model.weights, {
+        "fitted_on": "tune split of routing-dev.jsonl and bench/data/routing/queries.jsonl",
+        "queries": sum(1 for _, p, _ in tune if p.any()), "l2": args.l2,
+        "pool": router.settings.stage2_depth, "full_model": args.full_model})
+    for label, part in (("tune", tune), ("heldout", held)):
+        for source in ("shared", "mine"):
+            sub = [d for d in part if d[2]["set"] == source]
+            print(f"{label:8s} {source:7s} n={len(sub):3d}  pool-top Hit@1(lenient) "
+                  f"{100 * hit1(None, sub):5.1f} -> stage 2 {100 * hit1(model, sub):5.1f}")
+    for name, w in sorted(zip(stage2.FEATURES, model.weights, strict=True),
+                          key=lambda t: -abs(t[1])):
+        print(f"  {name:16s} {w:+.3f}")
+    if args.write:
+        OUT.write_text(model.to_json() + "\n", "utf-8")
+        print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

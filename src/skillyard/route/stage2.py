@@ -1,0 +1,156 @@
+"""The learned second stage: re-score the fused top candidates with a linear model.
+
+First-stage fusion sees each signal as one number per skill. The second stage looks closer at
+the few dozen best candidates: how much of the query (idf-weighted) each field of the skill
+covers, whether the skill's name is spelled out in the query, where each signal ranks it among
+the candidates, how large its source collection and its family are. A linear model over these
+features, fitted on the ``tune`` half of the development queries (``bench/fit_stage2.py``,
+softmax over each query's candidates), gives the final order. Its weights ship in
+``data/stage2.json``; without that file the first-stage order stands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .lexical import hash_terms
+from .text import FIELDS
+
+SIGNALS = ("lexical", "static", "desc")
+FEATURES = (
+    *(f"z_{s}" for s in SIGNALS),
+    *(f"rank_{s}" for s in SIGNALS),
+    *(f"cover_{f}" for f in FIELDS),
+    "name_in_query", "log_collection", "log_family", "fused",
+)
+
+
+@dataclass(frozen=True)
+class Stage2Model:
+    """Feature means/scales (standardisation) and weights, as fitted."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    info: dict[str, Any]
+
+    def score(self, feats: np.ndarray) -> np.ndarray:
+        return ((feats - self.mean) / self.scale) @ self.weights
+
+    def to_json(self) -> str:
+        return json.dumps({"features": list(FEATURES), "mean": self.mean.tolist(),
+                           "scale": self.scale.tolist(), "weights": self.weights.tolist(),
+                           "info": self.info}, indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stage2Model | None:
+        if data.get("features") != list(FEATURES):
+            return None  # fitted for another feature set: unusable
+        return cls(np.asarray(data["mean"], np.float32), np.asarray(data["scale"], np.float32),
+                   np.asarray(data["weights"], np.float32), dict(data.get("info") or {}))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> Stage2Model | None:
+    """The model fitted on the development queries, shipped with the package."""
+    try:
+        text = (resources.files("skillyard.route") / "data" / "stage2.json").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return Stage2Model.from_dict(json.loads(text))
+
+
+def _pool_ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values), np.float32)
+    ranks[order] = np.arange(1, len(values) + 1)
+    return ranks
+
+
+def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.ndarray,
+             query_terms: Sequence[str]) -> np.ndarray:
+    """float32 [len(rows), len(FEATURES)] for candidate ``rows`` of ``index`` (a RouteIndex).
+
+    ``zs`` holds each signal's library-wide z-scores (missing signals count as zero).
+    """
+    n = len(rows)
+    out = np.zeros((n, len(FEATURES)), np.float32)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    for s in SIGNALS:
+        if s in zs:
+            vals = np.asarray(zs[s][rows], np.float32)
+            out[:, col[f"z_{s}"]] = vals
+            out[:, col[f"rank_{s}"]] = np.log(_pool_ranks(vals))
+        else:
+            out[:, col[f"rank_{s}"]] = np.log(n / 2 + 1)
+    out[:, col["fused"]] = fused[rows]
+    terms = sorted(set(query_terms))
+    qh = hash_terms(terms)
+    pos, found = index.lexical.lookup(qh)
+    df = np.where(found, index.lexical.indptr[pos + 1] - index.lexical.indptr[pos], 0)
+    n_docs = max(1, index.lexical.n_docs)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    total = float(idf.sum()) or 1.0
+    starts = np.asarray(index.tc_ptr[rows], np.int64)
+    sizes = np.asarray(index.tc_ptr[rows + 1], np.int64) - starts
+    owner = np.repeat(np.arange(n), sizes)
+    at_rows = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
+    at_rows += np.arange(int(sizes.sum()), dtype=np.int64)
+    dterms = np.asarray(index.tc_terms[at_rows]) if len(at_rows) else np.zeros(0, np.uint64)
+    present = (np.asarray(index.tc_tf[at_rows]) > 0) if len(at_rows) else np.zeros(
+        (0, len(FIELDS)), bool)
+    if len(qh):
+        order = np.argsort(qh)
+        qh_sorted, idf_sorted = qh[order], idf[order]
+        at = np.minimum(np.searchsorted(qh_sorted, dterms), len(qh_sorted) - 1)
+        hit = qh_sorted[at] == dterms
+        weights = np.where(hit, idf_sorted[at], 0.0)
+    else:
+        hit = np.zeros(len(dterms), bool)
+        weights = np.zeros(len(dterms))
+    for f in range(len(FIELDS)):
+        out[:, col[f"cover_{FIELDS[f]}"]] = np.bincount(
+            owner, weights=weights * present[:, f], minlength=n) / total
+    names = np.bincount(owner, weights=present[:, 0], minlength=n)
+    named = np.bincount(owner, weights=hit & present[:, 0], minlength=n)
+    out[:, col["name_in_query"]] = np.where(names > 0, named / np.maximum(names, 1), 0.0)
+    out[:, col["log_collection"]] = np.log1p(np.asarray(index.collection_size[rows], np.float32))
+    sizes = index.family_sizes
+    out[:, col["log_family"]] = np.log(np.asarray(sizes[rows], np.float32))
+    return out
+
+
+def fit(groups: Sequence[tuple[np.ndarray, np.ndarray]], *, l2: float = 1e-2,
+        steps: int = 600, lr: float = 0.05) -> Stage2Model:
+    """Fit weights by softmax cross-entropy over each query's candidates.
+
+    ``groups`` holds (features [n, F], positive mask [n]) per query with at least one positive.
+    """
+    allf = np.concatenate([f for f, _ in groups])
+    mean = allf.mean(axis=0)
+    scale = allf.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    xs = [((f - mean) / scale, p.astype(np.float64)) for f, p in groups]
+    w = np.zeros(allf.shape[1])
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for step in range(1, steps + 1):
+        grad = l2 * w
+        for x, pos in xs:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            target = pos / pos.sum()
+            grad += x.T @ (p - target) / len(xs)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return Stage2Model(mean.astype(np.float32), scale.astype(np.float32),
+                       w.astype(np.float32), {})

@@ -1,0 +1,140 @@
+"""A static query encoder distilled from the shipped MiniLM model: one vector per WordPiece.
+
+Every vocabulary token is run through the model once (as ``[CLS] token [SEP]``, mean pooled);
+a text's vector is then the idf-weighted mean of its tokens' rows, which costs well under a
+millisecond instead of a transformer pass. On the development queries this matches the full
+model for ranking descriptions (see ``bench/routing.py``). The table depends only on the model,
+so it is made once per machine (about a minute on two cores) and kept in the user cache
+folder (or ``$SKILLYARD_ROUTE_DIR``); idf weights come from each library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from .dense import DIM, MODEL_ID, Embedder, model_files
+
+BATCH = 1024
+BLOCK = 256  # texts encoded at a time
+SPECIAL = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in the BERT vocabulary
+MAX_TOKENS = 512  # of a text's WordPieces are read (descriptions; queries)
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SKILLYARD_ROUTE_DIR") or platformdirs.user_cache_dir(
+        "skillyard", appauthor=False)
+    return Path(root) / "static"
+
+
+def _model_tag() -> str:
+    model, _ = model_files()
+    stat = model.stat()
+    digest = hashlib.sha256(f"{MODEL_ID}\0{stat.st_size}".encode()).hexdigest()[:12]
+    return f"{MODEL_ID}-{digest}"
+
+
+def distill(embedder: Embedder, vocab_size: int) -> np.ndarray:
+    """float32 [vocab_size, DIM]: the model's pooled output for each token alone."""
+    table = np.zeros((vocab_size, DIM), np.float32)
+    with embedder._lock:
+        embedder._load()
+        for start in range(0, vocab_size, BATCH):
+            rows = [[101, t, 102] for t in range(start, min(vocab_size, start + BATCH))]
+            table[start:start + len(rows)] = embedder._run(rows)
+    table[list(SPECIAL)] = 0.0
+    return table
+
+
+_LOCK = threading.Lock()
+
+
+def token_table(embedder: Embedder | None = None) -> np.ndarray:
+    """The distilled table, from the cache or made now (and cached, atomically)."""
+    with _LOCK:
+        path = cache_dir() / f"{_model_tag()}.npy"
+        if path.is_file():
+            try:
+                return np.load(path, mmap_mode="r")
+            except (OSError, ValueError):
+                pass  # a damaged cache file is made again
+        model = embedder or Embedder()
+        model.warm()
+        assert model._tokenizer is not None
+        table = distill(model, model._tokenizer.get_vocab_size())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}.npy")
+        np.save(tmp, table)
+        os.replace(tmp, path)
+        return table
+
+
+class StaticEncoder:
+    """Tokenizes with the model's WordPiece tokenizer and averages distilled token rows."""
+
+    def __init__(self, table: np.ndarray | None = None, embedder: Embedder | None = None
+                 ) -> None:
+        self._embedder = embedder or Embedder(threads=1)
+        self._table = table
+        self._lock = threading.Lock()
+
+    @property
+    def table(self) -> np.ndarray:
+        with self._lock:
+            if self._table is None:
+                self._table = token_table(self._embedder)
+            return self._table
+
+    def token_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
+        self._embedder.warm()
+        tok = self._embedder._tokenizer
+        assert tok is not None
+        out = []
+        for enc in tok.encode_batch(list(texts)):
+            ids = np.asarray(enc.ids[1:-1][:MAX_TOKENS], np.int64)
+            out.append(ids[~np.isin(ids, SPECIAL)])
+        return out
+
+    def encode_ids(self, ids: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        """Unit vectors [len(ids), DIM]; ``weights`` [vocab] scales each token (idf)."""
+        table = self.table
+        out = np.zeros((len(ids), DIM), np.float32)
+        # Weighted sums by element-wise products and reduceat, a block of texts at a time:
+        # no BLAS call, whose threads stall on a busy machine (see router._matvec).
+        for start in range(0, len(ids), BLOCK):
+            part = ids[start:start + BLOCK]
+            sizes = np.array([len(r) for r in part])
+            if not sizes.sum():
+                continue
+            flat = np.concatenate(part)
+            rows = np.asarray(table[flat], np.float32) * weights[flat, None]
+            rows = np.vstack([rows, np.zeros((1, DIM), np.float32)])  # empty texts end here
+            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            sums = np.add.reduceat(rows, starts, axis=0)
+            out[start:start + len(part)] = np.where(sizes[:, None] > 0, sums, 0.0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.clip(norms, 1e-9, None)
+
+    def encode(self, texts: Sequence[str], weights: np.ndarray) -> np.ndarray:
+        return self.encode_ids(self.token_ids(texts), weights)
+
+
+def idf_weights(ids: Sequence[np.ndarray], vocab_size: int) -> np.ndarray:
+    """log((N+1)/(df+1)) over the library's texts: common WordPieces count for little."""
+    df = np.zeros(vocab_size, np.float64)
+    for row in ids:
+        df[np.unique(row)] += 1
+    return np.log((len(ids) + 1) / (df + 1)).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def shared_static() -> StaticEncoder:
+    """One static encoder per process (the table is memory-mapped from the cache)."""
+    return StaticEncoder()
