@@ -82,6 +82,15 @@ class Intent:
     def name(self) -> str:
         return slug(self.phrase)
 
+    @property
+    def spoken(self) -> str:
+        """The request in words: "cancel a flight"."""
+        return _with_article(self.phrase)
+
+    def when(self) -> str:
+        """``cancel a flight or to cancel a reservation``."""
+        return " or to ".join(_with_article(p) for p in (self.phrase, *self.also))
+
 
 def _base(word: str) -> str | None:
     """The request verb a word is a present form of, or None."""

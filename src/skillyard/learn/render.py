@@ -164,8 +164,7 @@ def render_files(
     body += ["## When to use", ""]
     if plain is not None:
         intent = plain[1]
-        also = "".join(f" or to {p}" for p in intent.also)
-        body += [f"Use this skill when someone asks to {intent.phrase}{also}."]
+        body += [f"Use this skill when someone asks to {intent.when()}."]
         if intent.examples:
             body += ["Requests like these:", ""]
             body += [f"- \"{_one_line(e)}\"" for e in intent.examples]
