@@ -91,6 +91,8 @@ _UUID = re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b")
 _IDENT = re.compile(r"(?<![\w<])(?:[A-Za-z0-9][\w.-]*\d[\w.-]*|[A-Z]{3,}[A-Z0-9]*)(?![\w>])")
 _PLACEHOLDER = re.compile(r"<[a-z_]+>")
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_LONG_RUN = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
 _ORDINARY = re.compile(r"[a-z]+[_-]?\d{1,3}(?:[_.-]\d{1,3})?")
 _LOWER_WORD = re.compile(r"(?<![\w])[a-z]{2,}(?![\w])")
 ID_TYPES = {"reservation": "reservation_id", "booking": "reservation_id",
@@ -115,12 +117,15 @@ def _luhn(digits: str) -> bool:
 
 @functools.cache
 def _secret_patterns() -> tuple[re.Pattern[str], ...]:
-    """The auditor's secret patterns (detect-secrets' regex plugins), when installed."""
+    """The auditor's secret patterns (detect-secrets' regex plugins) when installed, plus
+    token prefixes and long mixed-case tokens."""
     try:
         from ..audit.secrets import detectors
-        return tuple(regex for _kind, regex in detectors())
-    except Exception:  # noqa: BLE001 - the audit extra is optional; patterns below still apply
-        return ()
+        found = [regex for _kind, regex in detectors()]
+    except Exception:  # noqa: BLE001 - the audit extra is optional; our patterns still apply
+        found = []
+    out = found
+    return (*out, _TOKEN_PREFIX, _MIXED_TOKEN)
 
 
 @dataclass
@@ -162,6 +167,7 @@ class Scrubber:
         self._known: dict[str, str] = {}
         self._index: dict[str, list[str]] | None = None
         self._cache: dict[str, str] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
         self.vocabulary: set[str] = set()  # words the runs also write in lower case
 
     # -- harvest -----------------------------------------------------------------------------
@@ -226,20 +232,20 @@ class Scrubber:
                 head = _WORD.match(value)
                 if head is not None:
                     self._index.setdefault(head.group(0), []).append(value)
-        out: list[str] = []
-        pos = 0
-        for match in _WORD.finditer(text):
-            start = match.start()
-            if start < pos or match.group(0) not in self._index:
+        heads = self._index.keys() & set(_WORD.findall(text))
+        if not heads:
+            return text
+        for value in sorted((v for h in heads for v in self._index[h]),
+                            key=lambda v: (-len(v), v)):
+            if value not in text:
                 continue
-            for value in self._index[match.group(0)]:
-                end = start + len(value)
-                if text.startswith(value, start) and not (end < len(text) and (
-                        text[end].isalnum() or text[end] == "_")):
-                    out += [text[pos:start], self._hit(value, label or self._known[value])]
-                    pos = end
-                    break
-        return "".join(out) + text[pos:] if out else text
+            pattern = self._patterns.get(value)
+            if pattern is None:
+                pattern = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)")
+                self._patterns[value] = pattern
+            kind = label or self._known[value]
+            text = pattern.sub(lambda m, k=kind: self._hit(m.group(0), k), text)
+        return text
 
     def text(self, text: str) -> str:
         """``text`` with every private value replaced by its typed placeholder."""
@@ -249,26 +255,35 @@ class Scrubber:
         if cached is not None:
             return cached
         original = text
-        for regex in (*_secret_patterns(), _TOKEN_PREFIX, _MIXED_TOKEN):
-            text = regex.sub(lambda m: self._hit(m.group(0), "secret"), text)
+        digits = _DIGIT.search(text) is not None
+        if _LONG_RUN.search(text):  # every secret pattern needs a long run of token characters
+            for regex in _secret_patterns():
+                text = regex.sub(lambda m: self._hit(m.group(0), "secret"), text)
         text = _KEY_VALUE.sub(lambda m: m.group(1) + self._hit(m.group(2), "secret"), text)
-        text = _URL.sub(lambda m: self._hit(m.group(0), "url"), text)
-        text = _EMAIL.sub(lambda m: self._hit(m.group(0), "email"), text)
-        text = _CARD.sub(self._card, text)
-        text = _PHONE.sub(self._phone, text)
+        if "://" in text:
+            text = _URL.sub(lambda m: self._hit(m.group(0), "url"), text)
+        if "@" in text:
+            text = _EMAIL.sub(lambda m: self._hit(m.group(0), "email"), text)
+        if digits:
+            text = _CARD.sub(self._card, text)
+            text = _PHONE.sub(self._phone, text)
         text = self.replace_known(text)
-        text = _PATH.sub(lambda m: self._hit(m.group(0), "path"), text)
-        text = _HOST.sub(lambda m: self._hit(m.group(0), "host"), text)
-        text = _IP.sub(lambda m: self._hit(m.group(0), "ip"), text)
-        text = _UUID.sub(lambda m: self._hit(m.group(0), "id"), text)
-        text = _DOB.sub(lambda m: m.group(1) + m.group(2) + self._hit(m.group(3),
-                                                                      "date_of_birth"), text)
-        text = _CARD_TAIL.sub(lambda m: m.group(1) + m.group(2)
-                              + self._hit(m.group(3), "card_digits"), text)
-        text = _USER_ID.sub(lambda m: self._hit(m.group(0), "user_id"), text)
+        if "/" in text or "\\" in text:
+            text = _PATH.sub(lambda m: self._hit(m.group(0), "path"), text)
+        if "." in text:
+            text = _HOST.sub(lambda m: self._hit(m.group(0), "host"), text)
+            if digits:
+                text = _IP.sub(lambda m: self._hit(m.group(0), "ip"), text)
+        if digits:
+            text = _UUID.sub(lambda m: self._hit(m.group(0), "id"), text)
+            text = _DOB.sub(lambda m: m.group(1) + m.group(2)
+                            + self._hit(m.group(3), "date_of_birth"), text)
+            text = _CARD_TAIL.sub(lambda m: m.group(1) + m.group(2)
+                                  + self._hit(m.group(3), "card_digits"), text)
+            text = _USER_ID.sub(lambda m: self._hit(m.group(0), "user_id"), text)
         text = _CONTEXT_ID.sub(self._context_id, text)
         text = _NAMED.sub(self._named, text)
-        if len(original) > 200:
+        if len(original) > 24:
             self._cache[original] = text
         return text
 
