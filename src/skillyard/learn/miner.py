@@ -112,6 +112,15 @@ def group_runs(trajectories: Sequence[Trajectory], options: MineOptions | None =
     return group_by_intent(trajectories, threshold=opts.intent_threshold)
 
 
+def key_steps(stages: Sequence[Stage], graph: StepGraph) -> list[str]:
+    """The steps a description names: the required ones, else those most runs took."""
+    required = [s.options[0][0] for s in stages if s.required]
+    if required:
+        return required
+    common = [n for n in graph.order() if graph.nodes[n] >= 0.4]
+    return common or sorted(graph.nodes, key=lambda n: (-graph.nodes[n], n))[:1]
+
+
 def group_intent(group: Group) -> Intent:
     requests = group.requests or list(dict.fromkeys(intent_text(t) for t in group.trajectories))
     return infer_intent(requests, group.terms)
@@ -168,7 +177,7 @@ def mine_group(group: Group, name: str, options: MineOptions | None = None,
     plain = None
     if opts.naming == "plain":
         intent = group_intent(group)
-        steps = [s.options[0][0] for s in stages if s.required] or graph.order()
+        steps = key_steps(stages, graph)
         plain = (group.description or describe(intent, steps), intent)
     files = render_files(name, group.trajectories, group.terms, graph, stages, lessons,
                          _option_terms(stages, runs), plain=plain)

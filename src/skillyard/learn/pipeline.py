@@ -28,7 +28,14 @@ from .folder import Files, build_skill, files_of
 from .gate import Gate, GatePolicy, GateReport
 from .grouping import Group
 from .importers import load_paths
-from .miner import LEARNED_PREFIX, MinedSkill, MineOptions, group_intent, mine_group
+from .miner import (
+    LEARNED_PREFIX,
+    MinedSkill,
+    MineOptions,
+    group_intent,
+    key_steps,
+    mine_group,
+)
 from .model import Trajectory
 from .naming import Naming, llm_rewrite
 from .poison import Quarantined, quarantine
@@ -275,7 +282,7 @@ class Learner:
                 or self.options.evolve.mine.naming != "plain" or self.options.into:
             return mined
         offline = Naming(mined.name, mined.skill.description, "offline")
-        steps = [s.options[0][0] for s in mined.stages if s.required] or mined.graph.order()
+        steps = key_steps(mined.stages, mined.graph)
         taken = (self._taken | {s.name for s in self.library.list()}) - {mined.name}
         naming = llm_rewrite(self.client, offline, group_intent(decision.group), steps,
                              self.private, taken)
