@@ -165,9 +165,8 @@ def _kind_of(cand: Any, label: Callable[[Trajectory], str | None],
 
 
 def _steps(cand: Any) -> tuple[set[str], set[str]]:
-    """(required steps, every procedure step) of a published candidate (tool names)."""
-    from skillyard.learn.miner import mine_group  # noqa: F401 - documents where stages come from
-
+    """(required steps, every procedure step) of a published candidate (tool names), read from
+    its SKILL.md: numbered steps that are not optional ("Usually" counts as required)."""
     md = cand.files.get("SKILL.md", "")
     section = md.split("## Procedure", 1)[1].split("\n## ", 1)[0] if "## Procedure" in md else ""
     required: set[str] = set()
@@ -181,7 +180,7 @@ def _steps(cand: Any) -> tuple[set[str], set[str]]:
         stripped = line.strip()
         if stripped[:1].isdigit():
             choice = "one of" in stripped
-            optional = "Optionally" in stripped or "Usually" in stripped
+            optional = "Optionally" in stripped
             if not optional and not choice:
                 required |= calls
     return required, every
@@ -213,19 +212,20 @@ def measure(name: str, train: list[Trajectory], held: list[Trajectory],
             hits += bool(right & set(top))
         avoided = sum(1 for t in others
                       if not ids & {h.id for h in lib.route(t.request, k=3).results})
-    precision, recall = [], []
+    precision, recall, covered = [], [], []
     for traj in held:
         if not traj.succeeded:
             continue
         right = [c for c in published if learned[c.skill_id] == label(traj)]
-        if not right:
-            continue
         acts = {tool_of(k) for k in traj.action_keys()}
-        best = max(((len(r & acts) / len(r) if r else 0.0,
-                     len(acts & e) / len(acts) if acts else 0.0)
-                    for r, e in map(_steps, right)), key=lambda pr: pr[0] + pr[1])
+        if not right or not acts:
+            continue
+        best = max(((len(r & acts) / len(r) if r else 0.0, len(r & acts) / len(acts),
+                     len(e & acts) / len(acts)) for r, e in map(_steps, right)),
+                   key=lambda prc: (prc[0] + prc[1], prc[2]))
         precision.append(best[0])
         recall.append(best[1])
+        covered.append(best[2])
     leaks = sum(len(private.found_in(text)) for c in published for text in c.files.values())
     poisoned = sum(1 for c in published for text in c.files.values()
                    if any(m in text for m in POISON_MARKERS))
@@ -236,6 +236,8 @@ def measure(name: str, train: list[Trajectory], held: list[Trajectory],
         "others_avoided": avoided / len(others) if others else 1.0,
         "step_precision": sum(precision) / len(precision) if precision else 0.0,
         "step_recall": sum(recall) / len(recall) if recall else 0.0,
+        "procedure_recall": sum(covered) / len(covered) if covered else 0.0,
+        "runs_compared": len(precision),
         "private_leaks": leaks, "poisoned_published": poisoned,
     }
 
@@ -289,15 +291,22 @@ def grouping_quality() -> dict[str, dict[str, float]]:
 
 def report(rows: list[dict[str, Any]]) -> None:
     head = (f"{'set':<10} {'arm':<16} {'skills':>6} {'top3':>6} {'asked':>5} {'noskill':>7} "
-            f"{'others ok':>9} {'step P':>6} {'step R':>6} {'leaks':>5} {'poison':>6} "
+            f"{'others ok':>9} {'req P':>6} {'req R':>6} {'proc R':>6} {'leaks':>5} {'poison':>6} "
             f"{'quar.':>5} {'secs':>5}")
     print(head)
     print("-" * len(head))
     for r in rows:
         print(f"{r['set']:<10} {r['arm']:<16} {r['skills']:>6} {r['top3']:>6.2f} {r['asked']:>5} "
               f"{r['no_skill_for_kind']:>7} {r['others_avoided']:>9.2f} "
-              f"{r['step_precision']:>6.2f} {r['step_recall']:>6.2f} {r['private_leaks']:>5} "
+              f"{r['step_precision']:>6.2f} {r['step_recall']:>6.2f} "
+              f"{r['procedure_recall']:>6.2f} {r['private_leaks']:>5} "
               f"{r['poisoned_published']:>6} {r['quarantined']:>5} {r['seconds']:>5.0f}")
+    print("top3: held-out tasks whose first request has the right learned skill in the top 3 "
+          "(asked: tasks with a learned skill of their kind; noskill: without). others ok: "
+          "requests of the other set that select none of these skills. req P / req R: required "
+          "steps the held-out successful run took / run steps that are required steps; proc R: "
+          "run steps named anywhere in the procedure. leaks: private values of the runs in the "
+          "published files; poison: published files with the poisoned step.")
     for r in rows:
         print(f"  {r['set']} {r['arm']}: {', '.join(r['names'])}")
     base = {r["set"]: r for r in rows if r["arm"] == "baseline"}
