@@ -11,7 +11,14 @@ Run: .venv/bin/python bench/learn.py [--scripts 30] [--runs 60] [--repeat 5]
    baselines stay below 0.7.
 2. Throughput on the real τ-bench file (200 runs): the baseline only reads the file (JSON
    parse + import into Trajectory values); skillyard reads, groups, induces graphs, mines
-   lessons, renders and strictly validates SKILL.md candidates. Target: >= 200 trajectories/s.
+   lessons, renders and strictly validates SKILL.md candidates (today it also scrubs private
+   data and embeds the requests to group them by intent). Was >= 200 trajectories/s before
+   scrubbing; scrubbing is the price of sharing skills safely.
+3. Held-out (``bench/learn_heldout.py``; skip with ``--no-heldout``): grouping purity on
+   τ-bench, then 70/30 by task, learned by today's miner and by skillyard in the same run:
+   routing top-3 against the 11K corpus + learned skills, step agreement, private values and
+   poisoned steps in the emitted skills; ``--llm`` adds the same run through a local
+   OpenAI-compatible test server (plumbing only).
 """
 
 from __future__ import annotations
@@ -88,6 +95,11 @@ def main() -> None:
     parser.add_argument("--scripts", type=int, default=30, help="random procedures per level")
     parser.add_argument("--runs", type=int, default=60, help="runs sampled per procedure")
     parser.add_argument("--repeat", type=int, default=5, help="throughput repetitions")
+    parser.add_argument("--heldout", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the held-out measurement (builds the corpus library once)")
+    parser.add_argument("--llm", action="store_true", help="held-out: add an --llm run")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir())
+                        / "skillyard-bench-learn", help="held-out: corpus library cache")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
     print(f"\nGraph recovery: {args.scripts} random procedures x {args.runs} runs per noise "
@@ -112,6 +124,20 @@ def main() -> None:
     count, full, statuses = end_to_end(args.repeat)
     print(f"  Library.learn (mine + audit gate + SQLite): {count / full:>5.0f} trajectories/s "
           f"(candidates: {', '.join(statuses)})")
+    if args.heldout:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import learn_heldout
+
+        print("\nGrouping on all τ-bench runs (labels: our own request kinds):")
+        for arm, scores in learn_heldout.grouping_quality().items():
+            print(f"  {arm:<28} purity {scores['purity']:.2f}, groups per task "
+                  f"{scores['groups_per_task']:.2f}, groups per kind "
+                  f"{scores['groups_per_label']:.2f}, groups {scores['groups']:.0f}")
+        print("\nHeld-out (70/30 by task) against the 11K corpus + learned skills:")
+        rows = learn_heldout.run(args.cache, False)
+        if args.llm:
+            rows += learn_heldout.run(args.cache, True)
+        learn_heldout.report(rows)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pytest
 from conftest import SHARED
 from skillyard.learn.distill.prompts import ANALYSE_SYSTEM
 from skillyard.learn.gate import find_auditor
+from skillyard.learn.naming import REWRITE_SYSTEM
 from support.llm_server import LLMServer
 
 TRAJ = SHARED / "trajectories"
@@ -49,7 +50,8 @@ def test_learn_real_trajectories_offline(db_path: Path) -> None:
 
 def test_dry_run_shows_a_diff_and_writes_nothing(db_path: Path) -> None:
     proc = run("learn", str(TRAJ / "tau-bench"), "--dry-run", "--offline", db=db_path)
-    assert "+++ b/update-reservation-flights/SKILL.md" in proc.stdout
+    assert "+++ b/change-flight/SKILL.md" in proc.stdout
+    assert "+++ b/cancel-flight/SKILL.md" in proc.stdout
     assert "+## Procedure" in proc.stdout and "trajectories, offline: would publish" in proc.stdout
     assert json.loads(run("list", "--json", db=db_path).stdout) == []
     assert json.loads(run("candidates", "--json", db=db_path).stdout) == []
@@ -72,6 +74,15 @@ def test_bad_input_exits_with_one_clear_line(tmp_path: Path, db_path: Path) -> N
 
 
 def _reply(payload: dict[str, Any]) -> str:
+    if payload["messages"][0]["content"] == REWRITE_SYSTEM:
+        text = payload["messages"][1]["content"]
+        if "Current name: change-flight\n" in text:
+            return json.dumps({"name": "change-flight-reservation", "description": (
+                "Changes the flights on an existing reservation. Use when a traveller asks "
+                "to move, reschedule or upgrade a booked flight.")})
+        if "Current name: cancel-flight\n" in text:
+            return json.dumps({"name": "Cancel Flights!!", "description": "x"})
+        return "I would call it something nice."
     if payload["messages"][0]["content"] == ANALYSE_SYSTEM:
         text = payload["messages"][1]["content"]
         run_id = text.split("Run id: ", 1)[1].split()[0]
@@ -104,6 +115,11 @@ def test_llm_distillation_records_and_replays(tmp_path: Path, db_path: Path) -> 
     made = [c for c in live["candidates"] if c["status"] == "would-publish"]
     assert made and all(c["distill"]["llm_calls"] > 0 for c in made)
     assert any("+- Confirm the change with the customer" in c["diff"] for c in made)
+    renamed = next(c for c in made if c["name"] == "change-flight-reservation")
+    assert renamed["naming"]["source"] == "llm"
+    assert "description: Changes the flights on an existing reservation." in renamed["diff"]
+    kept = next(c for c in live["candidates"] if c["name"] == "cancel-flight")
+    assert kept["naming"]["source"] == "offline" and "verb-object" in kept["naming"]["note"]
     assert len(tape.read_text().splitlines()) == len(server.requests)
     replayed = json.loads(run(*args, "--replay", str(tape), db=db_path).stdout)
     assert [c["diff"] for c in replayed["candidates"]] == [c["diff"] for c in live["candidates"]]

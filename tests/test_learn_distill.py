@@ -121,7 +121,7 @@ def test_analyses_and_hierarchical_merge() -> None:
 def test_conflict_is_sent_back_then_resolved() -> None:
     runs = _runs(6, seed=8)
     base = _base(runs)
-    old = "Use this skill for requests about"
+    old = "Use this skill when someone asks to"
 
     def analyse(payload: dict[str, Any]) -> str:
         run = _run_id(payload)

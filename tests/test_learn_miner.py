@@ -161,7 +161,7 @@ def test_real_tau_bench_mining() -> None:
         assert not mined.skill.errors and mined.skill.id == "learned:" + mined.name
         assert mined.graph.runs == sum(t.succeeded for t in mined.trajectories)
         assert all(collapse(p) == list(p) for p, _ in mined.graph.paths)
-    flights = next(m for m in skills if m.name == "update-reservation-flights")
+    flights = next(m for m in skills if m.name == "change-flight")
     assert any(les.kind == "recovery" and "update_reservation_flights" in les.text
                for les in flights.lessons)
     assert mine(runs, MineOptions(min_successes=1000)) == []

@@ -125,6 +125,12 @@ def _print_report(report: LearnReport, show_diff: bool) -> None:
     if skipped:
         console.print(f"[dim]{len(skipped)} group(s) skipped (too few or no successful runs; "
                       "see --json)[/dim]")
+    for held in report.quarantined:
+        console.print(f"[yellow]quarantined[/yellow] {escape(held.run)}: {held.rule} in "
+                      f"{escape(held.where)} (left out of learning)")
+    if report.private_values:
+        console.print(f"[dim]{report.private_values} private value(s) scrubbed from the runs "
+                      "before learning[/dim]")
     verb = "would publish" if report.dry_run else "published"
     published = report.count("would-publish" if report.dry_run else "published")
     rejected = report.count("would-reject" if report.dry_run else "rejected")

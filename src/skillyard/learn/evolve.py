@@ -22,7 +22,7 @@ from ..errors import AmbiguousNameError, NotFoundError
 from ..library import Library
 from .deepen import description_gap, missing_steps
 from .grouping import Group, group_by_task
-from .miner import LEARNED_PREFIX, MineOptions, learning_runs, mine_group, skill_name
+from .miner import LEARNED_PREFIX, MineOptions, group_runs, learning_runs, mine_group, name_group
 from .model import Trajectory
 from .render import slug
 
@@ -118,8 +118,8 @@ def decide(library: Library, trajectories: Sequence[Trajectory], *, into: str | 
                  for sid, runs in sorted(by_skill.items())]
     taken = {s.name for s in library.list() if not s.id.startswith(LEARNED_PREFIX)}
     used: set[str] = set()
-    for group in group_by_task(free, threshold=opts.mine.group_threshold):
-        name = skill_name(group, everything, taken | used)
+    for group in group_runs(free, opts.mine) if free else []:
+        name = name_group(group, everything, taken | used, opts.mine)
         used.add(name)
         wins = len(learning_runs(group.trajectories))
         if len(group.trajectories) < opts.min_runs or wins < opts.mine.min_successes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..skill import Skill
+from .privacy import PrivateValues
 
 VERDICT_RANK = {"allow": 0, "warn": 1, "block": 2}
 
@@ -65,10 +66,11 @@ class GateReport:
     reasons: list[str] = field(default_factory=list)
     audit: dict[str, Any] | None = None
     evaluation: dict[str, Any] | None = None
+    privacy: list[dict[str, Any]] = field(default_factory=list)  # private-value findings
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "reasons": self.reasons, "audit": self.audit,
-                "evaluation": self.evaluation}
+                "evaluation": self.evaluation, "privacy": self.privacy}
 
 
 Auditor = Callable[[Skill], Any]
@@ -123,10 +125,16 @@ class Gate:
                 auditor = functools.partial(auditor, read_blob=library.store.read_blob)
         self.auditor = auditor
         self.evaluator = find_evaluator(library) if evaluator == "find" else evaluator
+        # private values of the runs being learned from (set by the learner after scrubbing)
+        self.private: PrivateValues | None = None
 
-    def check(self, candidate: Skill, previous: Skill | None) -> GateReport:
+    def check(self, candidate: Skill, previous: Skill | None,
+              files: dict[str, str] | None = None) -> GateReport:
+        """Audit (and evaluate) ``candidate``; with ``files`` (its text files), also check
+        that no private value of the runs reached it."""
         report = GateReport(passed=True)
         self._audit(candidate, report)
+        self._privacy(candidate, files, report)
         if report.passed and self.policy.tasks is not None:
             self._evaluate(candidate, previous, report)
         return report
@@ -134,6 +142,20 @@ class Gate:
     def _reject(self, report: GateReport, reason: str) -> None:
         report.passed = False
         report.reasons.append(reason)
+
+    def _privacy(self, candidate: Skill, files: dict[str, str] | None,
+                 report: GateReport) -> None:
+        if self.private is None or not len(self.private):
+            return
+        texts = files if files is not None else {"SKILL.md": candidate.skill_md}
+        leaks = sorted({(path, kind, masked) for path, text in texts.items()
+                        for kind, masked in self.private.found_in(text)})
+        report.privacy = [{"rule": "private-value", "file": path, "type": kind,
+                           "value": masked} for path, kind, masked in leaks]
+        if leaks:
+            kinds = ", ".join(sorted({kind for _p, kind, _m in leaks}))
+            self._reject(report, f"private data: {len(leaks)} value(s) from the runs' data "
+                                 f"remain in the skill ({kinds}); not published")
 
     def _audit(self, candidate: Skill, report: GateReport) -> None:
         if not callable(self.auditor):

@@ -32,6 +32,8 @@ class Group:
     key: str
     trajectories: list[Trajectory]
     terms: list[str] = field(default_factory=list)  # words that set this group apart
+    requests: list[str] = field(default_factory=list)  # one intent text per task (see .intent)
+    description: str | None = None  # set when a model rewrote the offline description
 
     @property
     def successes(self) -> list[Trajectory]:

@@ -19,8 +19,11 @@ from .actions import tool_of
 from .folder import Files, build_skill
 from .graph import GraphParams, StepGraph, induce
 from .grouping import DEFAULT_THRESHOLD, Group, group_by_task
+from .intent import group_by_intent, intent_text
 from .lessons import Lesson, mine_lessons
 from .model import Trajectory
+from .naming import Intent, describe, infer_intent, unique_name
+from .privacy import local_source, scrub
 from .procedure import Stage, plan
 from .render import render_files, slug
 from .textsim import top_terms, words
@@ -35,6 +38,9 @@ class MineOptions:
     group_threshold: float = DEFAULT_THRESHOLD
     graph: GraphParams = field(default_factory=GraphParams)
     max_lessons: int = 10
+    grouping: str = "intent"  # "intent" (what was asked) or "task" (words + tools, older)
+    naming: str = "plain"  # "plain" (verb + object, sentences) or "tools" (older)
+    intent_threshold: float | None = None  # None: the embedder's default (see .intent)
 
 
 @dataclass
@@ -97,6 +103,38 @@ def _option_terms(stages: list[Stage], runs: list[Trajectory]) -> dict[str, list
     return out
 
 
+def group_runs(trajectories: Sequence[Trajectory], options: MineOptions | None = None
+               ) -> list[Group]:
+    """Groups to learn from: by intent (default) or by task words and tools."""
+    opts = options or MineOptions()
+    if opts.grouping == "task":
+        return group_by_task(list(trajectories), threshold=opts.group_threshold)
+    return group_by_intent(trajectories, threshold=opts.intent_threshold)
+
+
+def key_steps(stages: Sequence[Stage], graph: StepGraph) -> list[str]:
+    """The steps a description names: the required ones, else those most runs took."""
+    required = [s.options[0][0] for s in stages if s.required]
+    if required:
+        return required
+    common = [n for n in graph.order() if graph.nodes[n] >= 0.4]
+    return common or sorted(graph.nodes, key=lambda n: (-graph.nodes[n], n))[:1]
+
+
+def group_intent(group: Group) -> Intent:
+    requests = group.requests or list(dict.fromkeys(intent_text(t) for t in group.trajectories))
+    return infer_intent(requests, group.terms)
+
+
+def name_group(group: Group, everyone: Sequence[Trajectory], taken: set[str],
+               options: MineOptions | None = None) -> str:
+    """A unique skill name: verb + object from the requests, or (older) from the tools."""
+    opts = options or MineOptions()
+    if opts.naming == "tools":
+        return skill_name(group, everyone, taken)
+    return unique_name(group_intent(group), taken, group.terms)
+
+
 def skill_name(group: Group, everyone: Sequence[Trajectory], taken: set[str]) -> str:
     """A name from the tool most specific to the group (or its words), unique among ``taken``."""
     runs = learning_runs(group.trajectories) or group.trajectories
@@ -136,13 +174,19 @@ def mine_group(group: Group, name: str, options: MineOptions | None = None,
         return None
     stages = plan(graph, opts.graph.exclusive)
     lessons = mine_lessons(group.trajectories, graph, opts.max_lessons)
+    plain = None
+    if opts.naming == "plain":
+        intent = group_intent(group)
+        steps = key_steps(stages, graph)
+        plain = (group.description or describe(intent, steps), intent)
     files = render_files(name, group.trajectories, group.terms, graph, stages, lessons,
-                         _option_terms(stages, runs))
+                         _option_terms(stages, runs), plain=plain)
     provenance = Provenance(
         source="skillyard learn", kind="learned",
         extra={"method": "offline", "group": group.key,
                "trajectories": [t.id for t in group.trajectories],
-               "sources": sorted({t.source.split("#", 1)[0] for t in group.trajectories})},
+               "sources": sorted({local_source(t.source).split("#", 1)[0]
+                                  for t in group.trajectories})},
     )
     skill = build_skill(files, skill_id=skill_id or LEARNED_PREFIX + name, provenance=provenance)
     return MinedSkill(name, group, graph, stages, lessons, files, skill)
@@ -153,13 +197,17 @@ def mine(
     options: MineOptions | None = None,
     *,
     taken: Iterable[str] = (),
+    private: bool = True,
 ) -> list[MinedSkill]:
-    """Group trajectories by task and mine one candidate skill per group that has enough runs."""
+    """Group trajectories by intent and mine one candidate skill per group with enough runs.
+    With ``private`` (the default) the runs are scrubbed of private data first."""
     opts = options or MineOptions()
+    if private:
+        trajectories = scrub(trajectories).trajectories
     used = set(taken)
     out = []
-    for group in group_by_task(list(trajectories), threshold=opts.group_threshold):
-        name = skill_name(group, trajectories, used)
+    for group in group_runs(trajectories, opts):
+        name = name_group(group, trajectories, used, opts)
         mined = mine_group(group, name, opts)
         if mined is not None:
             used.add(name)

@@ -28,8 +28,18 @@ from .folder import Files, build_skill, files_of
 from .gate import Gate, GatePolicy, GateReport
 from .grouping import Group
 from .importers import load_paths
-from .miner import LEARNED_PREFIX, MinedSkill, MineOptions, mine_group
+from .miner import (
+    LEARNED_PREFIX,
+    MinedSkill,
+    MineOptions,
+    group_intent,
+    key_steps,
+    mine_group,
+)
 from .model import Trajectory
+from .naming import Naming, llm_rewrite
+from .poison import Quarantined, quarantine
+from .privacy import PrivateValues, local_source, scrub
 
 Progress = Callable[[str, int], None]
 # mine_group's signature: (group, name, options, skill_id) -> candidate or None. A batch job
@@ -44,6 +54,7 @@ class LearnOptions:
     dry_run: bool = False
     format: str = "auto"
     levels: bool = False
+    privacy: bool = True  # scrub private data before anything is mined or sent to an LLM
     evolve: EvolveOptions = field(default_factory=EvolveOptions)
     distill: DistillOptions = field(default_factory=DistillOptions)
     gate: GatePolicy = field(default_factory=GatePolicy)
@@ -68,6 +79,7 @@ class Candidate:
     operations: list[dict[str, Any]] = field(default_factory=list)
     distill: dict[str, Any] | None = None
     candidate_id: str | None = None
+    naming: dict[str, Any] | None = None  # how the name and description were written
 
     def to_dict(self, with_diff: bool = True) -> dict[str, Any]:
         added, removed = diff_stats(self.diff)
@@ -83,6 +95,8 @@ class Candidate:
         }
         if self.distill is not None:
             out["distill"] = self.distill
+        if self.naming is not None:
+            out["naming"] = self.naming
         if with_diff:
             out["diff"] = self.diff
         return out
@@ -95,13 +109,16 @@ class LearnReport:
     dry_run: bool
     candidates: list[Candidate] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): skipped
+    quarantined: list[Quarantined] = field(default_factory=list)
+    private_values: int = 0  # private values scrubbed from the runs
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.candidates if c.status == status)
 
     def to_dict(self, with_diff: bool = True) -> dict[str, Any]:
         return {"trajectories": self.trajectories, "method": self.method,
-                "dry_run": self.dry_run,
+                "dry_run": self.dry_run, "private_values_scrubbed": self.private_values,
+                "quarantined": [q.to_dict() for q in self.quarantined],
                 "published": self.count("published"), "rejected": self.count("rejected"),
                 "skipped": self.count("skipped"),
                 "candidates": [c.to_dict(with_diff) for c in self.candidates],
@@ -112,7 +129,8 @@ def _learned_provenance(decision: Decision, method: str, base: Skill | None,
                         extra: dict[str, Any]) -> Provenance:
     info = {"method": method, "decision": decision.kind,
             "trajectories": [t.id for t in decision.trajectories],
-            "sources": sorted({t.source.split("#", 1)[0] for t in decision.trajectories}),
+            "sources": sorted({local_source(t.source).split("#", 1)[0]
+                               for t in decision.trajectories}),
             **extra}
     if base is None:
         return Provenance(source="skillyard learn", kind="learned", extra=info)
@@ -134,17 +152,36 @@ class Learner:
         self.progress = progress
         self.method = "llm" if options.llm else "offline"
         self.mine: MineFn = mine or mine_group
+        self.quarantined: list[Quarantined] = []
+        self.private = PrivateValues()
+        self._taken: set[str] = set()
+
+    def prepare(self, trajectories: Sequence[Trajectory]) -> list[Trajectory]:
+        """Poisoned runs quarantined, then private data scrubbed (before any mining or LLM
+        call); the gate is told which values were private."""
+        clean, self.quarantined = quarantine(trajectories)
+        if not self.options.privacy:
+            return clean
+        scrubbed = scrub(clean)
+        self.private = scrubbed.private
+        self.gate.private = scrubbed.private
+        return scrubbed.trajectories
 
     def decisions(self, trajectories: Sequence[Trajectory]) -> list[Decision]:
-        return decide(self.library, trajectories, into=self.options.into,
-                      options=self.options.evolve)
+        """Decisions per group, on the runs after :meth:`prepare`."""
+        runs = self.prepare(trajectories)
+        out = decide(self.library, runs, into=self.options.into, options=self.options.evolve)
+        self._taken = {d.name for d in out}
+        return out
 
     def run(self, trajectories: Sequence[Trajectory],
             decisions: Sequence[Decision] | None = None) -> LearnReport:
         """Candidates for ``decisions`` (default: decided here from the trajectories)."""
-        report = LearnReport(len(trajectories), self.method, self.options.dry_run)
         if decisions is None:
             decisions = self.decisions(trajectories)
+        report = LearnReport(len(trajectories), self.method, self.options.dry_run,
+                             quarantined=list(self.quarantined),
+                             private_values=len(self.private))
         for decision in decisions:
             report.candidates.append(self.candidate(decision))
             if self.progress is not None:
@@ -201,6 +238,8 @@ class Learner:
                 if mined is None:
                     cand.reasons.append("too few successful runs to mine a procedure from")
                     return cand
+                mined = self._rename(decision, mined, cand)
+                skill_id = cand.skill_id
                 base = dict(mined.files)
             files = self._edit(decision, base, mined, cand)
         except PatchError as exc:
@@ -224,7 +263,7 @@ class Learner:
             if new:
                 return self._reject(cand, "the edit introduced specification problems: "
                                     + ", ".join(sorted(new)), files)
-        cand.gate = self.gate.check(skill, base_skill)
+        cand.gate = self.gate.check(skill, base_skill, _added(before, files))
         if not cand.gate.passed:
             return self._reject(cand, "; ".join(cand.gate.reasons), files)
         if self.options.dry_run:
@@ -237,6 +276,27 @@ class Learner:
         cand.status, cand.version = "published", outcome.version
         self._record(cand, files)
         return cand
+
+    def _rename(self, decision: Decision, mined: MinedSkill, cand: Candidate) -> MinedSkill:
+        """With ``--llm`` and the plain-words naming, let the model rewrite the new skill's
+        name and description; the offline text stays when the answer does not pass."""
+        if not self.options.llm or self.client is None or decision.kind != "create" \
+                or self.options.evolve.mine.naming != "plain" or self.options.into:
+            return mined
+        offline = Naming(mined.name, mined.skill.description, "offline")
+        steps = key_steps(mined.stages, mined.graph)
+        taken = (self._taken | {s.name for s in self.library.list()}) - {mined.name}
+        naming = llm_rewrite(self.client, offline, group_intent(decision.group), steps,
+                             self.private, taken)
+        cand.naming = naming.to_dict()
+        if naming.source != "llm":
+            return mined
+        decision.group.description = naming.description
+        self._taken.add(naming.name)
+        decision.name = cand.name = naming.name
+        cand.skill_id = LEARNED_PREFIX + naming.name
+        again = self._mine(decision, naming.name, cand.skill_id)
+        return again if again is not None else mined
 
     def _reject(self, cand: Candidate, reason: str, files: Files) -> Candidate:
         cand.reasons.append(reason)
@@ -256,6 +316,19 @@ class Learner:
             provenance=skill.provenance.to_dict() if skill else {"runs": cand.runs},
         )
         cand.candidate_id = rec.id
+
+
+def _added(before: Files, after: Files) -> Files:
+    """The text a candidate adds: whole new files, and new lines of changed ones."""
+    out: Files = {}
+    for path, text in after.items():
+        old = before.get(path)
+        if old is None:
+            out[path] = text
+        elif old != text:
+            kept = set(old.splitlines())
+            out[path] = "\n".join(ln for ln in text.splitlines() if ln not in kept)
+    return out
 
 
 def learn(

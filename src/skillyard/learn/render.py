@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from ..skill import DESCRIPTION_MAX, NAME_MAX, SKILL_FILE, render
 from .folder import Files
@@ -142,11 +143,17 @@ def render_files(
     lessons: Sequence[Lesson],
     option_terms: dict[str, list[str]] | None = None,
     method: str = "offline",
+    plain: tuple[str, Any] | None = None,
 ) -> Files:
-    """The skill folder (path -> text) for one mined group."""
+    """The skill folder (path -> text) for one mined group. ``plain`` is (description,
+    :class:`~skillyard.learn.naming.Intent`) for plain-words text; without it the older
+    keyword description is written."""
     wins = sum(1 for t in trajectories if t.succeeded)
     losses = sum(1 for t in trajectories if t.failed)
-    description = describe(terms, graph, stages, len(trajectories), wins)
+    if plain is not None:
+        description = plain[0]
+    else:
+        description = describe(terms, graph, stages, len(trajectories), wins)
     front = {
         "name": name,
         "description": description,
@@ -155,11 +162,20 @@ def render_files(
     }
     body: list[str] = ["", f"# {name.replace('-', ' ').capitalize()}", ""]
     body += ["## When to use", ""]
-    about = ", ".join(terms[:6]) if terms else "the tasks in the examples below"
-    body += [f"Use this skill for requests about {about}. Requests it was learned from:", ""]
-    examples = list(dict.fromkeys(_one_line(t.request) for t in trajectories if t.succeeded))
-    examples = examples or list(dict.fromkeys(_one_line(t.request) for t in trajectories))
-    body += [f"- \"{e}\"" for e in examples[:3]]
+    if plain is not None:
+        intent = plain[1]
+        body += [f"Use this skill when someone asks to {intent.when()}."]
+        if intent.examples:
+            body += ["Requests like these:", ""]
+            body += [f"- \"{_one_line(e)}\"" for e in intent.examples]
+    else:
+        about = ", ".join(terms[:6]) if terms else "the tasks in the examples below"
+        body += [f"Use this skill for requests about {about}. Requests it was learned from:",
+                 ""]
+        examples = list(dict.fromkeys(_one_line(t.request) for t in trajectories
+                                      if t.succeeded))
+        examples = examples or list(dict.fromkeys(_one_line(t.request) for t in trajectories))
+        body += [f"- \"{e}\"" for e in examples[:3]]
     body += ["", "## Procedure", ""]
     if stages:
         number = 1
