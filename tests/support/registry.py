@@ -30,7 +30,7 @@ def running(db: str, *, anonymous_read: tuple[str, ...] = (), web: bool = True,
 
     lib = Library(db)
     registry = Registry(lib, anonymous_read=anonymous_read,
-                        limits=UploadLimits(max_upload=max_upload))
+                        limits=UploadLimits(max_upload=max_upload, max_file=max_upload))
     app = create_app(registry, web=web, limiter=FailureLimiter(limit=limit, window=60))
     sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]

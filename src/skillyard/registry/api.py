@@ -15,7 +15,7 @@ from starlette.routing import Route
 from .. import __version__
 from .access import Access, RegistryError
 from .archive import UploadError
-from .http import FailureLimiter, RateLimited, caller, error, error_response
+from .http import FailureLimiter, RateLimited, anonymous_off, caller, error, error_response
 from .openapi import openapi
 from .service import Registry
 
@@ -56,10 +56,13 @@ async def read_limited(request: Request, limit: int) -> bytes:
 def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
     """Every API route; each authenticates, then calls one Registry method in a thread."""
 
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(handler: Handler, public: bool = False) -> Callable[[Request],
+                                                                      Awaitable[Response]]:
         async def run(request: Request) -> Response:
             try:
                 access = await caller(registry, limiter, request)
+                if not public:
+                    anonymous_off(registry, access)
                 return await handler(request, access)
             except RateLimited as exc:
                 response = error_response(exc)
@@ -211,7 +214,8 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         (base + "/tokens", tokens, ["GET", "POST"]),
         (base + "/tokens/{token_id}", revoke, ["DELETE"]),
     ]
-    routes = [Route(path, endpoint(handler), methods=methods) for path, handler, methods in table]
+    routes = [Route(path, endpoint(handler, public=handler in (info, spec)), methods=methods)
+              for path, handler, methods in table]
     routes += well_known_routes(registry, limiter)
 
     async def unknown(request: Request) -> Response:
@@ -241,6 +245,7 @@ def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route
     async def index(request: Request) -> Response:
         try:
             access = await caller(registry, limiter, request)
+            anonymous_off(registry, access)
 
             def build() -> dict[str, Any]:
                 out = []
@@ -257,6 +262,7 @@ def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route
     async def file(request: Request) -> Response:
         try:
             access = await caller(registry, limiter, request)
+            anonymous_off(registry, access)
             chosen = await run_in_threadpool(pick, access, request.path_params.get("ns"))
             record = chosen.get(request.path_params["name"])
             if record is None:

@@ -106,6 +106,12 @@ async def caller(registry: Registry, limiter: FailureLimiter, request: Request, 
         raise
 
 
+def anonymous_off(registry: Registry, access: Access) -> None:
+    """Refuse (401) a caller without a token when the registry has no anonymous read."""
+    if access.token is None and not registry.anonymous_read:
+        raise AuthError("this registry needs a token: send Authorization: Bearer TOKEN")
+
+
 class RateLimited(RegistryError):
     status = 429
 

@@ -153,12 +153,17 @@ class Registry:
                 return {"query": query, "results": [], "abstain": True, "confidence": 0.0}
             routed = self.library.route(query, k=min(1000, 4 * k + 20))
         results = []
+        seen: set[str] = set()
         for hit in routed.results:
-            record = current.get(hit.id)
-            if record is None or not access.can_read(record.path):
+            # a near-duplicate group shows one member; show the first one the caller may read
+            record = next((current[i] for i in [hit.id, *hit.alternatives]
+                           if i in current and i not in seen
+                           and access.can_read(current[i].path)), None)
+            if record is None:
                 continue
+            seen.add(record.skill_id)
             results.append({**record.to_dict(), "score": round(hit.score, 4),
-                            "description": self._description(hit.id)})
+                            "description": self._description(record.skill_id)})
             if len(results) == k:
                 break
         return {"query": query, "results": results, "abstain": routed.abstain or not results,
