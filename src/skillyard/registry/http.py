@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from .service import Registry
 from .tokens import AuthError, TokenError
 
 COOKIE = "skillyard_token"
+LOG = logging.getLogger("skillyard.registry")
 
 
 class FailureLimiter:
@@ -69,6 +71,7 @@ def status_of(exc: Exception) -> int:
 def error_response(exc: Exception) -> JSONResponse:
     status = status_of(exc)
     if status == 500:
+        LOG.error("internal error: %s", exc, exc_info=exc)
         return error(500, "internal error; see the server log")
     extra = {"report": exc.report} if isinstance(exc, BlockedError) else {}
     response = error(status, str(exc), **extra)
