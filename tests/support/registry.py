@@ -24,18 +24,20 @@ LOCAL_ADMIN = Access(Token("local", "test", "admin", ("*",), "", "test"))
 
 @contextmanager
 def running(db: str, *, anonymous_read: tuple[str, ...] = (), web: bool = True,
-            max_upload: int = 2 * 1024 * 1024, limit: int = 10) -> Iterator[tuple[str, Registry]]:
+            max_upload: int = 2 * 1024 * 1024, limit: int = 10,
+            mcp: bool = False) -> Iterator[tuple[str, Registry]]:
     """(base URL, Registry) of a registry served in this process until the block ends."""
     from skillyard.registry.http import FailureLimiter
 
     lib = Library(db)
     registry = Registry(lib, anonymous_read=anonymous_read,
                         limits=UploadLimits(max_upload=max_upload, max_file=max_upload))
-    app = create_app(registry, web=web, limiter=FailureLimiter(limit=limit, window=60))
+    app = create_app(registry, web=web, limiter=FailureLimiter(limit=limit, window=60),
+                     mcp_library=(lambda: Library(db)) if mcp else None)
     sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="off"))
+                                           lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -15,7 +15,7 @@ from .common import DbOption, JsonOption, console, err_console, fail, open_libra
 EXAMPLES = """
 Examples:
 
-  skillyard registry serve --db team.db --port 8080          # API, web UI, /.well-known/skills
+  skillyard registry serve --db team.db --port 8080   # API, web UI, MCP at /mcp, well-known
   skillyard registry token create --role publish --scope 'team/*' --expires 90d
   skillyard registry token list
   skillyard registry token revoke 3f9a1c2b7d10
@@ -120,6 +120,8 @@ def register(app: typer.Typer) -> None:
             help="Let callers without a token read these NAMESPACE/NAME globs (e.g. "
             "'public/*'); off by default.")] = "",
         web: Annotated[bool, typer.Option(help="Serve the web UI at /.")] = True,
+        mcp: Annotated[bool, typer.Option(
+            help="Serve MCP at /mcp (streamable HTTP) behind the same tokens.")] = True,
         as_json: JsonOption = False,
     ) -> None:
         """Serve the registry: JSON API at /api/v1, web UI at /, well-known skills index."""
@@ -135,7 +137,8 @@ def register(app: typer.Typer) -> None:
                             limits=UploadLimits(max_upload=int(max_upload * 1024 * 1024)))
         err_console.print("building the routing index ...") if not as_json else None
         lib.route_index()
-        app_ = create_app(registry, web=web)
+        app_ = create_app(registry, web=web, host=host,
+                          mcp_library=(lambda: open_library(db)) if mcp else None)
 
         def ready(url: str) -> None:
             info = {"url": url, "db": lib.path, "skills": len(registry.list_skills(

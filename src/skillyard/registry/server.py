@@ -10,7 +10,9 @@ import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import BaseRoute, Route
 
+from ..library import Library
 from ..serve.run import listen
 from .api import api_routes
 from .http import FailureLimiter
@@ -18,10 +20,21 @@ from .service import Registry
 
 
 def create_app(registry: Registry, *, limiter: FailureLimiter | None = None,
-               web: bool = True, allowed_hosts: list[str] | None = None) -> Starlette:
-    """The JSON API, the well-known index and (``web``) the web UI over one Registry."""
+               web: bool = True, allowed_hosts: list[str] | None = None,
+               mcp_library: Callable[[], Library] | None = None,
+               host: str = "127.0.0.1") -> Starlette:
+    """The JSON API, the well-known index, (``web``) the web UI and (``mcp_library``: opens
+    a second connection to the same library for the MCP server) MCP at /mcp, all behind the
+    registry's tokens."""
     limiter = limiter or FailureLimiter()
-    routes = []
+    routes: list[BaseRoute] = []
+    lifespan = None
+    if mcp_library is not None:
+        from .mcp import MCP_PATH, McpGateway
+
+        gateway = McpGateway(registry, limiter, mcp_library, host=host)
+        routes.append(Route(MCP_PATH, gateway, methods=["GET", "POST", "DELETE"]))
+        lifespan = gateway.lifespan
     if web:
         from .web import web_routes
 
@@ -30,7 +43,7 @@ def create_app(registry: Registry, *, limiter: FailureLimiter | None = None,
     middleware = []
     if allowed_hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.registry = registry
     return app
 
@@ -46,7 +59,7 @@ def run(app: Starlette, *, host: str = "127.0.0.1", port: int = 8080,
     sock = sock if sock is not None else listen(host, port)
     bound = sock.getsockname()
     shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_keep_alive=30)
     httpd = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)

@@ -62,6 +62,7 @@ class Registry:
         self.store = library.store
         self.rules = load_rules()
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, self.rules)
+        self.policy_path = None if isinstance(policy, Policy) else policy
         self.limits = limits or UploadLimits()
         self.anonymous_read = anonymous_read
         self.tokens = TokenStore(self.store)
