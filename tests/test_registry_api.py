@@ -11,7 +11,7 @@ import httpx2 as httpx
 import pytest
 
 from skillyard.registry import pack_folder
-from support.registry import blocked_folder, running, skill_folder, token
+from support.registry import blocked_folder, client, running, skill_folder, token
 
 
 def _publish(client: httpx.Client, url: str, tok: str, folder: Path, ns: str = "team"):
@@ -22,7 +22,7 @@ def _publish(client: httpx.Client, url: str, tok: str, folder: Path, ns: str = "
 
 
 def test_publish_search_get_download_roundtrip(tmp_path: Path) -> None:
-    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), httpx.Client() as c:
+    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), client() as c:
         pub = token(registry, "publish", "team/*", name="alice")
         read = token(registry, "read", "team/*")
         folder = skill_folder(tmp_path / "src", version="1.0.0")
@@ -65,7 +65,7 @@ def test_publish_search_get_download_roundtrip(tmp_path: Path) -> None:
 
 
 def test_versions_duplicate_yank_and_diff(tmp_path: Path) -> None:
-    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), httpx.Client() as c:
+    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), client() as c:
         pub = token(registry, "publish", "team/*")
         auth = {"Authorization": f"Bearer {pub}"}
         assert _publish(c, url, pub, skill_folder(tmp_path / "v1", version="1.0")).status_code \
@@ -95,7 +95,7 @@ def test_versions_duplicate_yank_and_diff(tmp_path: Path) -> None:
 
 
 def test_blocked_publish_is_refused_with_findings_and_appeal(tmp_path: Path) -> None:
-    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), httpx.Client() as c:
+    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), client() as c:
         pub = token(registry, "publish", "team/*")
         admin = token(registry, "admin", "team/*", name="sec-lead")
         folder = blocked_folder(tmp_path / "src")
@@ -132,7 +132,7 @@ def test_blocked_publish_is_refused_with_findings_and_appeal(tmp_path: Path) -> 
 
 
 def test_reaudit_records_and_logs(tmp_path: Path) -> None:
-    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), httpx.Client() as c:
+    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), client() as c:
         pub = token(registry, "publish", "team/*")
         _publish(c, url, pub, skill_folder(tmp_path / "s"))
         r = c.post(f"{url}/api/v1/skills/team/pdf-forms/versions/latest/audit",

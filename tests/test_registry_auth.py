@@ -11,7 +11,7 @@ import pytest
 
 from skillyard import Library
 from skillyard.registry import AuthError, TokenError, TokenStore, pack_folder
-from support.registry import running, skill_folder, token
+from support.registry import client, running, skill_folder, token
 
 
 def _pub(c: httpx.Client, url: str, tok: str | None, folder: Path, ns: str):
@@ -52,7 +52,7 @@ def test_token_store_keeps_only_a_hash(any_db: str) -> None:
 
 
 def test_roles_scopes_and_anonymous(tmp_path: Path) -> None:
-    with running(str(tmp_path / "r.db"), web=False) as (url, registry), httpx.Client() as c:
+    with running(str(tmp_path / "r.db"), web=False) as (url, registry), client() as c:
         team = token(registry, "publish", "team/*")
         other = token(registry, "publish", "other/*")
         reader = token(registry, "read", "team/*")
@@ -87,7 +87,7 @@ def test_roles_scopes_and_anonymous(tmp_path: Path) -> None:
 
 def test_anonymous_read_of_public_namespace_only(tmp_path: Path) -> None:
     with running(str(tmp_path / "r.db"), anonymous_read=("public/*",), web=False) as (
-            url, registry), httpx.Client() as c:
+            url, registry), client() as c:
         admin = token(registry, "admin", "*")
         _pub(c, url, admin, skill_folder(tmp_path / "a"), "public")
         _pub(c, url, admin, skill_folder(tmp_path / "b", name="git-commits",
@@ -102,7 +102,7 @@ def test_anonymous_read_of_public_namespace_only(tmp_path: Path) -> None:
 
 def test_failed_tokens_are_rate_limited(tmp_path: Path) -> None:
     with running(str(tmp_path / "r.db"), web=False, limit=5) as (url, registry), \
-            httpx.Client() as c:
+            client() as c:
         good = token(registry, "read", "*")
         codes = [c.get(f"{url}/api/v1/skills", headers={"Authorization": "Bearer syk_x"}
                        ).status_code for _ in range(7)]
@@ -112,7 +112,7 @@ def test_failed_tokens_are_rate_limited(tmp_path: Path) -> None:
 
 
 def test_admin_token_api_and_log_never_holds_secrets(tmp_path: Path) -> None:
-    with running(str(tmp_path / "r.db"), web=False) as (url, registry), httpx.Client() as c:
+    with running(str(tmp_path / "r.db"), web=False) as (url, registry), client() as c:
         admin = token(registry, "admin", "*", name="root")
         h = {"Authorization": f"Bearer {admin}"}
         made = c.post(f"{url}/api/v1/tokens", json={"role": "read", "scope": "team/*",

@@ -17,6 +17,8 @@ import pytest
 
 from support.registry import blocked_folder, skill_folder
 
+_http = httpx.Client(timeout=60)  # publishing audits and indexes: allow time
+
 
 def sy(*args: str, env: dict[str, str] | None = None, check: bool = True
        ) -> subprocess.CompletedProcess[str]:
@@ -98,7 +100,7 @@ def test_two_processes_one_library(two_servers: tuple[str, list[str]], tmp_path:
     # a token revoked on the command line stops working in both processes at once
     sy("registry", "token", "revoke", made["id"], "--db", db)
     for url in (first, second):
-        r = httpx.get(f"{url}/api/v1/skills", headers={"Authorization": f"Bearer {secret}"})
+        r = _http.get(f"{url}/api/v1/skills", headers={"Authorization": f"Bearer {secret}"})
         assert r.status_code == 401 and "revoked" in r.json()["error"]
     tokens = json.loads(sy("registry", "token", "list", "--db", db, "--json").stdout)
     assert tokens[0]["status"] == "revoked" and "token" not in tokens[0]

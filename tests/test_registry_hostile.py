@@ -10,13 +10,12 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx2 as httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skillyard.registry import UploadError, UploadLimits, pack_folder, read_upload
-from support.registry import running, skill_folder, token
+from support.registry import client, running, skill_folder, token
 
 SKILL_MD = b"---\nname: pdf-forms\ndescription: Fill PDF forms. Use for PDF forms.\n---\n# x\n"
 
@@ -88,7 +87,7 @@ def served(tmp_path: Path):
 
 def test_hostile_archives_are_refused_and_nothing_stored(served) -> None:
     url, registry, tok = served
-    with httpx.Client() as c:
+    with client() as c:
         for case, (data, status, words) in CASES.items():
             r = c.post(f"{url}/api/v1/skills/team/pdf-forms/versions", content=data,
                        headers={"Authorization": f"Bearer {tok}"})
@@ -101,7 +100,7 @@ def test_hostile_archives_are_refused_and_nothing_stored(served) -> None:
 def test_oversized_upload_and_wrong_name(served, tmp_path: Path) -> None:
     url, registry, tok = served
     auth = {"Authorization": f"Bearer {tok}"}
-    with httpx.Client() as c:
+    with client() as c:
         big = c.post(f"{url}/api/v1/skills/team/pdf-forms/versions",
                      content=b"\x1f\x8b" + b"\0" * (600 * 1024), headers=auth)
         assert big.status_code == 413 and "limit" in big.json()["error"]
@@ -123,7 +122,7 @@ def test_a_publish_cut_off_halfway_stores_nothing(served, tmp_path: Path) -> Non
         head = (f"POST /api/v1/skills/team/pdf-forms/versions HTTP/1.1\r\nHost: x\r\n"
                 f"Authorization: Bearer {tok}\r\nContent-Length: {len(data)}\r\n\r\n")
         sock.sendall(head.encode() + data[: len(data) // 2])  # the client dies mid-upload
-    with httpx.Client() as c:  # the server is still fine, and nothing was stored
+    with client() as c:  # the server is still fine, and nothing was stored
         assert c.get(f"{url}/api/v1/skills", headers={"Authorization": f"Bearer {tok}"}
                      ).json()["skills"] == []
     assert registry.store.stats()["skills"] == 0
@@ -137,7 +136,7 @@ def test_a_failure_inside_the_publish_transaction_rolls_everything_back(
         raise OSError("disk went away")  # a test double for a write that fails mid-transaction
 
     monkeypatch.setattr(registry.log, "record", broken)
-    with httpx.Client() as c:
+    with client() as c:
         r = c.post(f"{url}/api/v1/skills/team/pdf-forms/versions",
                    content=pack_folder(skill_folder(tmp_path / "s")),
                    headers={"Authorization": f"Bearer {tok}"})

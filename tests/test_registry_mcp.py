@@ -21,6 +21,8 @@ from skillyard.registry import TokenStore, pack_folder
 from support.registry import running, skill_folder, token
 from support.served import make_skills
 
+_http = httpx.Client(timeout=60)  # publishing audits and indexes: allow time
+
 
 async def _names(url: str, secret: str) -> tuple[list[str], str]:
     http = create_mcp_http_client(headers={"Authorization": f"Bearer {secret}"})
@@ -36,7 +38,7 @@ def test_mcp_is_scoped_by_token(tmp_path: Path) -> None:
         admin = token(registry, "admin", "*")
         for ns, text in (("team", "Read references/fields.md first."),
                          ("other", "Open the PDF in a form editor and type each value.")):
-            r = httpx.post(f"{url}/api/v1/skills/{ns}/pdf-forms/versions",
+            r = _http.post(f"{url}/api/v1/skills/{ns}/pdf-forms/versions",
                            content=pack_folder(skill_folder(tmp_path / ns, body=f"\n# {ns}\n\n"
                                                             f"{text}\n")),
                            headers={"Authorization": f"Bearer {admin}"})
@@ -47,9 +49,9 @@ def test_mcp_is_scoped_by_token(tmp_path: Path) -> None:
         other = token(registry, "read", "other/*")
         names, body = anyio.run(_names, f"{url}/mcp", other)
         assert names == ["registry:other/pdf-forms"] and "form editor" in body
-        denied = httpx.post(f"{url}/mcp", json={}, headers={"Authorization": "Bearer syk_no"})
+        denied = _http.post(f"{url}/mcp", json={}, headers={"Authorization": "Bearer syk_no"})
         assert denied.status_code == 401
-        assert httpx.post(f"{url}/mcp", json={}).status_code == 401
+        assert _http.post(f"{url}/mcp", json={}).status_code == 401
 
 
 def _serve(*args: str) -> subprocess.Popen[str]:
@@ -83,7 +85,7 @@ def test_serve_http_with_token_auth(tmp_path: Path) -> None:
     proc = _serve("--db", db, "--auth")
     try:
         url = _url(proc)
-        assert httpx.post(url, json={}).status_code == 401
+        assert _http.post(url, json={}).status_code == 401
         names, body = anyio.run(_names, url, secret)
         assert "dir:" in names[0] and "PDF forms" in body
     finally:

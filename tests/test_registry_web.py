@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx2 as httpx
-
 from skillyard.registry import pack_folder
-from support.registry import blocked_folder, running, skill_folder, token
+from support.registry import blocked_folder, client, running, skill_folder, token
 
 
 def _publish(registry, folder: Path, ns: str, tok: str, url: str) -> dict:
-    with httpx.Client() as c:
+    with client() as c:
         r = c.post(f"{url}/api/v1/skills/{ns}/{folder.name}/versions",
                    content=pack_folder(folder), headers={"Authorization": f"Bearer {tok}"})
         return r
@@ -30,7 +28,7 @@ def test_pages_after_sign_in(tmp_path: Path) -> None:
         _publish(registry, skill_folder(tmp_path / "c", name="git-commits",
                                         description="Write conventional commit messages. Use "
                                         "when committing."), "public", admin, url)
-        with httpx.Client(base_url=url, follow_redirects=False) as c:
+        with client(base_url=url, follow_redirects=False) as c:
             home = c.get("/")
             assert home.status_code == 200 and "public/git-commits" in home.text
             assert "team/pdf-forms" not in home.text  # private without a token
@@ -69,7 +67,7 @@ def test_pages_after_sign_in(tmp_path: Path) -> None:
 def test_audit_findings_with_evidence_on_the_page(tmp_path: Path) -> None:
     with running(str(tmp_path / "r.db")) as (url, registry):
         admin = token(registry, "admin", "*")
-        with httpx.Client(base_url=url) as c:
+        with client(base_url=url) as c:
             folder = blocked_folder(tmp_path / "s")
             refused = c.post("/api/v1/skills/team/table-helper/versions",
                              content=pack_folder(folder),

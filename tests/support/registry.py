@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx2 as httpx
 import uvicorn
 
 from conftest import write_skill
@@ -71,3 +72,8 @@ def skill_folder(root: Path, name: str = "pdf-forms", *, version: str | None = N
 def blocked_folder(root: Path) -> Path:
     return write_skill(root, "table-helper", "Formats tables. Use when formatting tables.",
                        body=BLOCKED_BODY)
+
+
+def client(**kw: object) -> httpx.Client:
+    """An HTTP client with room for a publish (audit + index) on a busy machine."""
+    return httpx.Client(timeout=60, **kw)
