@@ -126,7 +126,7 @@ def test_token_create_prints_the_secret_once_and_cli_errors(tmp_path: Path) -> N
 
 
 def test_credentials_file_must_be_private(tmp_path: Path) -> None:
-    from skillyard.registry.client import ClientError, save_token, stored_token
+    from skillyard.sources.registry import ClientError, save_token, stored_token
 
     path = tmp_path / "cfg" / "registries.json"
     save_token("http://127.0.0.1:8080/", "syk_abc", path)

@@ -36,7 +36,7 @@ TokenOpt = Annotated[str | None, typer.Option(
 
 
 def _client(url: str, token: str | None):  # noqa: ANN202
-    from ..registry.client import RegistryClient
+    from ..sources.registry import RegistryClient
 
     if not url:
         raise fail("give --registry URL (or set SKILLYARD_REGISTRY_URL)", 2)
@@ -63,7 +63,7 @@ def _split_ref(spec: str) -> tuple[str, str | None]:
 
 def _publish(folder: Path, namespace: str, registry: str, token: str | None,
              as_json: bool) -> None:
-    from ..registry.client import ClientError
+    from ..sources.registry import ClientError
 
     client = _client(registry, token)
     try:
@@ -81,7 +81,7 @@ def _publish(folder: Path, namespace: str, registry: str, token: str | None,
 
 
 def _search(query: str, registry: str, token: str | None, k: int, as_json: bool) -> None:
-    from ..registry.client import ClientError
+    from ..sources.registry import ClientError
 
     try:
         out = _client(registry, token).search(query, k)
@@ -240,7 +240,7 @@ def register(app: typer.Typer) -> None:
             prompt=True, hide_input=True, help="The token (prompted when not given).")] = "",
               ) -> None:
         """Save a token for a registry URL in the credentials file (mode 0600)."""
-        from ..registry.client import save_token
+        from ..sources.registry import save_token
 
         if not registry:
             raise fail("give --registry URL", 2)
@@ -268,7 +268,7 @@ def register(app: typer.Typer) -> None:
               Path("."), registry: RegistryUrl = "", token: TokenOpt = None,
               as_json: JsonOption = False) -> None:
         """Download a version, verify its archive sha256 and skill digest, write it."""
-        from ..registry.client import ClientError
+        from ..sources.registry import ClientError
 
         path, version = _split_ref(spec)
         try:
@@ -291,7 +291,7 @@ def register(app: typer.Typer) -> None:
              False, registry: RegistryUrl = "", token: TokenOpt = None,
              as_json: JsonOption = False) -> None:
         """Yank a version (hidden from search and latest) or deprecate/restore it."""
-        from ..registry.client import ClientError
+        from ..sources.registry import ClientError
 
         path, version = _split_ref(spec)
         if not version:

@@ -9,8 +9,8 @@ keeps its own tables (migration 0013): ``registry_tokens``, ``registry_versions`
 
 from __future__ import annotations
 
+from ..sources.skill_archive import UploadError, UploadLimits, pack, pack_folder, read_upload
 from .access import Access, BlockedError, ConflictError, ForbiddenError, RegistryError
-from .archive import UploadError, UploadLimits, pack, pack_folder, read_upload
 from .service import Registry
 from .tokens import AuthError, Token, TokenError, TokenStore
 

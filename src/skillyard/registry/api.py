@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
+from ..sources.skill_archive import UploadError
 from .access import Access, RegistryError
-from .archive import UploadError
 from .http import FailureLimiter, RateLimited, anonymous_off, caller, error, error_response
 from .openapi import openapi
 from .service import Registry

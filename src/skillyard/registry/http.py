@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..errors import AmbiguousNameError, NotFoundError, SkillyardError
+from ..sources.skill_archive import UploadError
 from .access import Access, BlockedError, RegistryError
-from .archive import UploadError
 from .service import Registry
 from .tokens import AuthError, TokenError
 

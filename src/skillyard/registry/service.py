@@ -25,8 +25,8 @@ from ..library import Library
 from ..library.records import compact_json, utc_now
 from ..skill import Provenance, Skill
 from ..sources.folders import load_skill_dir
+from ..sources.skill_archive import UploadLimits, pack, read_upload, sha256_hex, write_folder
 from .access import Access, BlockedError, ConflictError, ForbiddenError, RegistryError, split_path
-from .archive import UploadLimits, pack, read_upload, sha256_hex, write_folder
 from .log import WriteLog
 from .records import (
     COLUMNS,

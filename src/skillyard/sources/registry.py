@@ -23,7 +23,7 @@ import platformdirs
 from ..errors import SkillyardError
 from ..fsmodes import mark_script
 from ..skill import SkillFile, skill_digest
-from .archive import UploadLimits, pack_folder, read_upload, sha256_hex, write_folder
+from .skill_archive import UploadLimits, pack_folder, read_upload, sha256_hex, write_folder
 
 TOKEN_ENV = "SKILLYARD_REGISTRY_TOKEN"
 
@@ -142,7 +142,7 @@ class RegistryClient:
 
     def publish(self, folder: Path, namespace: str, *, source: str = "") -> dict[str, Any]:
         """Pack a local skill folder and publish it as NAMESPACE/<its folder's skill name>."""
-        from ..sources.folders import load_skill_dir
+        from .folders import load_skill_dir
 
         skill = load_skill_dir(Path(folder))
         data = pack_folder(Path(folder))
@@ -175,3 +175,24 @@ class RegistryClient:
         for rel, content in files.items():
             mark_script(folder / rel, content)
         return Fetched(folder, headers.get("x-skillyard-version", ""), digest, sha)
+
+
+REGISTRY_SCHEMES = {"registry": "https", "registry+https": "https", "registry+http": "http"}
+
+
+def parse_spec(spec: str) -> tuple[str, str, str | None]:
+    """``registry://host[:port]/NS/NAME[@VERSION]`` (https; ``registry+http://`` for plain
+    http) into (base URL, NS/NAME, version or None)."""
+    scheme, sep, rest = spec.partition("://")
+    if not sep or scheme not in REGISTRY_SCHEMES:
+        raise ClientError(f"{spec!r} is not registry://host/NAMESPACE/NAME[@VERSION]")
+    rest, _, version = rest.partition("@")
+    host, _, path = rest.partition("/")
+    parts = [p for p in path.split("/") if p]
+    if not host or len(parts) != 2:
+        raise ClientError(f"{spec!r}: give registry://host/NAMESPACE/NAME[@VERSION]")
+    return f"{REGISTRY_SCHEMES[scheme]}://{host}", "/".join(parts), version or None
+
+
+def is_registry_spec(spec: str) -> bool:
+    return spec.split("://", 1)[0] in REGISTRY_SCHEMES and "://" in spec
