@@ -134,9 +134,10 @@ def register(app: typer.Typer) -> None:
         sock = listen(host, port)
         lib = open_library(db)
         registry = Registry(lib, policy=policy, anonymous_read=scope,
+                            route_library=open_library(db),
                             limits=UploadLimits(max_upload=int(max_upload * 1024 * 1024)))
         err_console.print("building the routing index ...") if not as_json else None
-        lib.route_index()
+        registry.route_library.route_index()
         app_ = create_app(registry, web=web, host=host,
                           mcp_library=(lambda: open_library(db)) if mcp else None)
 
@@ -154,6 +155,7 @@ def register(app: typer.Typer) -> None:
         try:
             run(app_, sock=sock, on_ready=ready)
         finally:
+            registry.route_library.close()
             lib.close()
 
     @tokens.command("create")

@@ -57,8 +57,12 @@ class Registry:
 
     def __init__(self, library: Library, *, policy: Policy | str | Path | None = None,
                  limits: UploadLimits | None = None,
-                 anonymous_read: tuple[str, ...] = ()) -> None:
+                 anonymous_read: tuple[str, ...] = (),
+                 route_library: Library | None = None) -> None:
         self.library = library
+        # searches may run on their own connection (``route_library``, the same library), so
+        # that routing (an ONNX model run) does not hold up reads and writes on the main one
+        self.route_library = route_library or library
         self.store = library.store
         self.rules = load_rules()
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, self.rules)
@@ -68,6 +72,7 @@ class Registry:
         self.tokens = TokenStore(self.store)
         self.log = WriteLog(self.store)
         self.lock = threading.RLock()
+        self.route_lock = self.lock if route_library is None else threading.RLock()
 
     # -- who ------------------------------------------------------------------------------
     def authenticate(self, secret: str | None) -> Access:
@@ -150,9 +155,10 @@ class Registry:
         k = max(1, min(int(k), 100))
         with self.lock:
             current = {r.skill_id: r for r in current_versions(self.store)}
-            if not current:
-                return {"query": query, "results": [], "abstain": True, "confidence": 0.0}
-            routed = self.library.route(query, k=min(1000, 4 * k + 20))
+        if not current:
+            return {"query": query, "results": [], "abstain": True, "confidence": 0.0}
+        with self.route_lock:
+            routed = self.route_library.route(query, k=min(1000, 4 * k + 20))
         results = []
         seen: set[str] = set()
         for hit in routed.results:
@@ -419,8 +425,8 @@ class Registry:
 
     def _reindex(self) -> None:
         """Bring the routing index up to date with a publish (only the new skill is read)."""
-        with self.lock:
-            self.library.route_index()
+        with self.route_lock:
+            self.route_library.route_index()
 
     def require_read(self, access: Access, path: str) -> None:
         if not access.can_read(path):
