@@ -88,3 +88,33 @@ def test_audit_findings_with_evidence_on_the_page(tmp_path: Path) -> None:
             assert "198.51.100.7" in page  # the evidence
             assert "our own installer host" in page and "accepted" in page
             assert re.search(r'class="finding sev-(high|critical)', page)
+
+
+def test_evaluation_results_and_plot(tmp_path: Path) -> None:
+    from skillyard import Library
+    from skillyard.evaluate import RunConfig, make_runner, run_experiment
+    from support.evaltasks import harbor_task
+
+    db = str(tmp_path / "r.db")
+    with running(db) as (url, registry):
+        admin = token(registry, "admin", "*")
+        with client(base_url=url) as c:
+            r = c.post("/api/v1/skills/team/pdf-forms/versions",
+                       content=pack_folder(skill_folder(tmp_path / "s")),
+                       headers={"Authorization": f"Bearer {admin}"})
+            assert r.status_code == 201
+            tasks = tmp_path / "tasks"
+            for i in range(3):
+                harbor_task(tasks, f"help-{i}")
+            with Library(db) as lib:
+                run_experiment(lib, tasks, runner=make_runner("scripted:skill-gated"),
+                               skills=["registry:team/pdf-forms"],
+                               config=RunConfig(trials=1, workers=1, seed=1))
+            runs = c.get("/api/v1/skills/team/pdf-forms/evaluations",
+                         headers={"Authorization": f"Bearer {admin}"}).json()["runs"]
+            assert len(runs) == 1 and runs[0]["analysis"]["arms"]
+            c.cookies.set("skillyard_token", admin)
+            page = c.get("/skills/team/pdf-forms").text
+            assert 'id="evaluations"' in page and "3/3" in page
+            png = c.get(f"/skills/team/pdf-forms/evaluations/{runs[0]['run']}.png")
+            assert png.status_code == 200 and png.content.startswith(b"\x89PNG")

@@ -159,6 +159,12 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         out = await call(registry.diff, access, _path(request), q["from"], q["to"])
         return JSONResponse({"from": q["from"], "to": q["to"], "files": out})
 
+    async def evaluations(request: Request, access: Access) -> Response:
+        from ..evaluate.report import experiments_json
+
+        exps = await call(registry.evaluations, access, _path(request))
+        return JSONResponse(experiments_json(exps) if exps else {"runs": []})
+
     async def publisher(request: Request, access: Access) -> Response:
         found = await call(registry.publisher, access, request.path_params["publisher"])
         return JSONResponse({"publisher": request.path_params["publisher"],
@@ -203,6 +209,7 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         (skill + "/versions", publish, ["POST"]),
         (skill + "/diff", diff, ["GET"]),
         (skill + "/acceptances", accept, ["POST"]),
+        (skill + "/evaluations", evaluations, ["GET"]),
         (version, get_skill, ["GET"]),
         (version + "/files/{file:path}", get_file, ["GET"]),
         (version + "/archive", archive, ["GET"]),

@@ -24,6 +24,8 @@ OPERATIONS: list[tuple[str, str, str, str, list[str], str, int]] = [
      201),
     ("get", _SKILL + "/diff", "Per-file diff between two versions", "read", ["from", "to"], "",
      200),
+    ("get", _SKILL + "/evaluations", "Stored evaluation experiments of the skill, "
+     "re-analysed (pass rates, paired comparisons)", "read", [], "", 200),
     ("post", _SKILL + "/acceptances", "Accept one finding with a reason (appeal)", "admin", [],
      "json", 200),
     ("get", _VERSION, "One version: metadata and file manifest", "read", [], "", 200),

@@ -20,7 +20,7 @@ from typing import Any
 from ..audit import Policy, audit, load_policy, load_rules
 from ..audit.store import VerdictStore
 from ..audit.tiers import tier_for
-from ..errors import NotFoundError, SkillLoadError
+from ..errors import NotFoundError, SkillLoadError, SkillyardError
 from ..library import Library
 from ..library.records import compact_json, utc_now
 from ..skill import Provenance, Skill
@@ -219,6 +219,27 @@ class Registry:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return None
+
+    def evaluations(self, access: Access, path: str, limit: int = 20) -> list[Any]:
+        """Stored evaluation experiments of this skill (run with ``skillyard eval run
+        --skill registry:NS/NAME`` on the registry's library), newest first, re-analysed
+        from their trials."""
+        access.need("read", path)
+        split_path(path)
+        sid = skill_id(path)
+        pattern = "%" + sid.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        with self.lock:
+            rows = self.store.query(
+                "SELECT id FROM eval_runs WHERE status = 'done' AND spec LIKE ? ESCAPE '\\' "
+                f"ORDER BY created_at DESC LIMIT {int(limit)}", (pattern,))
+            out = []
+            for (run_id,) in rows:
+                try:
+                    out.append(self.library.evaluation(run_id))
+                except SkillyardError:
+                    continue  # not an experiment (a trigger run or tournament), or unreadable
+        return out
 
     def publisher(self, access: Access, name: str) -> list[VersionRecord]:
         with self.lock:

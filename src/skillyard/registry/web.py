@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
+from ..errors import NotFoundError
 from ..serve.files import file_role
 from .access import Access
 from .http import COOKIE, LOG, FailureLimiter, RateLimited, caller, client_of, status_of
@@ -118,12 +119,19 @@ def web_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         ref = request.query_params.get("v")
 
         def load() -> dict[str, Any]:
+            from ..evaluate.report import answer_lines, combine
+
             record, current = registry.skill(access, path, ref)
             report = registry.audit_report(access, path, record.label)
             files = [{**f.manifest(), "role": file_role(f.path)} for f in current.files]
+            exps = registry.evaluations(access, path, limit=5)
+            evals = [{"run": e.run_id, "answers": answer_lines(combine([e])),
+                      "arms": [{"arm": a.arm, "tasks": a.tasks, "passed": a.tasks_passed,
+                                "rate": a.rate, "lo": a.rate_lo, "hi": a.rate_hi}
+                               for a in e.analysis.arms]} for e in exps]
             return {"record": record, "skill": current, "files": files, "report": report,
                     "versions": list(reversed(registry.versions(access, path))),
-                    "body": render_markdown(current.body), "path": path}
+                    "body": render_markdown(current.body), "path": path, "evals": evals}
 
         return page("skill.html", request, access, **await call(load))
 
@@ -151,6 +159,21 @@ def web_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         old, new = request.query_params.get("from", ""), request.query_params.get("to", "")
         files = await call(registry.diff, access, path, old, new)
         return page("diff.html", request, access, path=path, old=old, new=new, files=files)
+
+    async def eval_plot(request: Request, access: Access) -> Response:
+        from ..evaluate.plot import experiment_png
+        from ..evaluate.report import combine
+
+        path = f"{request.path_params['ns']}/{request.path_params['name']}"
+        run_id = request.path_params["run"]
+
+        def draw() -> bytes:
+            exps = [e for e in registry.evaluations(access, path) if str(e.run_id) == run_id]
+            if not exps:
+                raise NotFoundError(f"no evaluation run {run_id} of {path}")
+            return experiment_png(exps[0].analysis.arms, combine(exps), run_id)
+
+        return Response(await call(draw), media_type="image/png")
 
     async def publisher(request: Request, access: Access) -> Response:
         who = request.path_params["publisher"]
@@ -198,6 +221,7 @@ def web_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         Route(skill_path, view(skill), methods=["GET"]),
         Route(skill_path + "/files/{file:path}", view(file), methods=["GET"]),
         Route(skill_path + "/diff", view(diff), methods=["GET"]),
+        Route(skill_path + "/evaluations/{run}.png", view(eval_plot), methods=["GET"]),
         Route("/publishers/{publisher}", view(publisher), methods=["GET"]),
         Route("/signin", signin, methods=["GET", "POST"]),
         Route("/signout", signout, methods=["POST", "GET"]),
