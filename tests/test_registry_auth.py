@@ -128,3 +128,29 @@ def test_admin_token_api_and_log_never_holds_secrets(tmp_path: Path) -> None:
         assert secret not in str(log) and admin not in str(log)
         assert c.post(f"{url}/api/v1/tokens", json={"role": "god", "scope": "*"},
                       headers=h).status_code == 400
+
+
+def test_expired_token_over_http_and_well_known_per_namespace(tmp_path: Path) -> None:
+    with running(str(tmp_path / "r.db"), web=False) as (url, registry), client() as c:
+        admin = token(registry, "admin", "*")
+        for ns in ("team", "other"):
+            assert _pub(c, url, admin, skill_folder(tmp_path / ns), ns).status_code == 201
+        expiring = token(registry, "read", "*", expires="1h")
+        registry.store.execute("UPDATE registry_tokens SET expires_at = "
+                               "'2000-01-01T00:00:00.000000Z' WHERE role = 'read'")
+        gone = c.get(f"{url}/api/v1/skills", headers={"Authorization": f"Bearer {expiring}"})
+        assert gone.status_code == 401 and "expired" in gone.json()["error"]
+
+        h = {"Authorization": f"Bearer {admin}"}
+        root = c.get(f"{url}/.well-known/skills/index.json", headers=h).json()
+        assert [s["name"] for s in root["skills"]] == ["pdf-forms"]  # one per name at the root
+        team = c.get(f"{url}/team/.well-known/skills/index.json", headers=h).json()
+        entry = team["skills"][0]
+        assert entry["name"] == "pdf-forms" and "SKILL.md" in entry["files"]
+        assert entry["description"].startswith("Fill and extract")
+        md = c.get(f"{url}/team/.well-known/skills/pdf-forms/SKILL.md", headers=h)
+        assert md.status_code == 200 and md.text.startswith("---\nname: pdf-forms")
+        ref = c.get(f"{url}/other/.well-known/skills/pdf-forms/references/fields.md", headers=h)
+        assert ref.status_code == 200 and "checkbox" in ref.text
+        assert c.get(f"{url}/team/.well-known/skills/pdf-forms/../../x", headers=h
+                     ).status_code in (400, 404)
