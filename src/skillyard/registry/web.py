@@ -9,6 +9,7 @@ with a bearer token), so a cross-site form cannot act for a user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -143,7 +144,8 @@ def web_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
         data = await call(registry.read_file, access, path, record.label, name)
         if request.query_params.get("raw"):
             return Response(data, media_type="application/octet-stream", headers={
-                "Content-Disposition": f'attachment; filename="{name.rsplit("/", 1)[-1]}"',
+                "Content-Disposition": "attachment; filename=\"" + re.sub(
+                    r"[^A-Za-z0-9._-]", "_", name.rsplit("/", 1)[-1]) + "\"",
                 "X-Content-Type-Options": "nosniff"})
         try:
             text: str | None = data.decode("utf-8")
