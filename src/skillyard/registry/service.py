@@ -23,9 +23,9 @@ from ..audit.tiers import tier_for
 from ..errors import NotFoundError, SkillLoadError, SkillyardError
 from ..library import Library
 from ..library.records import compact_json, utc_now
-from ..skill import Provenance, Skill
+from ..skill import Provenance, Skill, sha256_hex
 from ..sources.folders import load_skill_dir
-from ..sources.skill_archive import UploadLimits, pack, read_upload, sha256_hex, write_folder
+from ..sources.skill_archive import UploadLimits, pack, read_upload, write_folder
 from .access import Access, BlockedError, ConflictError, ForbiddenError, RegistryError, split_path
 from .log import WriteLog
 from .records import (
@@ -448,10 +448,6 @@ class Registry:
         """Bring the routing index up to date with a publish (only the new skill is read)."""
         with self.route_lock:
             self.route_library.route_index()
-
-    def require_read(self, access: Access, path: str) -> None:
-        if not access.can_read(path):
-            raise ForbiddenError(f"no read access to {path}")
 
 
 def _label(skill: Skill) -> str:

@@ -22,8 +22,8 @@ import platformdirs
 
 from ..errors import SkillyardError
 from ..fsmodes import mark_script
-from ..skill import SkillFile, skill_digest
-from .skill_archive import UploadLimits, pack_folder, read_upload, sha256_hex, write_folder
+from ..skill import SkillFile, sha256_hex, skill_digest
+from .skill_archive import UploadLimits, pack_folder, read_upload, write_folder
 
 TOKEN_ENV = "SKILLYARD_REGISTRY_TOKEN"
 

@@ -10,7 +10,6 @@ Nothing is written to disk until every member has passed.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import re
 import tarfile
@@ -214,6 +213,3 @@ def pack_folder(folder: Path) -> bytes:
             files.append((rel.as_posix(), path.read_bytes()))
     return pack(folder.resolve().name, files)
 
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
