@@ -11,6 +11,7 @@ from . import browse, catalog, doctor, index, validate
 from . import evaluate as evaluate_cli
 from . import install as install_cli
 from . import learn as learn_cli
+from . import registry as registry_cli
 from . import route as route_cli
 from . import serve as serve_cli
 from . import transfer as transfer_cli
@@ -40,6 +41,7 @@ COMMAND_GROUPS = [
     route_cli,
     transfer_cli,
     doctor,
+    registry_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

@@ -35,6 +35,12 @@ def register(app: typer.Typer) -> None:
             dir_okay=False)] = None,
         catalog_budget: Annotated[int, typer.Option(
             help="Characters of catalog in the server instructions (0: none).", min=0)] = 2000,
+        auth: Annotated[bool, typer.Option(
+            "--auth", help="http: require a registry token (skillyard registry token "
+            "create --db ...) as Authorization: Bearer.")] = False,
+        insecure_no_auth: Annotated[bool, typer.Option(
+            "--insecure-no-auth", help="http: allow a non-loopback address without --auth.")
+        ] = False,
         as_json: JsonOption = False,
     ) -> None:
         """Serve the library's policy-allowed skills over MCP (blocked skills are never served)."""
@@ -43,6 +49,9 @@ def register(app: typer.Typer) -> None:
 
         if transport not in ("stdio", "http"):
             raise fail(f"unknown transport {transport!r}; use stdio or http", 2)
+        if transport == "http" and not auth and not insecure_no_auth and not _loopback(host):
+            raise fail(f"refusing to serve {host} without auth: add --auth (registry tokens) "
+                       "or --insecure-no-auth", 2)
         sock = listen(host, port) if transport == "http" else None  # fail fast on a busy port
         lib = open_library(db)
         total = len(lib.list())
@@ -73,6 +82,23 @@ def register(app: typer.Typer) -> None:
                 ready(None)
                 run_stdio(server)
             else:
-                run_http(server, host=host, port=port, on_ready=ready, sock=sock)
+                wrap = None
+                if auth:
+                    from ..registry.mcp import BearerGate
+
+                    token_lib = open_library(db)  # its own connection for token checks
+                    wrap = lambda app: BearerGate(app, token_lib)  # noqa: E731
+                run_http(server, host=host, port=port, on_ready=ready, sock=sock, wrap=wrap)
         finally:
             lib.close()
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -17,6 +17,7 @@ from ..library.integrity import verify_skill
 from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
+from ..sources.registry import is_registry_spec, parse_spec
 from .lockfile import LockedSkill, Source
 from .vendor import VENDOR_DIR, load_vendor
 
@@ -54,6 +55,9 @@ def classify(spec: str, root: Path) -> Source:
     """Decide what kind of source ``spec`` names (no loading yet)."""
     if not spec or not spec.strip():
         raise SourceError("empty source")
+    if is_registry_spec(spec):
+        base, path_in_registry, version = parse_spec(spec)
+        return Source("registry", base, version, path_in_registry)
     path = Path(spec)
     if path.exists():
         if path.is_dir():
@@ -97,6 +101,8 @@ def fetch(source: Source, root: Path, library: Library, *,
             raise SourceError(f"{source.location}: folder not found")
         skills, rejected = _loaded(load_tree(folder), paths)
         return Fetched(source, skills, rejected)
+    if source.kind == "registry":
+        return _fetch_registry(source)
     if source.kind == "git":
         url = git_url(source.location, root)
         spec = f"{url}@{source.ref}" if source.ref else url
@@ -110,6 +116,26 @@ def fetch(source: Source, root: Path, library: Library, *,
             f"{source.location}: not a folder, a git repository, or a skill in {library.path}"
         ) from None
     return Fetched(source, [skill], [])
+
+
+def _fetch_registry(source: Source) -> Fetched:
+    """Download NAMESPACE/NAME at ``source.ref`` (None: the latest live version) from a
+    registry, both digests verified; the returned source pins the version fetched."""
+    import tempfile
+
+    from ..sources.registry import ClientError, RegistryClient
+
+    with tempfile.TemporaryDirectory(prefix="skillyard-registry-") as tmp:
+        try:
+            got = RegistryClient(source.location).fetch(source.path, source.ref, Path(tmp))
+        except ClientError as exc:
+            raise SourceError(str(exc)) from None
+        pinned = Source("registry", source.location, got.version, source.path)
+        prov = Provenance(source=source.location, kind="registry", path=source.path,
+                          ref=got.version, extra={"archive_sha256": got.archive_sha256})
+        skill = load_skill_dir(got.folder, skill_id=f"registry:{source.location}/"
+                               f"{source.path}", provenance=prov)
+    return Fetched(pinned, [skill], [])
 
 
 def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> dict[str, Skill]:
@@ -138,6 +164,10 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
                             f"writes {VENDOR_DIR}/{entry.name}/), then commit that folder"
                         ) from None
                     out[entry.name] = vendored
+            continue
+        if kind == "registry":
+            for entry in group:
+                out[entry.name] = _fetch_registry(entry.source).skills[0]
             continue
         wanted = {e.source.path for e in group}
         if kind == "git":

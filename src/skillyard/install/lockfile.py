@@ -21,7 +21,9 @@ are small and two writes of the same state are byte-identical::
 
 ``kind`` is ``git`` (location = URL or path of a repository, ``ref`` as asked, ``commit`` as
 resolved), ``folder`` (location relative to the lockfile's folder when inside it) or
-``library`` (location = a library id; content restored from the library by digest).
+``library`` (location = a library id; content restored from the library by digest) or
+``registry`` (location = a registry's base URL, ``path`` = NAMESPACE/NAME, ``ref`` = the
+version fetched; restored from the registry and checked against every digest).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from ..skill import NAME_MAX, SkillFile, skill_digest
 LOCK_NAME = "skillyard.lock"
 LOCK_VERSION = 2
 READS = (1, 2)  # 1: before vendored copies (docs/lockfile.md)
-KINDS = ("git", "folder", "library")
+KINDS = ("git", "folder", "library", "registry")
 VERDICTS = ("allow", "warn", "block")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")

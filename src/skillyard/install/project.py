@@ -186,7 +186,7 @@ class Project:
         for skill in skills:
             decision = decisions[skill.name]
             override = self._override(decision, reason) if decision.blocked else None
-            entry = self._entry(skill, source, decision, override, fetched.commit)
+            entry = self._entry(skill, fetched.source, decision, override, fetched.commit)
             old = lock.skills.get(skill.name)
             status = "added" if old is None else (
                 "unchanged" if old.digest == entry.digest and old.commit == entry.commit
@@ -253,8 +253,12 @@ class Project:
             got = fetch(moved, self.root, self.library, paths={src.path})
             skill = got.skills[0] if got.skills else None
             return skill, target, (skill.provenance.commit if skill else got.commit)
+        if src.kind == "registry":
+            got = fetch(Source("registry", src.location, ref, src.path), self.root, self.library)
+            return got.skills[0], got.source.ref, None
         if ref is not None:
-            raise SkillyardError(f"{entry.name}: --ref applies only to git sources")
+            raise SkillyardError(f"{entry.name}: --ref applies only to git and registry "
+                                 "sources")
         if src.kind == "folder":
             got = fetch(src, self.root, self.library, paths={src.path})
             return (got.skills[0] if got.skills else None), None, None
@@ -293,7 +297,8 @@ class Project:
                     continue
                 override = self._override(decision, reason)
             source = Source(entry.source.kind, entry.source.location,
-                            new_ref if entry.source.kind == "git" else entry.source.ref,
+                            new_ref if entry.source.kind in ("git", "registry")
+                            else entry.source.ref,
                             entry.source.path)
             new = self._entry(skill, source, decision, override, commit)
             report.changes.append(compare(entry.name, entry, new, "updated"))

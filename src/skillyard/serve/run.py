@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -45,15 +46,19 @@ def run_http(
     port: int = 8000,
     on_ready: Callable[[str], None] | None = None,
     sock: socket.socket | None = None,
+    wrap: Callable[[Any], Any] | None = None,
 ) -> None:
     """Serve streamable HTTP at ``http://HOST:PORT/mcp`` (port 0 picks a free port); ``sock``
-    is a socket already bound with ``listen`` (then host and port are not used to bind)."""
+    is a socket already bound with ``listen`` (then host and port are not used to bind);
+    ``wrap`` puts ASGI middleware (such as token auth) in front of the app."""
     import uvicorn
 
     sock = sock if sock is not None else listen(host, port)
     bound = sock.getsockname()
     shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     app = server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host)
+    if wrap is not None:
+        app = wrap(app)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     httpd = uvicorn.Server(config)
     logging.getLogger("mcp").setLevel(logging.WARNING)

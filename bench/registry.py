@@ -1,0 +1,219 @@
+"""Registry load benchmark: concurrent HTTP clients against two `skillyard registry serve`
+processes over one PostgreSQL library, next to the same calls made in-process.
+
+Run from the repository root (needs PostgreSQL + pgvector: scripts/install-postgres.sh):
+
+    .venv/bin/python bench/registry.py                          # 200 clients, 60 s
+    .venv/bin/python bench/registry.py --clients 20 --seconds 10
+
+The library holds the sample skills (../shared/data/sample-skills) published through the
+registry (validated and audited; blocked ones are refused and left out). Each client loops:
+search (a development query from routing-dev.jsonl), get a skill (metadata, versions,
+manifest) and download a version archive, alternating between the two servers. Printed per
+call: calls/s, p50 and p95 latency and errors, over HTTP and in-process (``Registry`` methods
+called directly, one thread), and the p50 ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SAMPLES = DATA / "sample-skills"
+QUERIES = DATA / "routing-dev.jsonl"
+sys.path[:0] = [str(ROOT / "tests")]
+OPS = ("search", "get", "download")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0
+
+
+def publish_samples(db: str, limit: int) -> tuple[list[str], str]:
+    """Publish up to ``limit`` sample skills; return their paths and a read token."""
+    from skillyard import Library
+    from skillyard.registry import Registry, RegistryError, UploadError, pack_folder
+    from skillyard.registry.access import Access
+    from skillyard.registry.tokens import Token
+    from skillyard.sources.folders import find_skill_dirs
+
+    admin = Access(Token("bench", "bench", "admin", ("*",), "", "bench"))
+    paths: list[str] = []
+    with Library(db) as lib:
+        registry = Registry(lib)
+        seen: set[str] = set()
+        for folder in find_skill_dirs(SAMPLES):
+            owner = folder.relative_to(SAMPLES).parts[0].split("@")[0].lower()
+            ns = re.sub(r"[^a-z0-9]+", "-", owner).strip("-")
+            path = f"{ns}/{folder.name}"
+            if path in seen or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", folder.name):
+                continue
+            seen.add(path)
+            try:
+                registry.publish(admin, path, pack_folder(folder))
+                paths.append(path)
+            except (RegistryError, UploadError, OSError):
+                continue  # blocked or not loadable: the registry refuses it
+            if len(paths) >= limit:
+                break
+        _, secret = registry.create_token(admin, role="read", scope="*", name="bench")
+    return paths, secret
+
+
+def start_server(db: str, route_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillyard", "registry", "serve", "--db", db, "--port", "0",
+         "--json", "--no-web", "--no-mcp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "SKILLYARD_ROUTE_DIR": str(route_dir)})
+    assert proc.stderr is not None
+    while True:
+        line = proc.stderr.readline()
+        if not line:
+            raise SystemExit(f"registry serve exited with {proc.wait()}")
+        if line.startswith("{"):
+            return proc, json.loads(line)["url"]
+
+
+async def http_load(urls: list[str], secret: str, paths: list[str], queries: list[str],
+                    clients: int, seconds: float) -> dict[str, Any]:
+    import httpx2 as httpx
+
+    lat: dict[str, list[float]] = {op: [] for op in OPS}
+    errors: dict[str, int] = dict.fromkeys(OPS, 0)
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(n: int, http: Any) -> None:
+        rng = random.Random(n)
+        i = n
+        while time.monotonic() < stop:
+            base = urls[i % len(urls)]
+            op = OPS[i % len(OPS)]
+            i += 1
+            path = rng.choice(paths)
+            url = {"search": f"{base}/api/v1/search", "get": f"{base}/api/v1/skills/{path}",
+                   "download": f"{base}/api/v1/skills/{path}/versions/latest/archive"}[op]
+            params = {"q": rng.choice(queries), "k": 5} if op == "search" else None
+            t0 = time.perf_counter()
+            try:
+                r = await http.get(url, params=params)
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            (lat[op].append(time.perf_counter() - t0) if ok else None)
+            if not ok:
+                errors[op] += 1
+
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as http:
+        await asyncio.gather(*(client(n, http) for n in range(clients)))
+    return {op: {"calls": len(lat[op]), "per_s": len(lat[op]) / seconds,
+                 "p50_ms": percentile(lat[op], 0.5) * 1000,
+                 "p95_ms": percentile(lat[op], 0.95) * 1000, "errors": errors[op]}
+            for op in OPS}
+
+
+def in_process(db: str, paths: list[str], queries: list[str], seconds: float) -> dict[str, Any]:
+    from skillyard import Library
+    from skillyard.registry import Registry
+    from skillyard.registry.access import Access
+    from skillyard.registry.tokens import Token
+
+    reader = Access(Token("bench", "bench", "read", ("*",), "", "bench"))
+    lat: dict[str, list[float]] = {op: [] for op in OPS}
+    rng = random.Random(1)
+    with Library(db) as lib:
+        registry = Registry(lib)
+        registry.search(reader, "warm up the router", 5)
+        stop = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < stop:
+            op = OPS[i % len(OPS)]
+            i += 1
+            path = rng.choice(paths)
+            t0 = time.perf_counter()
+            if op == "search":
+                registry.search(reader, rng.choice(queries), 5)
+            elif op == "get":
+                registry.describe(reader, path)
+            else:
+                registry.download(reader, path)
+            lat[op].append(time.perf_counter() - t0)
+    return {op: {"calls": len(lat[op]), "per_s": len(lat[op]) / seconds,
+                 "p50_ms": percentile(lat[op], 0.5) * 1000,
+                 "p95_ms": percentile(lat[op], 0.95) * 1000} for op in OPS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--skills", type=int, default=300, help="sample skills to publish")
+    parser.add_argument("--postgres", default="", help="superuser URL of an existing server")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from support.postgres import PostgresServer
+
+    if args.postgres:
+        os.environ["SKILLYARD_TEST_POSTGRES"] = args.postgres
+    server = PostgresServer()
+    server.start()
+    db = server.create_database()
+    work = Path(tempfile.mkdtemp(prefix="skillyard-bench-registry-"))
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        print("publishing sample skills ...", file=sys.stderr)
+        paths, secret = publish_samples(db, args.skills)
+        lines = [json.loads(x) for x in QUERIES.read_text("utf-8").splitlines() if x.strip()]
+        queries = [x["query"] for x in lines]
+        print(f"{len(paths)} skills published; starting two servers ...", file=sys.stderr)
+        urls = []
+        for n in range(2):
+            proc, url = start_server(db, work / f"route-{n}")
+            procs.append(proc)
+            urls.append(url)
+        print(f"{args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
+        http = asyncio.run(http_load(urls, secret, paths, queries, args.clients, args.seconds))
+        print("the same calls in-process ...", file=sys.stderr)
+        local = in_process(db, paths, queries, max(5.0, args.seconds / 4))
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+        server.drop_database(db)
+        server.stop()
+    result = {"skills": len(paths), "clients": args.clients, "seconds": args.seconds,
+              "servers": 2, "cores": os.cpu_count(), "http": http, "in_process": local}
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    print(f"registry: {len(paths)} skills, {args.clients} clients x {args.seconds:.0f} s, "
+          f"2 server processes over one PostgreSQL, {os.cpu_count()} cores")
+    print(f"{'call':<10}{'HTTP/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}   "
+          f"{'local/s':>9}{'p50 ms':>9}{'p95 ms':>9}   {'p50 ratio':>9}")
+    for op in OPS:
+        h, loc = http[op], local[op]
+        ratio = h["p50_ms"] / loc["p50_ms"] if loc["p50_ms"] else float("nan")
+        print(f"{op:<10}{h['per_s']:>9.1f}{h['p50_ms']:>9.1f}{h['p95_ms']:>9.1f}"
+              f"{h['errors']:>8}   {loc['per_s']:>9.1f}{loc['p50_ms']:>9.1f}"
+              f"{loc['p95_ms']:>9.1f}   {ratio:>8.1f}x")
+    total = sum(http[op]["per_s"] for op in OPS)
+    print(f"total HTTP calls/s {total:.1f}, errors {sum(http[op]['errors'] for op in OPS)}")
+
+
+if __name__ == "__main__":
+    main()

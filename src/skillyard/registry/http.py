@@ -1,0 +1,123 @@
+"""Shared HTTP plumbing: credentials from a request, failed-auth rate limiting, JSON errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..errors import AmbiguousNameError, NotFoundError, SkillyardError
+from ..sources.skill_archive import UploadError
+from .access import Access, BlockedError, RegistryError
+from .service import Registry
+from .tokens import AuthError, TokenError
+
+COOKIE = "skillyard_token"
+LOG = logging.getLogger("skillyard.registry")
+
+
+class FailureLimiter:
+    """At most ``limit`` failed authentications per client address in ``window`` seconds;
+    past that, every request from the address is refused (429) until the window moves on."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, client: str) -> int:
+        """Seconds to wait, or 0 when the client may try."""
+        with self._lock:
+            now = time.monotonic()
+            times = self._recent(client, now)
+            if len(times) < self.limit:
+                return 0
+            return max(1, int(times[0] + self.window - now) + 1)
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client, time.monotonic()).append(time.monotonic())
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+
+
+def status_of(exc: Exception) -> int:
+    if isinstance(exc, AuthError):
+        return 401
+    if isinstance(exc, RegistryError | UploadError):
+        return exc.status
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, AmbiguousNameError | TokenError | SkillyardError | ValueError):
+        return 400
+    return 500
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    status = status_of(exc)
+    if status == 500:
+        LOG.error("internal error: %s", exc, exc_info=exc)
+        return error(500, "internal error; see the server log")
+    extra = {"report": exc.report} if isinstance(exc, BlockedError) else {}
+    response = error(status, str(exc), **extra)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="skillyard"'
+    return response
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def presented_token(request: Request, *, cookie: bool = False) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else header
+    if cookie:
+        return request.cookies.get(COOKIE) or None
+    return None
+
+
+async def caller(registry: Registry, limiter: FailureLimiter, request: Request, *,
+                 cookie: bool = False) -> Access:
+    """The verified caller; AuthError (401) or a RateLimited (429) refusal."""
+    client = client_of(request)
+    wait = limiter.retry_after(client)
+    if wait:
+        raise RateLimited(wait)
+    secret = presented_token(request, cookie=cookie)
+    try:
+        return await run_in_threadpool(registry.authenticate, secret)
+    except AuthError:
+        limiter.failed(client)
+        raise
+
+
+def anonymous_off(registry: Registry, access: Access) -> None:
+    """Refuse (401) a caller without a token when the registry has no anonymous read."""
+    if access.token is None and not registry.anonymous_read:
+        raise AuthError("this registry needs a token: send Authorization: Bearer TOKEN")
+
+
+class RateLimited(RegistryError):
+    status = 429
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"too many failed sign-ins from this address; retry in {wait} s")
+        self.wait = wait
