@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import SkillyardError
+from . import agents as agents_cli
 from . import audit as audit_cli
 from . import browse, catalog, index, validate
 from . import evaluate as evaluate_cli
@@ -40,6 +41,7 @@ COMMAND_GROUPS = [
     install_cli,
     route_cli,
     transfer_cli,
+    agents_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

@@ -192,8 +192,8 @@ def register(app: typer.Typer) -> None:
     @app.command(epilog=SYNC_EXAMPLES)
     def sync(
         agent: Annotated[list[str], typer.Option(
-            "--agent", help="claude, codex, cursor, gemini, copilot, opencode, goose or all "
-            "(repeatable).")],
+            "--agent", help="An agent name or alias from 'skillyard agents --all', or all "
+            "(every detected agent); repeatable.")],
         scope: Annotated[str, typer.Option(help="project (next to the lockfile) or user (~).")]
         = "project",
         mode: Annotated[str, typer.Option(help="copy, or symlink to one project copy.")]

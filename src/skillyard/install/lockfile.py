@@ -21,7 +21,9 @@ are small and two writes of the same state are byte-identical::
 
 ``kind`` is ``git`` (location = URL or path of a repository, ``ref`` as asked, ``commit`` as
 resolved), ``folder`` (location relative to the lockfile's folder when inside it) or
-``library`` (location = a library id; content restored from the library by digest).
+``library`` (location = a library id; content restored from the library by digest) or
+``wellknown`` (location = the site's index.json URL, ``path`` = the skill's name in it, ``ref``
+= the digest the index gave for it, ``sha256:<hex>``, or null for a legacy index without one).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from ..skill import NAME_MAX, SkillFile, skill_digest
 
 LOCK_NAME = "skillyard.lock"
 LOCK_VERSION = 1
-KINDS = ("git", "folder", "library")
+KINDS = ("git", "folder", "library", "wellknown")
 VERDICTS = ("allow", "warn", "block")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")

@@ -121,7 +121,8 @@ class Project:
                override: dict[str, Any] | None, commit: str | None) -> LockedSkill:
         return LockedSkill(
             name=skill.name,
-            source=Source(source.kind, source.location, source.ref,
+            source=Source(source.kind, source.location,
+                          skill.provenance.ref if source.kind == "wellknown" else source.ref,
                           skill.provenance.path if source.kind != "library" else ""),
             id=skill.id, digest=skill.digest, files=locked_files(skill.files),
             verdict=decision.verdict, tier=decision.tier, findings=decision.findings,
@@ -140,8 +141,9 @@ class Project:
         """Fetch ``SOURCE[@ref]``, audit, store in the library and lock (all or nothing)."""
         lock = self.read(missing_ok=True)
         source = classify(spec, self.root)
-        fetched = fetch(source, self.root, self.library)
-        skills = fetched.skills
+        fetched = fetch(source, self.root, self.library, paths=set(names) if names and
+                        source.kind == "wellknown" else None)
+        source, skills = fetched.source, fetched.skills
         if names:
             wanted = set(names)
             skills = [s for s in skills if s.name in wanted or s.id in wanted]
@@ -247,7 +249,7 @@ class Project:
             return skill, target, (skill.provenance.commit if skill else got.commit)
         if ref is not None:
             raise SkillyardError(f"{entry.name}: --ref applies only to git sources")
-        if src.kind == "folder":
+        if src.kind in ("folder", "wellknown"):
             got = fetch(src, self.root, self.library, paths={src.path})
             return (got.skills[0] if got.skills else None), None, None
         return self.library.get(entry.id), None, None
