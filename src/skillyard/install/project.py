@@ -192,6 +192,9 @@ class Project:
                 else "updated")
             lock.skills[skill.name] = entry
             report.changes.append(compare(skill.name, old, entry, status))
+            if source.kind == "wellknown" and entry.source.ref is None:
+                report.changes[-1].reason = ("legacy index without digests: content is pinned "
+                                             "by this lockfile only")
         lock.save()
         return report
 

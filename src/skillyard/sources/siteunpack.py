@@ -93,10 +93,16 @@ def _unzip(data: bytes, where: str) -> dict[str, bytes]:
 def unpack(data: bytes, url: str, content_type: str = "") -> dict[str, bytes]:
     """The files of a skill archive; SKILL.md must sit at the archive root."""
     lower = url.lower().split("?")[0]
-    if data[:2] == b"PK" or lower.endswith(".zip") or "zip" in content_type:
-        files = _unzip(data, url)
-    elif data[:2] == b"\x1f\x8b" or lower.endswith((".tar.gz", ".tgz")) or "gzip" in content_type:
+    content_type = content_type.split(";")[0].strip().lower()
+    if data[:2] == b"\x1f\x8b":
         files = _untar(data, url)
+    elif data[:2] == b"PK":
+        files = _unzip(data, url)
+    elif lower.endswith((".tar.gz", ".tgz")) or content_type in ("application/gzip",
+                                                                 "application/x-gzip"):
+        files = _untar(data, url)
+    elif lower.endswith(".zip") or content_type == "application/zip":
+        files = _unzip(data, url)
     else:
         raise SourceError(f"{url}: an archive entry that is neither .zip nor .tar.gz")
     if "SKILL.md" not in files:
