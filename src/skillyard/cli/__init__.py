@@ -13,6 +13,7 @@ from . import audit as audit_cli
 from . import browse, catalog, index, validate
 from . import evaluate as evaluate_cli
 from . import install as install_cli
+from . import inventory as inventory_cli
 from . import learn as learn_cli
 from . import route as route_cli
 from . import serve as serve_cli
@@ -42,6 +43,7 @@ COMMAND_GROUPS = [
     route_cli,
     transfer_cli,
     agents_cli,
+    inventory_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)
