@@ -15,6 +15,7 @@ from . import evaluate as evaluate_cli
 from . import install as install_cli
 from . import inventory as inventory_cli
 from . import learn as learn_cli
+from . import outdated as outdated_cli
 from . import route as route_cli
 from . import serve as serve_cli
 from . import transfer as transfer_cli
@@ -44,6 +45,7 @@ COMMAND_GROUPS = [
     transfer_cli,
     agents_cli,
     inventory_cli,
+    outdated_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)
