@@ -95,22 +95,29 @@ def project(tmp_path: Path, db_path: Path) -> Project:
 
 
 def test_sync_all_writes_detected_agents_and_the_shared_folder_once(project: Project) -> None:
-    for name in ("claude", "codex", "amp", "kimi", "windsurf"):
+    for name in ("claude", "codex", "amp", "windsurf"):
         install(name)
+    shared = agent_targets(["all"], "project", project.root, home())
+    assert dict(shared) == {
+        "claude": project.root / ".claude/skills", "codex+amp": project.root / ".agents/skills",
+        "windsurf": project.root / ".windsurf/skills"}
     targets = agent_targets(["all"], "user", project.root, home())
     assert dict(targets) == {
         "claude": home() / ".claude/skills", "codex": home() / ".agents/skills",
-        "amp+kimi": home() / ".config/agents/skills",
+        "amp": home() / ".config/agents/skills",
         "windsurf": home() / ".codeium/windsurf/skills"}
     report = Syncer(project).sync(targets)
     assert {(a.agent, a.action) for a in report.actions} == {
-        ("claude", "installed"), ("codex", "installed"), ("amp+kimi", "installed"),
+        ("claude", "installed"), ("codex", "installed"), ("amp", "installed"),
         ("windsurf", "installed")}
     for folder in dict(targets).values():
         assert (folder / "alpha/references/guide.md").read_text() == "# Guide\n"
     loaded = [r for r in load_agent_folders(project.root, home=home()) if r.skill]
     assert {r.skill.provenance.agent for r in loaded} == {
         "agents/user", "claude/user", "amp/user", "windsurf/user"}
+    report = Syncer(project).sync(shared)
+    assert {(a.agent, a.action) for a in report.actions} == {
+        ("claude", "installed"), ("codex+amp", "installed"), ("windsurf", "installed")}
 
 
 def test_sync_all_in_a_project_includes_agents_whose_folder_exists(project: Project) -> None:
