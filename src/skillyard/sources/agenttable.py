@@ -173,24 +173,25 @@ def find_agent(name: str) -> Agent:
     raise SkillyardError(f"unknown agent {name!r}; known agents: {known} (or all)")
 
 
-def count_skills(folder: Path) -> int:
+def skill_names(folder: Path) -> list[str]:
     """Skill folders (with a SKILL.md) directly in ``folder``, or one level deeper."""
     if not folder.is_dir():
-        return 0
-    total = 0
+        return []
+    names: list[str] = []
     try:
-        children = list(folder.iterdir())
+        children = sorted(folder.iterdir())
     except OSError:
-        return 0
+        return []
     for child in children:
         if (child / SKILL_FILE).is_file():
-            total += 1
+            names.append(child.name)
         elif child.is_dir() and not child.name.startswith("."):
             try:
-                total += sum(1 for g in child.iterdir() if (g / SKILL_FILE).is_file())
+                names += [f"{child.name}/{g.name}" for g in sorted(child.iterdir())
+                          if (g / SKILL_FILE).is_file()]
             except OSError:
                 continue
-    return total
+    return names
 
 
 def survey(project: Path | None, home: Path | None = None) -> list[dict[str, Any]]:
@@ -208,8 +209,9 @@ def survey(project: Path | None, home: Path | None = None) -> list[dict[str, Any
                 if shared not in paths:
                     paths.append(shared)
             for path in paths:
+                names = skill_names(path)
                 folders.append({"scope": scope, "path": str(path), "exists": path.is_dir(),
-                                "skills": count_skills(path)})
+                                "skills": len(names), "names": names})
         evidence = agent.installed(home)
         rows.append({**agent.to_dict(), "detected": bool(evidence), "evidence": evidence,
                      "folders": folders})
