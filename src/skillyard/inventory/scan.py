@@ -83,6 +83,23 @@ class _DigestCache(VerdictStore):
         return None
 
 
+class _MemoryCache:
+    """Within one inventory, a skill installed for several agents is analysed once."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[Any, Any, int]] = {}
+
+    def get(self, digest: str, rules_digest: str) -> tuple[Any, Any, int] | None:
+        return self.rows.get((digest, rules_digest))
+
+    def put(self, digest: str, rules_digest: str, verdict: str, findings: Any, effects: Any,
+            unseen_scripts: int) -> None:
+        self.rows[(digest, rules_digest)] = (findings, effects, unseen_scripts)
+
+    def record(self, *_args: object) -> None:
+        return None
+
+
 def project_roots(root: Path, max_depth: int = MAX_ROOT_DEPTH) -> list[Path]:
     """Folders under ``root`` that hold an agent's project folder or MCP config."""
     markers = {f.path for f in AGENT_FOLDERS if f.scope == "project"}
@@ -191,8 +208,9 @@ def scan(*, home: Path | None = None, projects: list[Path] | None = None,
         roots += [p for p in project_roots(root) if p not in roots]
     inventory = Inventory(home=str(home_path), projects=[str(p) for p in roots])
     rules = load_rules()
-    cache = _DigestCache(library.store) if library is not None else None
-    auditor = Auditor(policy=load_policy(policy, rules), rules=rules, cache=cache)
+    cache = _DigestCache(library.store) if library is not None else _MemoryCache()
+    auditor = Auditor(policy=load_policy(policy, rules), rules=rules,
+                      cache=cache)  # type: ignore[arg-type]
     collector = _Collector(inventory, auditor)
     if user:
         for spec in AGENT_FOLDERS:
