@@ -79,6 +79,9 @@ args = ["{script}"]
 env = {{ GITHUB_TOKEN = "${{GITHUB_TOKEN}}" }}
 """)
     write(home / ".gemini/settings.json", '{"mcpServers": {"broken": ')
+    secret_cfg = write(outside / "windsurf-mcp.json", json.dumps({"mcpServers": {}}))
+    (home / ".codeium/windsurf").mkdir(parents=True)
+    (home / ".codeium/windsurf/mcp_config.json").symlink_to(secret_cfg)
     write(home / ".config/goose/config.yaml", """
 extensions:
   pinned:
@@ -96,7 +99,7 @@ extensions:
     args: ["anything"]
     enabled: false
 """)
-    write(home / ".codeium/windsurf/mcp_config.json", json.dumps({"mcpServers": {
+    write(home / ".kiro/settings/mcp.json", json.dumps({"mcpServers": {
         "wind": {"serverUrl": "https://mcp.example.test/mcp"}}}))
     write(home / ".config/opencode/opencode.json", json.dumps({"mcp": {
         "oc": {"type": "local", "command": ["bunx", "oc-mcp"],
@@ -164,6 +167,7 @@ def test_inventory_of_a_machine(machine: dict[str, Path], db_path: Path) -> None
     assert ("settings.json", "mcp-config-error") in problems
     assert ("config.toml", "mcp-config-error") in problems
     assert ("stranger", "symlink-escape") in problems
+    assert ("mcp_config.json", "symlink-escape") in problems
     assert inv.has_findings
     counts = inv.to_dict()["counts"]
     assert counts["verdicts"]["block"] == 2 and counts["mcp_servers"] == len(inv.servers)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from .common import DbOption, JsonOption, console, err_console, fail, open_library, print_json
@@ -98,8 +99,13 @@ def register(app: typer.Typer) -> None:
         projects = project if project is not None else [Path.cwd()]
         library = open_library(db) if cache else None
         try:
-            result = scan(home=home.resolve() if home else None, projects=projects, root=root,
-                          user=user, library=library, policy=policy)
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                          TextColumn("{task.completed} skills audited"), console=err_console,
+                          transient=True) as progress:
+                task = progress.add_task("inventory", total=None)
+                result = scan(home=home.resolve() if home else None, projects=projects,
+                              root=root, user=user, library=library, policy=policy,
+                              progress=lambda _skill: progress.advance(task))
         finally:
             if library is not None:
                 library.close()

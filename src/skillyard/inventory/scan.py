@@ -189,6 +189,12 @@ def _mcp(inventory: Inventory, scope: str, base: Path, home: Path | None) -> Non
         for path in spec.files(base, home):
             if not path.is_file():
                 continue
+            outside = _escapes(path, base) if path.is_symlink() else None
+            if outside is not None:
+                inventory.problems.append(Problem(str(path), "symlink-escape",
+                                                  f"links to {outside}, outside {base}; "
+                                                  "not read"))
+                continue
             servers, problems = read_config(path, spec)
             inventory.problems += problems
             for server in servers:
