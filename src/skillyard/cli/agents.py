@@ -44,9 +44,19 @@ def register(app: typer.Typer) -> None:
             print_json({"agents": shown, "known": len(rows),
                         "detected": sum(1 for r in rows if r["detected"])})
             return
+        base_home = (home or Path.home()).resolve()
+        base_project = project.resolve()
+
+        def short(path: str) -> str:
+            p = Path(path)
+            for base, prefix in ((base_project, "./"), (base_home, "~/")):
+                if p.is_relative_to(base):
+                    return prefix + p.relative_to(base).as_posix()
+            return path
+
         table = Table(show_lines=False)
-        for column in ("agent", "detected", "scope", "folder", "skills", "source"):
-            table.add_column(column)
+        for column in ("agent", "detected", "scope", "folder", "skills"):
+            table.add_column(column, overflow="fold")
         for row in shown:
             first = True
             for folder in row["folders"]:
@@ -55,15 +65,14 @@ def register(app: typer.Typer) -> None:
                 mark = "yes" if row["detected"] else "no"
                 table.add_row(
                     escape(row["name"]) if first else "", mark if first else "",
-                    folder["scope"], escape(folder["path"]) + ("" if folder["exists"] else
-                                                               " (absent)"),
-                    str(folder["skills"]) if folder["exists"] else "-",
-                    escape(row["source"]) if first else "")
+                    folder["scope"], escape(short(folder["path"])) + (
+                        "" if folder["exists"] else " (absent)"),
+                    str(folder["skills"]) if folder["exists"] else "-")
                 first = False
             if first:  # detected, but no folder exists yet
-                table.add_row(escape(row["name"]), "yes", "-", "(no skill folder yet)", "-",
-                              escape(row["source"]))
+                table.add_row(escape(row["name"]), "yes", "-", "(no skill folder yet)", "-")
         console.print(table)
         detected = sum(1 for r in rows if r["detected"])
         console.print(f"{detected} of {len(rows)} known agents detected"
-                      + ("" if show_all else "; --all lists every agent"))
+                      + ("" if show_all else "; --all lists every agent")
+                      + "; --json adds each entry's documentation source")

@@ -78,6 +78,11 @@ th{background:#fafafa} code{font-size:.85rem;word-break:break-all}
 """
 
 
+def _open(severity: str) -> str:
+    """High and critical findings are shown unfolded."""
+    return " open" if severity in ("high", "critical") else ""
+
+
 def _count(label: str, value: int, cls: str = "") -> str:
     return f'<div class="count {cls}"><b>{value}</b>{escape(label)}</div>'
 
@@ -89,7 +94,8 @@ def _skill_rows(inventory: Inventory) -> str:
                                                           r.agent, r.result.name)):
         result = record.result
         details = "".join(
-            f'<details><summary class="sev-{escape(f.severity)}">{escape(f.severity)}: '
+            f'<details{_open(f.severity)}><summary class="sev-{escape(f.severity)}">'
+            f'{escape(f.severity)}: '
             f"{escape(f.rule)} in {escape(f.file)}"
             f"{':' + str(f.line) if f.line else ''}</summary><p>{escape(f.why)}</p>"
             f"<p>Evidence: <code>{escape(f.evidence)}</code></p>"
@@ -108,7 +114,8 @@ def _server_rows(inventory: Inventory) -> str:
     for server in sorted(inventory.servers, key=lambda s: (not s.risks, s.client, s.name)):
         what = server.url or " ".join([server.command, *server.args])
         risks = "".join(
-            f'<details><summary class="sev-{escape(r["severity"])}">{escape(r["severity"])}: '
+            f'<details{_open(r["severity"])}><summary class="sev-{escape(r["severity"])}">'
+            f'{escape(r["severity"])}: '
             f'{escape(r["rule"])}</summary><p>{escape(r["message"])}</p>'
             f'<p>Evidence: <code>{escape(r["evidence"])}</code></p></details>'
             for r in server.risks) or "none"
