@@ -223,3 +223,21 @@ def test_cli_add_and_index_from_a_site(site: Site, tmp_path: Path) -> None:
     site.publish()
     refused = run("add", site.url, "--lock", str(tmp_path / "x.lock"), code=1)
     assert "refused" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_site_without_an_index_is_tried_as_git(site: Site, project: Project,
+                                                 tmp_path: Path) -> None:
+    from support.gitrepo import SkillRepo, git
+
+    repo = SkillRepo(tmp_path / "upstream")
+    repo.skill("from-git")
+    repo.commit()
+    bare = site.root / "repo"
+    git(tmp_path, "clone", "-q", "--bare", str(repo.path), str(bare))
+    git(bare, "update-server-info")  # served by the plain HTTP server (git's dumb protocol)
+    report = project.add(f"{site.url}/repo")
+    assert [c.name for c in report.changes] == ["from-git"]
+    entry = read_lock(project.lock_path).skills["from-git"]
+    assert entry.source.kind == "git" and entry.commit
+    with pytest.raises(SourceError, match="no skills index.*as a git repository"):
+        project.add(f"{site.url}/nothing-here")

@@ -17,7 +17,7 @@ from ..library import Library
 from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
-from ..sources.wellknown import is_site_url, load_site
+from ..sources.wellknown import NoIndexError, is_site_url, load_site
 from .lockfile import LockedSkill, Source
 
 
@@ -105,7 +105,15 @@ def fetch(source: Source, root: Path, library: Library, *,
         commit = skills[0].provenance.commit if skills else None
         return Fetched(source, skills, rejected, commit)
     if source.kind == "wellknown":  # integrity failures refuse the whole fetch
-        skills, rejected = _loaded(load_site(source.location, paths), None)
+        try:
+            skills, rejected = _loaded(load_site(source.location, paths), None)
+        except NoIndexError as exc:  # no index: maybe a git server without a .git suffix
+            if source.location.endswith("/index.json"):
+                raise
+            try:
+                return fetch(Source("git", source.location), root, library)
+            except SourceError as git_exc:
+                raise SourceError(f"{exc}; as a git repository: {git_exc}") from None
         index_url = skills[0].provenance.source if skills else source.location
         return Fetched(Source("wellknown", index_url), skills, rejected)
     try:

@@ -49,6 +49,10 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _GIT_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co")
 
 
+class NoIndexError(SourceError):
+    """The site answered, but has no skills index at any well-known place."""
+
+
 @dataclass(frozen=True)
 class IndexEntry:
     name: str
@@ -251,8 +255,10 @@ def fetch_index(site_url: str) -> SiteIndex:
             return parse_index(got[0], url)
         except SourceError as exc:
             problems.append(str(exc))
-    detail = "; ".join(problems) if problems else "no .well-known/agent-skills/index.json"
-    raise SourceError(f"{site_url}: no skills index ({detail})")
+    if problems:
+        raise SourceError(f"{site_url}: no usable skills index ({'; '.join(problems)})")
+    raise NoIndexError(f"{site_url}: no skills index (no .well-known/agent-skills/index.json "
+                       "or .well-known/skills/index.json)")
 
 
 def _check_site(url: str, index: SiteIndex, name: str) -> None:
