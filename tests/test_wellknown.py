@@ -202,6 +202,10 @@ def test_update_and_install_with_a_site(site: Site, project: Project, tmp_path: 
     other = Project(project.lock_path, Library(tmp_path / "other.db"))
     with pytest.raises(TamperError, match="pdf-notes"):
         other.install()
+    site.close()  # offline: the library's exact copies restore; without them, a clear error
+    assert {c.status for c in project.install().changes} == {"installed"}
+    with pytest.raises(SourceError, match="cannot connect"):
+        Project(project.lock_path, Library(tmp_path / "third.db")).install()
 
 
 def test_cli_add_and_index_from_a_site(site: Site, tmp_path: Path) -> None:

@@ -143,7 +143,15 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
             continue
         wanted = {e.source.path for e in group}
         if kind == "wellknown":
-            loaded = fetch(Source(kind, location), root, library, paths=wanted).skills
+            try:
+                loaded = fetch(Source(kind, location), root, library, paths=wanted).skills
+            except SourceError as site_exc:  # site unreachable: the library's exact copy will do
+                try:
+                    for entry in group:
+                        out[entry.name] = library_version(library, entry.id, entry.digest)
+                except SourceError:
+                    raise site_exc from None
+                continue
             found = {s.provenance.path: s for s in loaded}
         elif kind == "git":
             pinned = Source("git", location, commit)
