@@ -149,3 +149,21 @@ def test_agents_command_lists_what_is_installed_where(tmp_path: Path) -> None:
     assert counts == {("user", ".cursor/skills"): 1, ("project", ".gemini/skills"): 2}
     text = run(proj, "agents", "--home", str(home()), "--all").stdout
     assert "of" in text and "known agents detected" in text and "kimi" in text
+
+
+def test_platform_variants(monkeypatch: pytest.MonkeyPatch) -> None:
+    goose = find_agent("goose")
+    assert goose.user_templates("linux") == ("{config}/goose/skills",)
+    assert goose.user_templates("win32") == ("{appdata}/Block/goose/config/skills",)
+    assert goose.user_templates("darwin") == ("{config}/goose/skills",)
+    assert expand("{appdata}/Block/goose/config/skills", home(), explicit=True) == (
+        home() / "AppData/Roaming/Block/goose/config/skills")
+    from skillyard.inventory.mcp import config_specs
+
+    desktop = next(s for s in config_specs() if s.client == "claude-desktop")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert desktop.files(home(), home()) == [
+        home() / "Library/Application Support/Claude/claude_desktop_config.json"]
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert desktop.files(home(), home()) == [
+        home() / ".config/Claude/claude_desktop_config.json"]
