@@ -53,7 +53,8 @@ def machine(tmp_path: Path) -> dict[str, Path]:
     script = write(tmp_path / "shared-tmp/server.py", "print('hi')\n")
     script.chmod(0o666)
     write(home / ".claude.json", json.dumps({
-        "mcpServers": {"fetcher": {"command": "npx", "args": ["-y", "some-fetch-mcp"],
+        "mcpServers": {"fetcher": {"command": "npx", "args": ["-y", "some-fetch-mcp",
+                                                              f"--api-key={FAKE_KEY}"],
                                    "env": {"OPENAI_API_KEY": FAKE_KEY}}},
         "projects": {str(proj): {"mcpServers": {
             "pinned": {"command": "npx", "args": ["-y", "@scope/tool-mcp@1.4.2"]}}}}}))
@@ -163,6 +164,7 @@ def test_inventory_of_a_machine(machine: dict[str, Path], db_path: Path) -> None
     secret = next(r for r in fetcher.risks if r["rule"] == "mcp-inline-secret")
     assert FAKE_KEY not in secret["evidence"] and secret["evidence"].startswith("OPENAI_API_KEY")
 
+    assert FAKE_KEY not in json.dumps(inv.to_dict())
     problems = {(Path(p.path).name, p.rule) for p in inv.problems}
     assert ("settings.json", "mcp-config-error") in problems
     assert ("config.toml", "mcp-config-error") in problems

@@ -55,7 +55,7 @@ def _table(inventory) -> None:  # noqa: ANN001
         for column in ("server", "client", "scope", "transport", "runs", "risk notes"):
             table.add_column(column)
         for server in inventory.servers:
-            runs = server.url or " ".join([server.command, *server.args])
+            runs = server.runs()
             notes = "; ".join(f"{r['severity']}: {r['rule']}" for r in server.risks)
             table.add_row(escape(server.name), escape(server.client), server.scope,
                           server.transport, escape(runs[:60]),

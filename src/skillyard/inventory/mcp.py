@@ -9,6 +9,7 @@ never stops the rest of the inventory.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -23,6 +24,23 @@ from ..errors import SkillyardError
 from ..sources.agenttable import expand
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
+_SECRET_NAME = re.compile(r"(?i)(api[_-]?key|token|secret|passw(or)?d|credential|private[_-]?key"
+                          r"|access[_-]?key|client[_-]?secret|bearer)")
+_TOKEN_SHAPES = re.compile(
+    r"(sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{16,}"
+    r"|AIza[0-9A-Za-z_-]{30,})")
+
+
+def mask(value: str) -> str:
+    return value[:4] + "…" if len(value) > 6 else "…"
+
+
+def redact(text: str) -> str:
+    """``text`` with token-shaped values and ``secret-name=value`` pairs masked (for reports)."""
+    text = _TOKEN_SHAPES.sub(lambda m: mask(m.group(0)), text)
+    return re.sub(r"([\w.-]+)=([^&\s]+)", lambda m: f"{m.group(1)}={mask(m.group(2))}"
+                  if _SECRET_NAME.search(m.group(1)) else m.group(0), text)
 
 
 @dataclass(frozen=True)
@@ -64,8 +82,12 @@ class McpServer:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "client": self.client, "scope": self.scope,
                 "config": self.config, "transport": self.transport, "command": self.command,
-                "args": self.args, "env": sorted(self.env), "url": self.url,
-                "risks": self.risks}
+                "args": [redact(a) for a in self.args], "env": sorted(self.env),
+                "url": redact(self.url), "risks": self.risks}
+
+    def runs(self) -> str:
+        """What the server runs or where it is, with credentials masked."""
+        return redact(self.url or " ".join([self.command, *self.args]))
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def _skill_rows(inventory: Inventory) -> str:
 def _server_rows(inventory: Inventory) -> str:
     rows = []
     for server in sorted(inventory.servers, key=lambda s: (not s.risks, s.client, s.name)):
-        what = server.url or " ".join([server.command, *server.args])
+        what = server.runs()
         risks = "".join(
             f'<details{_open(r["severity"])}><summary class="sev-{escape(r["severity"])}">'
             f'{escape(r["severity"])}: '

@@ -19,14 +19,8 @@ import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .mcp import McpServer
+from .mcp import _SECRET_NAME, _TOKEN_SHAPES, McpServer, mask, redact
 
-_SECRET_NAME = re.compile(r"(?i)(api[_-]?key|token|secret|passw(or)?d|credential|private[_-]?key"
-                          r"|access[_-]?key|client[_-]?secret|bearer)")
-_TOKEN_SHAPES = re.compile(
-    r"(sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{16,}"
-    r"|AIza[0-9A-Za-z_-]{30,})")
 _REFERENCE = re.compile(r"^\$\{?[A-Za-z_][\w:.-]*\}?$|^\$\{(env|input):[^}]+\}$|^\{env:[^}]+\}$")
 _RUNNERS = {"npx": "npm", "bunx": "npm", "uvx": "pypi"}
 _SCRIPT = re.compile(r"\.(py|js|mjs|cjs|ts|sh|bash|rb|pl|php)$")
@@ -36,10 +30,6 @@ _INTERPRETERS = {"node", "python", "python3", "bash", "sh", "deno", "bun", "ruby
 
 def _note(rule: str, severity: str, message: str, evidence: str) -> dict[str, str]:
     return {"rule": rule, "severity": severity, "message": message, "evidence": evidence}
-
-
-def mask(value: str) -> str:
-    return value[:4] + "…" if len(value) > 6 else "…"
 
 
 def _package_args(server: McpServer) -> tuple[str, list[str]] | None:
@@ -106,7 +96,8 @@ def unpinned(server: McpServer) -> list[dict[str, str]]:
     auto = " and installs it without asking (-y)" if {"-y", "--yes"} & set(args) else ""
     return [_note("mcp-unpinned-package", "medium",
                   f"runs the {ecosystem} package {package!r} at whatever version is published "
-                  f"next{auto}; pin an exact version", f"{server.command} {' '.join(args)}")]
+                  f"next{auto}; pin an exact version",
+                  redact(f"{server.command} {' '.join(args)}"))]
 
 
 def _is_secret(key: str, value: str) -> bool:
