@@ -17,7 +17,7 @@ from skillyard.sources import AGENT_FOLDERS
 from support.gitrepo import BLOCKED_BODY
 
 EXPECTED_PROJECT = {
-    "claude": ".claude/skills", "codex": ".codex/skills", "cursor": ".cursor/skills",
+    "claude": ".claude/skills", "codex": ".agents/skills", "cursor": ".cursor/skills",
     "gemini": ".gemini/skills", "copilot": ".github/skills", "opencode": ".opencode/skills",
     "goose": ".goose/skills",
 }
@@ -46,15 +46,34 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_every_agent_has_a_folder_in_both_scopes() -> None:
+    from skillyard.sources.agenttable import find_agent
+
+    assert len(SYNC_AGENTS) >= 30
     for scope in ("project", "user"):
-        agents = {f.agent for f in AGENT_FOLDERS if f.scope == scope}
-        assert set(SYNC_AGENTS) <= agents, scope
+        listed = {f.path for f in AGENT_FOLDERS if f.scope == scope}
+        for name in SYNC_AGENTS:
+            agent = find_agent(name)
+            folders = agent.project if scope == "project" else agent.user_templates()
+            assert folders and set(folders) <= listed, (scope, name)
 
 
-def test_sync_all_agents_project_scope(project: Project) -> None:
+def install_agents(names: list[str]) -> None:
+    """Make agents look installed in the test HOME (their detect folders, from agents.toml)."""
+    from skillyard.sources.agenttable import expand, find_agent
+
+    home = Path(os.environ["HOME"])
+    for name in names:
+        expand(find_agent(name).detect[0], home, explicit=True).mkdir(parents=True,
+                                                                      exist_ok=True)
+
+
+def test_sync_all_detected_agents_project_scope(project: Project) -> None:
+    with pytest.raises(SkillyardError, match="no agent detected"):
+        sync(project, ["all"])
+    install_agents(list(EXPECTED_PROJECT))
     report = sync(project, ["all"])
     assert {(a.agent, a.action) for a in report.actions} == {
-        (agent, "installed") for agent in SYNC_AGENTS}
+        (agent, "installed") for agent in EXPECTED_PROJECT}
     lock = read_lock(project.lock_path)
     for agent, rel in EXPECTED_PROJECT.items():
         folder = project.root / rel
@@ -94,7 +113,7 @@ def test_removes_what_it_installed_and_never_touches_others(project: Project) ->
 
 def test_edited_copy_is_kept_unless_forced(project: Project) -> None:
     sync(project, ["codex"])
-    skill = project.root / ".codex/skills/beta"
+    skill = project.root / ".agents/skills/beta"
     (skill / "notes.md").write_text("my local edit\n")
     project.remove(["beta"])
     report = sync(project, ["codex"])

@@ -6,11 +6,14 @@ import sys
 
 import typer
 
+from . import agents as agents_cli
 from . import audit as audit_cli
 from . import browse, catalog, doctor, index, validate
 from . import evaluate as evaluate_cli
 from . import install as install_cli
+from . import inventory as inventory_cli
 from . import learn as learn_cli
+from . import outdated as outdated_cli
 from . import registry as registry_cli
 from . import route as route_cli
 from . import serve as serve_cli
@@ -42,6 +45,9 @@ COMMAND_GROUPS = [
     transfer_cli,
     doctor,
     registry_cli,
+    agents_cli,
+    inventory_cli,
+    outdated_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

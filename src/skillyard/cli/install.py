@@ -35,6 +35,7 @@ Examples:
   skillyard add https://github.com/org/skills.git@v1.2 --skill pdf-tools
   skillyard add git@github.com:me/private-skills.git  # your own git credentials
   skillyard add file:///srv/skills.git@main
+  skillyard add https://docs.example.com              # a site's .well-known skills index
   skillyard add mcp-builder                           # a skill already in the library
 """
 INSTALL_EXAMPLES = """
@@ -106,7 +107,8 @@ def _run_sync(project, agents: list[str], scope: str, mode: str, force: bool,  #
 def register(app: typer.Typer) -> None:
     @app.command(epilog=ADD_EXAMPLES)
     def add(
-        source: Annotated[str, typer.Argument(help="Folder, git URL[@ref] or library name.")],
+        source: Annotated[str, typer.Argument(
+            help="Folder, git URL[@ref], website (well-known skills index) or library name.")],
         skill: Annotated[list[str] | None, typer.Option(
             "--skill", help="Only this skill (repeatable).")] = None,
         lock: LockOption = Path("skillyard.lock"),
@@ -192,8 +194,8 @@ def register(app: typer.Typer) -> None:
     @app.command(epilog=SYNC_EXAMPLES)
     def sync(
         agent: Annotated[list[str], typer.Option(
-            "--agent", help="claude, codex, cursor, gemini, copilot, opencode, goose or all "
-            "(repeatable).")],
+            "--agent", help="An agent name or alias from 'skillyard agents --all', or all "
+            "(every detected agent); repeatable.")],
         scope: Annotated[str, typer.Option(help="project (next to the lockfile) or user (~).")]
         = "project",
         mode: Annotated[str, typer.Option(help="copy, or symlink to one project copy.")]

@@ -1,4 +1,5 @@
-"""Turn ``SOURCE[@ref]`` into skills: a local folder, a git repository, or a library skill.
+"""Turn ``SOURCE[@ref]`` into skills: a local folder, a git repository, a website's well-known
+skills index, or a library skill.
 
 Git sources reuse ``sources.git`` (clone at a ref, resolved commit kept in provenance) and so
 work with ``file://`` URLs, local paths and the user's own https/ssh credentials.
@@ -18,6 +19,7 @@ from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
 from ..sources.registry import is_registry_spec, parse_spec
+from ..sources.wellknown import NoIndexError, is_site_url, load_site
 from .lockfile import LockedSkill, Source
 from .vendor import VENDOR_DIR, load_vendor
 
@@ -63,6 +65,8 @@ def classify(spec: str, root: Path) -> Source:
         if path.is_dir():
             return Source("folder", portable_location(path, root))
         raise SourceError(f"{spec}: a file; give a skill folder, a git repository or a name")
+    if is_site_url(spec):
+        return Source("wellknown", spec.removeprefix("wellknown:"))
     if looks_like_git(spec):
         url, ref = split_ref(spec)
         return Source("git", url, ref)
@@ -109,6 +113,18 @@ def fetch(source: Source, root: Path, library: Library, *,
         skills, rejected = _loaded(load_git(spec), paths)
         commit = skills[0].provenance.commit if skills else None
         return Fetched(source, skills, rejected, commit)
+    if source.kind == "wellknown":  # integrity failures refuse the whole fetch
+        try:
+            skills, rejected = _loaded(load_site(source.location, paths), None)
+        except NoIndexError as exc:  # no index: maybe a git server without a .git suffix
+            if source.location.endswith("/index.json"):
+                raise
+            try:
+                return fetch(Source("git", source.location), root, library)
+            except SourceError as git_exc:
+                raise SourceError(f"{exc}; as a git repository: {git_exc}") from None
+        index_url = skills[0].provenance.source if skills else source.location
+        return Fetched(Source("wellknown", index_url), skills, rejected)
     try:
         skill = library.get(source.location)
     except NotFoundError:
@@ -170,7 +186,18 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
                 out[entry.name] = _fetch_registry(entry.source).skills[0]
             continue
         wanted = {e.source.path for e in group}
-        if kind == "git":
+        if kind == "wellknown":
+            try:
+                loaded = fetch(Source(kind, location), root, library, paths=wanted).skills
+            except SourceError as site_exc:  # site unreachable: the library's exact copy will do
+                try:
+                    for entry in group:
+                        out[entry.name] = library_version(library, entry.id, entry.digest)
+                except SourceError:
+                    raise site_exc from None
+                continue
+            found = {s.provenance.path: s for s in loaded}
+        elif kind == "git":
             pinned = Source("git", location, commit)
             loaded = fetch(pinned, root, library, paths=wanted).skills
             found = {s.provenance.path: s for s in loaded}

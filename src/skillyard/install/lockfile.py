@@ -24,6 +24,8 @@ resolved), ``folder`` (location relative to the lockfile's folder when inside it
 ``library`` (location = a library id; content restored from the library by digest) or
 ``registry`` (location = a registry's base URL, ``path`` = NAMESPACE/NAME, ``ref`` = the
 version fetched; restored from the registry and checked against every digest).
+``wellknown`` (location = the site's index.json URL, ``path`` = the skill's name in it, ``ref``
+= the digest the index gave for it, ``sha256:<hex>``, or null for a legacy index without one).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from ..skill import NAME_MAX, SkillFile, skill_digest
 LOCK_NAME = "skillyard.lock"
 LOCK_VERSION = 2
 READS = (1, 2)  # 1: before vendored copies (docs/lockfile.md)
-KINDS = ("git", "folder", "library", "registry")
+KINDS = ("git", "folder", "library", "registry", "wellknown")
 VERDICTS = ("allow", "warn", "block")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")

@@ -123,7 +123,8 @@ class Project:
                override: dict[str, Any] | None, commit: str | None) -> LockedSkill:
         return LockedSkill(
             name=skill.name,
-            source=Source(source.kind, source.location, source.ref,
+            source=Source(source.kind, source.location,
+                          skill.provenance.ref if source.kind == "wellknown" else source.ref,
                           skill.provenance.path if source.kind != "library" else "",
                           vendor_path(skill.name) if needs_vendor(source) else None),
             id=skill.id, digest=skill.digest, files=locked_files(skill.files),
@@ -143,8 +144,9 @@ class Project:
         """Fetch ``SOURCE[@ref]``, audit, store in the library and lock (all or nothing)."""
         lock = self.read(missing_ok=True)
         source = classify(spec, self.root)
-        fetched = fetch(source, self.root, self.library)
-        skills = fetched.skills
+        fetched = fetch(source, self.root, self.library, paths=set(names) if names and
+                        source.kind == "wellknown" else None)
+        source, skills = fetched.source, fetched.skills
         if names:
             wanted = set(names)
             skills = [s for s in skills if s.name in wanted or s.id in wanted]
@@ -195,6 +197,9 @@ class Project:
             report.changes.append(compare(skill.name, old, entry, status))
             if entry.source.vendor:
                 write_vendor(self.root, skill.name, skill, self.library)
+            if source.kind == "wellknown" and entry.source.ref is None:
+                report.changes[-1].reason = ("legacy index without digests: content is pinned "
+                                             "by this lockfile only")
         lock.save()
         return report
 
@@ -259,7 +264,7 @@ class Project:
         if ref is not None:
             raise SkillyardError(f"{entry.name}: --ref applies only to git and registry "
                                  "sources")
-        if src.kind == "folder":
+        if src.kind in ("folder", "wellknown"):
             got = fetch(src, self.root, self.library, paths={src.path})
             return (got.skills[0] if got.skills else None), None, None
         return self.library.get(entry.id), None, None

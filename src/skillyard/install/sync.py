@@ -28,13 +28,13 @@ from typing import Any
 from ..errors import SkillyardError
 from ..fsmodes import make_public, mark_script
 from ..serve.files import required_tier
-from ..sources.agents import AGENT_FOLDERS
+from ..sources.agenttable import SHARED, agents, find_agent
 from .fetch import library_version
 from .lockfile import LockedSkill
 from .project import Project, tamper_report
 
 RECORD = ".skillyard-sync.json"
-SYNC_AGENTS = ("claude", "codex", "cursor", "gemini", "copilot", "opencode", "goose")
+SYNC_AGENTS = tuple(a.name for a in agents())  # every agent in agents.toml
 MODES = ("copy", "symlink")
 STORE = Path(".skillyard") / "store"
 
@@ -75,23 +75,42 @@ class Plan:
     note: str = ""
 
 
-def agent_targets(agents: list[str], scope: str, root: Path,
+def detected_agents(scope: str, root: Path, home: Path | None = None) -> list[str]:
+    """Agents installed on this machine (by agents.toml's detect rules); in project scope also
+    agents whose project skill folder already exists under ``root``."""
+    out = []
+    for agent in agents():
+        if agent.installed(home) or (scope == "project" and any(
+                (root / rel).is_dir() for rel in agent.project if rel != SHARED)):
+            out.append(agent.name)
+    return out
+
+
+def agent_targets(agents_wanted: list[str], scope: str, root: Path,
                   home: Path | None = None) -> list[tuple[str, Path]]:
-    """(agent, skills folder) for each agent named; ``all`` means every agent skillyard syncs."""
+    """(agent label, skills folder) for each agent named; ``all`` means every detected agent.
+
+    Agents that write to the same folder (several read the shared ``.agents/skills``) get one
+    target labelled with all their names, so a skill is written there once.
+    """
     if scope not in ("project", "user"):
         raise SkillyardError(f"unknown scope {scope!r}; use project or user")
-    known = {f.agent for f in AGENT_FOLDERS if f.scope == scope}
     names: list[str] = []
-    for agent in agents:
-        for one in (SYNC_AGENTS if agent == "all" else (agent,)):
-            if one not in known:
-                raise SkillyardError(f"unknown agent {one!r} for scope {scope}; use one of "
-                                     f"{', '.join(sorted(known))} or all")
-            if one not in names:
-                names.append(one)
+    for wanted in agents_wanted:
+        if wanted == "all":
+            found = detected_agents(scope, root, home)
+            if not found:
+                raise SkillyardError("no agent detected on this machine; name them with "
+                                     "--agent (see 'skillyard agents --all')")
+        else:
+            found = [find_agent(wanted).name]
+        names += [n for n in found if n not in names]
     base = (home or Path.home()) if scope == "user" else root
-    table = {f.agent: f.path for f in AGENT_FOLDERS if f.scope == scope}
-    return [(agent, base / table[agent]) for agent in names]
+    by_folder: dict[Path, list[str]] = {}
+    for name in names:
+        folder = find_agent(name).folders(scope, base, home)[0]
+        by_folder.setdefault(folder, []).append(name)
+    return [("+".join(owners), folder) for folder, owners in by_folder.items()]
 
 
 def _hash(data: bytes) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..skill import Provenance
+from .agenttable import SHARED, agents, expand
 from .folders import load_tree
 from .result import LoadResult
 
@@ -19,43 +20,47 @@ from .result import LoadResult
 class AgentFolder:
     agent: str
     scope: str  # "user" or "project"
-    path: str  # relative to the home folder (user) or the project root (project)
+    path: str  # project: relative to the root; user: a template (~/..., {config}/...)
+
+    def resolve(self, base: Path, home: Path | None = None) -> Path:
+        if self.scope == "project":
+            return base / self.path
+        return expand(self.path, base, explicit=home is not None)
 
 
-# One table names them all. Order inside a scope is the load order (later shadows earlier).
-AGENT_FOLDERS: tuple[AgentFolder, ...] = (
-    AgentFolder("agents", "user", ".agents/skills"),
-    AgentFolder("claude", "user", ".claude/skills"),
-    AgentFolder("codex", "user", ".codex/skills"),
-    AgentFolder("gemini", "user", ".gemini/skills"),
-    AgentFolder("cursor", "user", ".cursor/skills"),
-    AgentFolder("copilot", "user", ".copilot/skills"),
-    AgentFolder("opencode", "user", ".config/opencode/skills"),
-    AgentFolder("goose", "user", ".config/goose/skills"),
-    AgentFolder("openclaw", "user", ".openclaw/skills"),
-    AgentFolder("windsurf", "user", ".codeium/windsurf/skills"),
-    AgentFolder("agents", "project", ".agents/skills"),
-    AgentFolder("claude", "project", ".claude/skills"),
-    AgentFolder("codex", "project", ".codex/skills"),
-    AgentFolder("gemini", "project", ".gemini/skills"),
-    AgentFolder("cursor", "project", ".cursor/skills"),
-    AgentFolder("copilot", "project", ".github/skills"),
-    AgentFolder("opencode", "project", ".opencode/skills"),
-    AgentFolder("goose", "project", ".goose/skills"),
-    AgentFolder("windsurf", "project", ".windsurf/skills"),
-)
+def _folders() -> tuple[AgentFolder, ...]:
+    """Every agent's folders from agents.toml, user scope first, then project; in each scope
+    the shared .agents/skills comes first and each folder is listed once (first agent wins)."""
+    out: list[AgentFolder] = []
+    for scope in ("user", "project"):
+        seen = {SHARED if scope == "project" else f"~/{SHARED}"}
+        out.append(AgentFolder("agents", scope, SHARED if scope == "project" else f"~/{SHARED}"))
+        for agent in agents():
+            paths = agent.project if scope == "project" else agent.user_templates()
+            for path in paths:
+                if path not in seen:
+                    seen.add(path)
+                    out.append(AgentFolder(agent.name, scope, path))
+    return tuple(out)
+
+
+# One table names them all (from agents.toml). Order inside a scope is the load order.
+AGENT_FOLDERS: tuple[AgentFolder, ...] = _folders()
 
 
 def agent_dirs(project: Path | None, home: Path | None = None) -> list[tuple[AgentFolder, Path]]:
     """The existing agent skill folders, in load order (user first, then project)."""
+    explicit = home
     home = Path.home() if home is None else home
     out: list[tuple[AgentFolder, Path]] = []
+    seen: set[Path] = set()
     for spec in AGENT_FOLDERS:
         base = home if spec.scope == "user" else project
         if base is None:
             continue
-        folder = base / spec.path
-        if folder.is_dir():
+        folder = spec.resolve(base, explicit)
+        if folder.is_dir() and folder not in seen:
+            seen.add(folder)
             out.append((spec, folder))
     return out
 
