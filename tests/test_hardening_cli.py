@@ -111,3 +111,15 @@ def test_learn_reports_an_unreadable_file_and_learns_from_the_rest(tmp_path: Pat
     report = json.loads(proc.stdout)
     assert report["trajectories"] == 3
     assert [u["file"] for u in report["unreadable"]] == [str(bad)]
+
+
+def test_tables_never_cut_ids(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3) / "nested"
+    write_skill(deep, "some-skill-with-a-long-name")
+    db = tmp_path / "l.db"
+    run("index", str(deep), "--db", str(db), "--no-route")
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "skillyard", "list", "--db", str(db)],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "60"})
+    assert f"dir:{deep / 'some-skill-with-a-long-name'}" in proc.stdout

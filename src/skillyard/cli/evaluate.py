@@ -12,7 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from ..llm import LLMClient, LLMConfig, LLMError
-from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    keep_whole,
+    open_library,
+    print_json,
+)
 
 RUN_EXAMPLES = """
 Examples:
@@ -142,7 +150,7 @@ def _print_tables(tables: Any) -> None:
         table = RichTable(*t.headers, title=t.title, show_lines=False)
         for row in t.rows:
             table.add_row(*(escape(c) for c in row))
-        console.print(table)
+        console.print(keep_whole(table))
 
 
 def _print_experiments(exps: Any) -> None:
@@ -285,7 +293,7 @@ def register(app: typer.Typer) -> None:
                     ", ".join(spec.get("players", {})) if r.kind == "tournament" else
                     f"{spec.get('cases', 0)} queries, k={spec.get('k')}")
             table.add_row(r.id, r.kind, r.status, r.created_at[:19], escape(what))
-        console.print(table)
+        console.print(keep_whole(table, "run"))
         console.print(f"{len(records)} runs")
 
     @group.command("tasks", epilog=TASKS_EXAMPLES)
