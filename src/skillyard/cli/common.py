@@ -125,6 +125,13 @@ def _discard(top: Path, db: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
+def png_path(value: Path | None) -> Path | None:
+    """Option callback: charts are PNG, so a file named .svg or .pdf would hold PNG bytes."""
+    if value is not None and value.suffix.lower() != ".png":
+        raise typer.BadParameter(f"{value}: the chart is a PNG image; give a file ending in .png")
+    return value
+
+
 _json_errors = False
 
 

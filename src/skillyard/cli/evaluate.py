@@ -19,6 +19,7 @@ from .common import (
     err_console,
     keep_whole,
     open_library,
+    png_path,
     print_json,
 )
 
@@ -237,7 +238,8 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, md, json or html.")]
         = "table",
         out: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
-        plot: Annotated[Path | None, typer.Option(help="Also write a PNG chart here.")] = None,
+        plot: Annotated[Path | None, typer.Option(help="Also write a PNG chart here.",
+                                                  callback=png_path)] = None,
         baseline: Annotated[str | None, typer.Option(help="Baseline arm (default: none).")]
         = None,
         pairs: Annotated[str, typer.Option(help="baseline (each arm vs it) or all pairs.")]
@@ -378,7 +380,8 @@ def register(app: typer.Typer) -> None:
         seed: SeedOption = 0,
         skills_dir: Annotated[str, typer.Option(help="Skill folder in the work dir.")]
         = ".agents/skills",
-        plot: Annotated[Path | None, typer.Option(help="Write a PNG of the scores.")] = None,
+        plot: Annotated[Path | None, typer.Option(help="Write a PNG of the scores.",
+                                                  callback=png_path)] = None,
         max_turns: Annotated[int, typer.Option(min=1, help="LLM runner turns.")] = 30,
         llm_record: RecordOption = None,
         llm_replay: ReplayOption = None,

@@ -85,8 +85,11 @@ def agent_targets(agents: list[str], scope: str, root: Path,
     for agent in agents:
         for one in (SYNC_AGENTS if agent == "all" else (agent,)):
             if one not in known:
-                raise SkillyardError(f"unknown agent {one!r} for scope {scope}; use one of "
-                                     f"{', '.join(sorted(known))} or all")
+                every = sorted({f.agent for f in AGENT_FOLDERS})
+                raise SkillyardError(f"unknown agent {one!r}; use one of {', '.join(every)}, "
+                                     f"or all ({', '.join(SYNC_AGENTS)})"
+                                     + ("" if one not in every else
+                                        f" ({one} has no {scope}-scope folder)"))
             if one not in names:
                 names.append(one)
     base = (home or Path.home()) if scope == "user" else root
