@@ -111,3 +111,49 @@ def test_learn_reports_an_unreadable_file_and_learns_from_the_rest(tmp_path: Pat
     report = json.loads(proc.stdout)
     assert report["trajectories"] == 3
     assert [u["file"] for u in report["unreadable"]] == [str(bad)]
+
+
+def test_tables_never_cut_ids(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3) / "nested"
+    write_skill(deep, "some-skill-with-a-long-name")
+    db = tmp_path / "l.db"
+    run("index", str(deep), "--db", str(db), "--no-route")
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "skillyard", "list", "--db", str(db)],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "60"})
+    assert f"dir:{deep / 'some-skill-with-a-long-name'}" in proc.stdout
+
+
+def test_smaller_cli_defects(tmp_path: Path) -> None:
+    write_skill(tmp_path / "s", "one-skill")
+    db = tmp_path / "l.db"
+    run("index", str(tmp_path / "s"), "--db", str(db), "--no-route")
+    missing = run("export", str(tmp_path / "nowhere" / "x.gz"), "--db", str(db))
+    assert missing.returncode == 2 and ".part" not in missing.stderr
+    assert "nowhere" in missing.stderr and "does not exist" in missing.stderr
+    svg = run("eval", "report", "latest", "--plot", str(tmp_path / "x.svg"), "--db", str(db))
+    assert svg.returncode == 2 and ".png" in svg.stderr
+    import os
+
+    env = {**os.environ, "COLUMNS": "300"}
+    helptext = subprocess.run([sys.executable, "-m", "skillyard", "index", "--help"],
+                              capture_output=True, text=True, env=env).stdout
+    assert "skillyard[ray]" in helptext
+    sync_help = subprocess.run([sys.executable, "-m", "skillyard", "sync", "--help"],
+                               capture_output=True, text=True, env=env).stdout
+    error = run("sync", "--agent", "emacs", cwd=tmp_path).stderr
+    listed = error.split("known agents: ", 1)[1].split(" (or all)")[0].split(", ")
+    all_agents = run("agents", "--all", "--json", cwd=tmp_path).stdout
+    assert "skillyard agents --all" in " ".join(sync_help.split())
+    assert sorted(listed) == sorted(a["name"] for a in json.loads(all_agents))
+
+
+def test_dry_runs_say_would(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    write_skill(proj / "vendor", "dry-skill")
+    db = tmp_path / "l.db"
+    assert run("add", "./vendor/dry-skill", "--db", str(db), cwd=proj).returncode == 0
+    out = run("sync", "--agent", "claude", "--dry-run", "--db", str(db), cwd=proj).stdout
+    assert "would install" in out and "installed" not in out.replace("would install", "")
+    assert not (proj / ".claude").exists()

@@ -225,3 +225,11 @@ def test_zip_member_without_a_name_fails_closed() -> None:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(zipfile.ZipInfo(""), b"hi")
     F.archive(buf.getvalue())
+
+
+def test_zip_of_an_unknown_version_fails_closed() -> None:
+    """Found by bench/fuzz.py (10-minute run): zipfile raised NotImplementedError."""
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "fixtures" / "fuzz-zip-version.bin").read_bytes()
+    F.archive(data, "assets/a.zip")

@@ -72,8 +72,8 @@ def _zip(inv: Inventory, path: str, data: bytes, depth: int, classify: Classify,
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        inv.hit("archive-corrupt", path, f"zip: {exc}")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        inv.hit("archive-corrupt", path, f"zip: {exc}")  # e.g. an unknown zip version
         return
     if len(infos) > MAX_MEMBERS:
         inv.hit("archive-bomb", path, f"{len(infos)} members (limit {MAX_MEMBERS})")

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import DbOption, JsonOption, console, open_library, print_json
+from .common import DbOption, JsonOption, console, keep_whole, open_library, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
             desc = row.description if len(row.description) <= 70 else row.description[:69] + "…"
             table.add_row(escape(row.name), escape(row.id), str(row.version), str(row.warnings),
                           escape(desc))
-        console.print(table)
+        console.print(keep_whole(table, "id"))
         console.print(f"{len(rows)} skills")
 
     @app.command(epilog="Examples:\n\n  skillyard show mcp-builder\n\n"

@@ -57,6 +57,40 @@ def open_library(db: str | None, *, create: bool = False) -> Library:
     return Library(db, create=create)
 
 
+ID_HEADERS = ("id", "skill", "run", "candidate")
+
+
+class _AtLeast:
+    """Render a table at least ``width`` cells wide (the console does not crop soft-wrapped
+    output), so that the columns that must stay whole fit on one line."""
+
+    def __init__(self, table: Any, width: int) -> None:
+        self.table, self.width = table, width
+
+    def __rich_console__(self, con: Console, options: Any) -> Any:
+        yield from con.render(self.table, options.update(width=max(options.max_width,
+                                                                    self.width)))
+
+
+def keep_whole(table: Any, *headers: str) -> Any:
+    """Never cut the cells of these columns (ids are typed back in): the other columns shrink
+    first, and the table grows wider than the terminal rather than cut an id."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    wanted = headers or ID_HEADERS
+    need = 0
+    for column in table.columns:
+        if str(column.header) in wanted:
+            column.no_wrap = True
+            column.overflow = "fold"
+            need += max((cell_len(Text.from_markup(c).plain if isinstance(c, str) else str(c))
+                         for c in column.cells), default=0) + 3
+        else:
+            need += 14
+    return _AtLeast(table, need)
+
+
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
@@ -89,6 +123,13 @@ def _discard(top: Path, db: Path) -> None:
         return
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def png_path(value: Path | None) -> Path | None:
+    """Option callback: charts are PNG, so a file named .svg or .pdf would hold PNG bytes."""
+    if value is not None and value.suffix.lower() != ".png":
+        raise typer.BadParameter(f"{value}: the chart is a PNG image; give a file ending in .png")
+    return value
 
 
 _json_errors = False

@@ -12,7 +12,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from ..llm import LLMClient, LLMConfig, LLMError
-from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    keep_whole,
+    open_library,
+    png_path,
+    print_json,
+)
 
 RUN_EXAMPLES = """
 Examples:
@@ -170,7 +179,7 @@ def _print_tables(tables: Any) -> None:
         table = RichTable(*t.headers, title=t.title, show_lines=False)
         for row in t.rows:
             table.add_row(*(escape(c) for c in row))
-        console.print(table)
+        console.print(keep_whole(table))
 
 
 def _print_experiments(exps: Any) -> None:
@@ -265,7 +274,8 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, md, json or html.")]
         = "table",
         out: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
-        plot: Annotated[Path | None, typer.Option(help="Also write a PNG chart here.")] = None,
+        plot: Annotated[Path | None, typer.Option(help="Also write a PNG chart here.",
+                                                  callback=png_path)] = None,
         baseline: Annotated[str | None, typer.Option(help="Baseline arm (default: none).")]
         = None,
         pairs: Annotated[str, typer.Option(help="baseline (each arm vs it) or all pairs.")]
@@ -321,7 +331,7 @@ def register(app: typer.Typer) -> None:
                     ", ".join(spec.get("players", {})) if r.kind == "tournament" else
                     f"{spec.get('cases', 0)} queries, k={spec.get('k')}")
             table.add_row(r.id, r.kind, r.status, r.created_at[:19], escape(what))
-        console.print(table)
+        console.print(keep_whole(table, "run"))
         console.print(f"{len(records)} runs")
 
     @group.command("tasks", epilog=TASKS_EXAMPLES)
@@ -413,7 +423,8 @@ def register(app: typer.Typer) -> None:
         seed: SeedOption = 0,
         skills_dir: Annotated[str, typer.Option(help="Skill folder in the work dir.")]
         = ".agents/skills",
-        plot: Annotated[Path | None, typer.Option(help="Write a PNG of the scores.")] = None,
+        plot: Annotated[Path | None, typer.Option(help="Write a PNG of the scores.",
+                                                  callback=png_path)] = None,
         max_turns: Annotated[int, typer.Option(min=1, help="LLM runner turns.")] = 30,
         llm_record: RecordOption = None,
         llm_replay: ReplayOption = None,

@@ -70,20 +70,30 @@ def _project(lock: Path, db: str | None, policy: Path | None):  # noqa: ANN202
     return Project(_lock(lock), open_library(db, create=True), policy=policy)
 
 
-def _print_changes(report, title: str) -> None:  # noqa: ANN001
+_WOULD = {"updated": "would update", "installed": "would install", "added": "would add",
+          "removed": "would remove", "written": "would write", "linked": "would link",
+          "replaced": "would replace", "restored": "would restore"}
+
+
+def _print_changes(report, title: str, dry_run: bool = False) -> None:  # noqa: ANN001
     if not report.changes:
         console.print(f"{title}: nothing to do")
     for change in report.changes:
         for i, line in enumerate(change.lines()):
+            if i == 0 and dry_run:  # a dry run says what it would do, not what it did
+                name, _, rest = line.partition(": ")
+                status, _, tail = rest.partition("  ")
+                line = f"{name}: {_WOULD.get(status, status)}" + (f"  {tail}" if tail else "")
             console.print(escape(line) if i else f"[bold]{escape(line)}[/bold]")
 
 
-def _print_sync(report) -> None:  # noqa: ANN001
+def _print_sync(report, dry_run: bool = False) -> None:  # noqa: ANN001
     colours = {"conflict": "red", "kept": "yellow", "withheld": "yellow", "removed": "magenta"}
     for action in report.actions:
         colour = colours.get(action.action, "green")
+        shown = _WOULD.get(action.action, action.action) if dry_run else action.action
         detail = f"  ({escape(action.detail)})" if action.detail else ""
-        console.print(f"[{colour}]{action.action:9}[/{colour}] {escape(action.agent)}: "
+        console.print(f"[{colour}]{shown:9}[/{colour}] {escape(action.agent)}: "
                       f"{escape(action.name)}{detail}")
     if not report.actions:
         console.print("nothing to sync")
@@ -98,7 +108,7 @@ def _run_sync(project, agents: list[str], scope: str, mode: str, force: bool,  #
     if as_json:
         print_json({"scope": scope, "mode": mode, "dry_run": dry_run, **report.to_dict()})
     else:
-        _print_sync(report)
+        _print_sync(report, dry_run)
     if report.conflicts:
         err_console.print(f"{len(report.conflicts)} skill folder(s) left alone (see above)")
         raise typer.Exit(1)
@@ -170,7 +180,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json({"dry_run": dry_run, **report.to_dict()})
         else:
-            _print_changes(report, "update")
+            _print_changes(report, "update", dry_run)
         if any(c.status == "refused" for c in report.changes):
             raise typer.Exit(1)
 

@@ -17,7 +17,7 @@ from .common import console, err_console
 
 RayOption = Annotated[bool, typer.Option(
     "--ray", help="Spread the work over Ray workers (a local Ray instance unless "
-    "--ray-address or SKILLYARD_RAY_ADDRESS names a cluster; pip install 'skillyard[ray]').")]
+    "--ray-address or SKILLYARD_RAY_ADDRESS names a cluster; pip install 'skillyard\\[ray]').")]
 RayAddressOption = Annotated[str | None, typer.Option(
     "--ray-address", help="Ray cluster to use with --ray (host:port, ray://host:port or auto; "
     "env SKILLYARD_RAY_ADDRESS).", show_default=False)]

@@ -14,7 +14,15 @@ from rich.table import Table
 
 from ..errors import SkillyardError
 from ..library import Library
-from .common import DbOption, JsonOption, console, err_console, open_library, print_json
+from .common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    keep_whole,
+    open_library,
+    print_json,
+)
 from .ray_batch import (
     RayAddressOption,
     RayOption,
@@ -188,7 +196,7 @@ def _print_result(task: str, result: Any, explain: bool) -> None:
         if hit.alternatives:
             label += f" [dim](+{len(hit.alternatives)} versions)[/dim]"
         table.add_row(str(pos), label, f"{hit.score:.2f}", escape(hit.id))
-    console.print(table)
+    console.print(keep_whole(table, "id", "skill"))
     verdict = "abstain: no skill fits well" if result.abstain else "route to the first skill"
     threshold = "none" if result.threshold is None else f"{result.threshold:.2f}"
     console.print(f"{verdict} (confidence {result.confidence:.2f}, threshold {threshold}, "

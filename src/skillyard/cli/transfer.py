@@ -80,6 +80,8 @@ def register(app: typer.Typer) -> None:
         where = db or default_location()
         if "://" not in where and not Path(where).exists():  # a typo would export nothing
             raise StoreError(f"{where}: no library there, nothing to export")
+        if file != "-" and not Path(file).absolute().parent.is_dir():
+            raise StoreError(f"{file}: the folder {Path(file).absolute().parent} does not exist")
         with open_library(db) as lib, _progress("exporting") as tick:
             report = lib.export_archive(file, progress=tick)
         if as_json:

@@ -209,7 +209,7 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
                 if (target / "SKILL.md").is_file():
                     prov = Provenance(source=str(folder), kind="folder", path=entry.source.path)
                     found[entry.source.path] = load_skill_dir(
-                        target, skill_id=f"dir:{target.resolve()}", provenance=prov)
+                        target, skill_id=entry.id, provenance=prov)  # the lock names it
         for entry in group:
             skill = found.get(entry.source.path) or load_vendor(root, entry)
             if skill is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,15 @@ class IndexReport:
             "warnings": self.warned,
             "empty_sources": self.empty,
         }
+
+
+def _dir_aliases(path: str) -> list[str]:
+    """Other spellings of a ``dir:`` id: absolute, and with symlinks resolved."""
+    out = []
+    for form in (os.path.abspath(path), os.path.realpath(path)):
+        if f"dir:{form}" not in out and form != path:
+            out.append(f"dir:{form}")
+    return out
 
 
 class Library:
@@ -124,6 +134,10 @@ class Library:
         """Turn an id, a name or a unique id suffix into an id; ambiguity lists candidates."""
         if self.store.has_id(ref):
             return ref
+        if ref.startswith("dir:"):  # the same folder through or around a symlink
+            for alias in _dir_aliases(ref[4:]):
+                if self.store.has_id(alias):
+                    return alias
         ids = self.store.ids_for_name(ref)
         if not ids and len(ref) > 2:
             ids = [i for i in self.store.ids_with_suffix("/" + ref) if i.endswith("/" + ref)]

@@ -90,13 +90,14 @@ def load_skill_dir(
     if md is None or md.data is None:
         raise SkillLoadError(where, "SKILL.md could not be read")
     text = decode_skill_md(md.data, where)
-    folder_name = folder.resolve().name
-    resolved = str(folder.resolve())
+    # the path as the user names it (absolute, not symlink-resolved): `show dir:<that path>`
+    # must find it, and the folder name the spec compares is the one the user sees
+    shown = Path(os.path.abspath(folder))
     skill = parse_skill_md(
         text,
-        folder_name=folder_name,
-        skill_id=skill_id or f"dir:{resolved}",
-        provenance=provenance or Provenance(source=resolved, kind="folder"),
+        folder_name=shown.name,
+        skill_id=skill_id or f"dir:{shown}",
+        provenance=provenance or Provenance(source=str(shown), kind="folder"),
         files=files,
         strict=strict,
     )
@@ -114,8 +115,9 @@ def load_tree(
     id_sep: str = "/",
     provenance: Provenance | None = None,
 ) -> Iterator[LoadResult]:
-    """Load every skill folder below ``root``; each result is a skill or a rejection."""
-    root = Path(root).resolve()
+    """Load every skill folder below ``root``; each result is a skill or a rejection. Ids
+    keep the path as given (made absolute), not the symlink-resolved one."""
+    root = Path(os.path.abspath(root))
     for folder in find_skill_dirs(root, max_depth):
         rel = folder.relative_to(root).as_posix()
         rel = "" if rel == "." else rel
