@@ -50,7 +50,8 @@ following upcoming current recent existing new same one two both each another ot
 to for of on in at with from about into up out off me us it them please just also quickly
 currently really actually out how many much what whether if multiple total earlier later
 recently today tomorrow yesterday soon again made took went got had did said told paid bought
-found been done
+found been done similar cheapest cheaper cheap direct nonstop available possible back instead
+different whole entire
 """
 SKIP = frozenset(_SKIP_TEXT.split())
 _BUG_WORDS = re.compile(r"(?i)\b(bug|error|exception|traceback|fails?|failing|crash|broken|"
@@ -200,9 +201,12 @@ def infer_intent(requests: Sequence[str], terms: Sequence[str] = ()) -> Intent:
                 head = obj.split()[0]
                 if head != obj:
                     objects[verb][head] += 1
-        nouns.update(set(noun_phrases(text)))
+        nouns.update(list(dict.fromkeys(noun_phrases(text))))
     examples = _examples(requests)
-    topic = _best_object(nouns) or " ".join(singular(t) for t in terms[:2])
+    marked = {singular(t) for t in terms[:3]}
+    distinct = Counter({k: v for k, v in nouns.items() if marked & set(k.split())})
+    topic = _first_common(distinct) or _first_common(nouns) \
+        or " ".join(singular(t) for t in terms[:2])
     bugs = sum(1 for r in requests if _BUG_WORDS.search(prose(r))) * 2 >= len(requests)
     if sum(1 for r in requests if _COMPLAINT.search(r)) * 2 >= len(requests):
         return Intent("resolve", f"{topic or 'service'} complaint", examples,
@@ -238,6 +242,14 @@ def _others(objects: dict[str, Counter[str]], verb: str, obj: str, limit: int = 
         if len(out) == limit:
             break
     return tuple(out)
+
+
+def _first_common(found: Counter[str]) -> str:
+    """The most common phrase; on a tie, the one the requests mention first."""
+    if not found:
+        return ""
+    top = max(found.values())
+    return next(k for k, v in found.items() if v == top)
 
 
 def _best_object(found: Counter[str]) -> str:

@@ -42,7 +42,7 @@ _KEY_TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(reservation|booking|confirmation|pnr|ticket)(_?(id|number|code|no))?$",
          "reservation_id"),
         (r"^(order|invoice|transaction|receipt)_?(id|number|no)$", "order_id"),
-        (r"^(payment|payment_method|card|credit_card|gift_card|certificate)_?(id|number)?$",
+        (r"^(payment|payment_method|card|credit_card|gift_card|certificate)s?_?(id|number)?s?$",
          "payment_id"),
         (r"^(last_?four|card_?last4|last4)$", "card_digits"),
         (r"(^|_)(address\d?|street|zip|zip_?code|postal_?code|postcode)$", "address"),
@@ -325,7 +325,17 @@ class Scrubber:
     def value(self, value: Any, key: str | None = None, parent: str | None = None) -> Any:
         """A JSON value with private strings replaced; keys and structure kept."""
         if isinstance(value, dict):
-            return {k: self.value(v, str(k), key) for k, v in value.items()}
+            out: dict[Any, Any] = {}
+            for k, v in value.items():
+                name = str(k)
+                if _DIGIT.search(name):  # maps keyed by ids (payment methods, accounts ...)
+                    name = base = self.text(name)
+                    number = 2
+                    while name in out and name != str(k):
+                        name = f"{base} {number}"
+                        number += 1
+                out[name] = self.value(v, str(k), key)
+            return out
         if isinstance(value, list):
             return [self.value(v, key, parent) for v in value]
         kind = _key_type(key, parent) if key else None
