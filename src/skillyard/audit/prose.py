@@ -339,3 +339,13 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
     if any(t in everywhere for t in reader.lex.endpoint_triggers):
         reader.endpoints(text, segs, heads)
     return reader.hits
+
+
+def bad_section_marks(text: str, rules: RuleSet) -> tuple[list[int], list[bool]]:
+    """Heading offsets of a markdown text and whether each opens a "what not to do" section."""
+    return _bad_marks(lexicon(rules), _headings(text))
+
+
+def in_bad_section(marks: tuple[list[int], list[bool]], offset: int) -> bool:
+    where = bisect.bisect_right(marks[0], offset) - 1
+    return where >= 0 and marks[1][where]
