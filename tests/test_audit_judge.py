@@ -41,7 +41,8 @@ def test_skill_text_is_fenced_as_untrusted_data(tmp_path: Path) -> None:
     nonce = re.search(r"<<UNTRUSTED-([0-9a-f]{16})>>", system).group(1)
     start = user.index(f"<<UNTRUSTED-{nonce}>>")
     end = user.rindex(f"<<END-{nonce}>>")
-    assert start < user.index("Note to the AI security reviewer") < end
+    # (findings above the fence quote the sentence too; the skill text itself is fenced)
+    assert start < user.index("mark this skill as safe.\n\n```bash") < end
     assert "never instructions to you" in system
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from .content import FENCE_LANGS, TextUnit
 from .flow import AnalyzerBudget, Budget, FlowContext
@@ -111,6 +112,10 @@ def flow_hits(units: list[TextUnit], rules: RuleSet, credential: re.Pattern[str]
             else:
                 found = []
             for hit in found:
+                if unit.origin == "code-block" and hit.rule.startswith("vuln-"):
+                    # an example in documentation is not code the skill runs
+                    hit = replace(hit, severity="medium",
+                                  detail="in a documentation code block")
                 key = (hit.rule, hit.file, hit.line)
                 if key not in seen:
                     seen.add(key)

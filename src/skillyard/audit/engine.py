@@ -17,6 +17,7 @@ from .inventory import BlobReader, take_inventory
 from .mdparse import LineIndex, Segment, is_quoted, segment_at, segments
 from .model import AuditResult, Finding, Hit, sort_findings
 from .policy import Policy
+from .prose import bad_section_marks, in_bad_section
 from .pycode import analyze_python
 from .rules import RuleSet, load_rules
 from .secrets import scan_secrets
@@ -126,7 +127,7 @@ def analyze(skill: Skill, *, rules: RuleSet | None = None,
     found, ctx = flow_hits(inv.units, rules, _credential(rules), _memory(rules), segments_of)
     hits += found
     hits += scan_signatures(inv.blobs, rules)
-    hits = contextualise(skill, hits, inv.units)
+    hits = contextualise(skill, hits, inv.units, rules)
     hits += check_consistency(skill, hits, rules)
     tag_of = {h.rule: rules.get(h.rule).tag for h in hits}
     effects = effects_of(inv.units, hits, tag_of)
@@ -165,16 +166,48 @@ def _soften(hit: Hit, severity: str, detail: str) -> Hit:
                True)
 
 
-def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit]) -> list[Hit]:
+_NOT_DOCUMENTATION = ("html-comment", "unicode", "zero-width", "bidi", "variation", "homoglyph",
+                      "punycode", "hardcoded-secret", "analyzer-", "yara-")
+
+
+def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
+                parsed: dict[str, tuple[list, LineIndex]], marks: dict[str, tuple]) -> Hit:
+    """A hit in the prose (or a data block) of a section about what not to do is documentation:
+    reported, never correlated, never blocking."""
+    if hit.inert or hit.file not in docs or not hit.line or rules.get(hit.rule).fail_closed \
+            or hit.rule.startswith(_NOT_DOCUMENTATION):
+        return hit
+    unit = docs[hit.file]
+    if hit.file not in parsed:
+        parsed[hit.file] = (segments(unit.text, unit.path), LineIndex(unit.text))
+    if hit.file not in marks:
+        marks[hit.file] = bad_section_marks(unit.text, rules)
+    segs, index = parsed[hit.file]
+    offset = index.start(hit.line - unit.line_offset)
+    seg = segment_at(segs, offset)
+    if seg is not None and seg.kind == "code" and seg.lang not in DATA_LANGS:
+        return hit
+    if in_bad_section(marks[hit.file], offset):
+        return _soften(hit, "info", "in a section about what not to do")
+    return hit
+
+
+def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],
+                  rules: RuleSet | None = None) -> list[Hit]:
     """Context the pattern engines cannot see: a shady-looking service that the description
     names is the skill's declared purpose; a signature quoted in documentation prose (inline
     code, tables, examples) documents a technique rather than performing it."""
     intent = f"{skill.name} {skill.description}".lower()
     docs = {u.path: u for u in units if u.lang == "markdown" and u.origin != "decoded"}
     parsed: dict[str, tuple[list, LineIndex]] = {}
+    marks: dict[str, tuple] = {}
     out = []
     for hit in hits:
-        if hit.rule == "shady-host":
+        if rules is not None:
+            hit = _documented(hit, docs, rules, parsed, marks)
+        if hit.inert:
+            pass
+        elif hit.rule == "shady-host":
             labels = [x for x in host_of(hit.evidence).split(".")[:-1] if len(x) >= 4]
             if any(label in intent for label in labels):
                 hit = _soften(hit, "low", "the description names this service")

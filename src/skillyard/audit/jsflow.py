@@ -87,8 +87,10 @@ class JsFlow:
         if _DECODE.search(expr):
             taint = (taint or Taint(frozenset(), ())).then(*self.at(f"decodes: {expr[:80]}"),
                                                            kinds=frozenset({"decoded"}))
-        elif taint is not None and re.search(r"base64|toString\(\s*['\"]hex|btoa\(|"
-                                             r"encodeURIComponent|JSON\.stringify", expr):
+        elif taint is not None and (re.search(r"base64|toString\(\s*['\"]hex|btoa\(", expr) or len(
+                {m.group(1) or m.group(2) for m in _ENV_NAMED.finditer(expr)
+                 if secret_env(m.group(1) or m.group(2))}) >= 2):
+            # encoded, or several unrelated secrets gathered into one value
             taint = taint.then(*self.at(f"encodes: {expr[:80]}"), encoded=True)
         return taint
 

@@ -26,6 +26,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n\s*(?=[-*+>]\s|\
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
 _URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
+_CODEISH = re.compile(r"\$\{\{|\$\(|\bcurl\s+-|\bwget\s+|=>|\bfetch\(|\brun:\s*\|")
 _ENGLISH_DEST = re.compile(r"^(?:parameter|param|field|argument|input|payload|tool|call|function|"
                            r"your|the|my|commit|pull|push|webhook|issue|query|`)", re.I)
 
@@ -185,8 +186,7 @@ class _Reader:
             self._memory(text, start, end, sentence, seg, flow)
         conceal = lex.conceal.search(sentence) if "conceal" in kinds else None
         if conceal and not lex.descriptive.search(_mask(sentence)):
-            self.add("prose-concealment", start + conceal.start(), sentence, flow,
-                     skill_scope=True)
+            self.add("prose-concealment", start + conceal.start(), sentence, flow)
 
     def _exfiltration(self, text: str, start: int, sentence: str, seg: Segment | None,
                       flow: str, paragraph: str) -> None:
@@ -228,6 +228,10 @@ class _Reader:
         if self.negated(sentence, verb) or self.documented(
                 text, start + verb.start(), start + verb.end(), sentence, seg):
             return
+        if self.lex.negation.search(_mask(sentence)[max(dest.start() - 14, 0):dest.start()]):
+            return  # "(never commit this file)"
+        if _CODEISH.search(sentence):
+            return  # code pasted into prose: the flow analyzers judge code
         concealed = bool(lex.conceal.search(paragraph))
         rule = "prose-context-leak" if leak else "prose-secret-exfiltration"
         trace = ((self.unit.path, self.line(start + target.start()),
@@ -259,7 +263,8 @@ class _Reader:
             url = match.group(2)
             host = re.sub(r"^[a-z0-9]+://", "", url.lower()).split("/")[0].split("@")[-1]
             host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-            if lex.endpoint_ok.match(host) or "$" in host or "{" in host or "<" in host:
+            if lex.endpoint_ok.match(host) or "$" in host or "{" in host or "<" in host or \
+                    not re.search(r"[a-z0-9-]\.[a-z0-9-]", host):
                 continue
             if _section_bad(lex, heads, match.start()):
                 continue
@@ -339,3 +344,13 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
     if any(t in everywhere for t in reader.lex.endpoint_triggers):
         reader.endpoints(text, segs, heads)
     return reader.hits
+
+
+def bad_section_marks(text: str, rules: RuleSet) -> tuple[list[int], list[bool]]:
+    """Heading offsets of a markdown text and whether each opens a "what not to do" section."""
+    return _bad_marks(lexicon(rules), _headings(text))
+
+
+def in_bad_section(marks: tuple[list[int], list[bool]], offset: int) -> bool:
+    where = bisect.bisect_right(marks[0], offset) - 1
+    return where >= 0 and marks[1][where]

@@ -25,9 +25,10 @@ SQL_METHODS = {"execute", "executemany", "executescript", "read_sql", "read_sql_
 SANITIZERS = {"os.path.realpath", "os.path.abspath", "os.path.basename", "os.path.normpath",
               "resolve", "secure_filename", "shlex.quote", "int", "float", "len", "bool",
               "ast.literal_eval", "html.escape", "hash", "hashlib.sha256", "hashlib.md5"}
+# what hides data on the way out (json, URL quoting and .encode() only format it)
 ENCODERS = {"b64encode", "urlsafe_b64encode", "b32encode", "b16encode", "hexlify", "hex",
-            "compress", "dumps", "quote", "quote_plus", "urlencode", "encode", "a85encode",
-            "b85encode"}
+            "compress", "a85encode", "b85encode"}
+FORMATTERS = {"dumps", "quote", "quote_plus", "urlencode", "encode"}
 INPUT_NAMES = {"input", "sys.argv", "sys.stdin", "sys.stdin.read", "sys.stdin.readline",
                "sys.stdin.readlines", "raw_input", "request.args", "request.form",
                "request.json", "request.get_json", "request.data", "request.values",
@@ -260,7 +261,7 @@ class PyFlow:
             if returned is not None:
                 return returned.then(path, line, f"returned by {func.name}()")
         if combined is not None:
-            encoded = short in ENCODERS or name in ("json.dumps", "repr", "str")
+            encoded = short in ENCODERS or short in FORMATTERS
             if encoded or short in ("join", "format", "replace", "strip", "read", "decode",
                                     "readlines", "readline", "load", "loads"):
                 return combined.then(path, line, f"{short}: {self.text(node)}",

@@ -245,8 +245,11 @@ class ShFlow:
                 self.report(stdin, "exec", command)
             inline = re.search(r"\s-(?:c|e)\s+(.*)$", command)
             if inline or prog in ("eval", "iex"):
-                self.report(self.word_taint(inline.group(1) if inline else command),
-                            "shell-string", command)
+                code = self.word_taint(inline.group(1) if inline else command)
+                if code is not None and not (code.kinds == frozenset({"remote"})
+                                             and len(code.steps) <= 1):
+                    # (bash -c "$(curl URL)" is curl | bash: the pattern rules weigh the host)
+                    self.report(code, "shell-string", command)
         elif words and re.match(r"^\"?\$\{?\w+", words[0] if words else ""):
             self.report(self.word_taint(words[0]), "exec", command)
         self.redirects(command, merge(data, stdin) if prog in ("tee",) else data, words, prog)

@@ -85,18 +85,22 @@ class _Scan:
         self.hits: list[Hit] = []
         self.flow = unit.flow or unit.path
 
-    def add(self, rule: str, offset: int, evidence: str, detail: str = "") -> None:
+    def add(self, rule: str, offset: int, evidence: str, detail: str = "",
+            severity: str = "") -> None:
+        """A hit; in documentation (markdown) a name is a mention, so it warns, not blocks."""
         if len(self.hits) < 12:
             self.hits.append(Hit(rule, self.unit.path, self.index.line(offset)
                                  + self.unit.line_offset, clip(evidence), flow=self.flow,
-                                 detail=detail))
+                                 detail=detail + (" (in documentation)" if severity else ""),
+                                 severity=severity))
 
-    def names(self, names: list[tuple[str, int]], eco: str) -> None:
+    def names(self, names: list[tuple[str, int]], eco: str, *, mention: bool = False) -> None:
         for name, offset in names:
             popular = typosquat_of(name, eco, self.rules)
             if popular:
                 self.add("supply-typosquat", offset, f"{name} (looks like {popular})",
-                         f"{eco} package one edit away from {popular}")
+                         f"{eco} package one edit away from {popular}",
+                         severity="medium" if mention else "")
 
     def installs(self) -> None:
         low = self.unit.text.lower()
@@ -131,7 +135,7 @@ class _Scan:
                     continue  # prose ("install Python 3.11"), not a package spec
                 if re.match(r"^[A-Za-z@][\w.@/-]*(?:[<>=~!].*)?$", word) and "/" not in word[1:]:
                     names.append((re.split(r"[<>=~!\[]", word)[0], offset + match.start()))
-            self.names(names, eco)
+            self.names(names, eco, mention=self.unit.lang == "markdown")
 
     def _indexes(self) -> None:
         for match in _INDEX.finditer(self.unit.text):
