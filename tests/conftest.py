@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 SAMPLE_SKILLS = SHARED / "sample-skills"
 CORPUS = SHARED / "skills-corpus.jsonl.gz"
+# The router's distilled token table depends only on the model: every test (and CLI
+# subprocess) shares the machine's copy instead of distilling again under its private HOME.
+STATIC_TABLES = os.environ.get("SKILLYARD_STATIC_DIR") or str(
+    Path(platformdirs.user_cache_dir("skillyard", appauthor=False)) / "static")
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +22,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own library db and home, never the user's."""
     monkeypatch.setenv("SKILLYARD_DB", str(tmp_path / "library.db"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SKILLYARD_STATIC_DIR", STATIC_TABLES)
     for var in ("SKILLYARD_LLM_BASE_URL", "SKILLYARD_LLM_MODEL", "SKILLYARD_LLM_API_KEY"):
         monkeypatch.delenv(var, raising=False)
 

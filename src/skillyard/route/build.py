@@ -206,6 +206,11 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
             collections[i] = prev.collections[r]
             signatures[i] = prev.minhash[r]
     t0 = stage("read", t0)
+    if progress is not None:
+        progress("static encoder", 0, 1)
+    table_rows = len(static.table)  # distilled once per machine (about a minute), then cached
+    if progress is not None:
+        progress("static encoder", 1, 1)
     fresh_ids = static.token_ids([texts[i].dense_desc for i in fresh])
     static_ids = [prev.static_ids(r) if r is not None else np.zeros(0, np.int64) for r in reuse]
     for i, row in zip(fresh, fresh_ids, strict=True):
@@ -231,7 +236,7 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     family_ids = dedup.families(ids, names, vectors["desc"], group_ids, settings.family_cosine)
     report.groups = _multi_groups(group_ids)
     mean, basis = fit_projection(vectors["desc"], PROJECTION_DIMS)
-    idf = idf_weights(static_ids, len(static.table))
+    idf = idf_weights(static_ids, table_rows)
     sdesc = static.encode_ids(static_ids, idf)
     smean, sbasis = fit_projection(sdesc, PROJECTION_DIMS)
     sizes: dict[str, int] = {}

@@ -5,7 +5,7 @@ a text's vector is then the idf-weighted mean of its tokens' rows, which costs w
 millisecond instead of a transformer pass. On the development queries this matches the full
 model for ranking descriptions (see ``bench/routing.py``). The table depends only on the model,
 so it is made once per machine (about a minute on two cores) and kept in the user cache
-folder (or ``$SKILLYARD_ROUTE_DIR``); idf weights come from each library.
+folder (see ``cache_dir``); idf weights come from each library.
 """
 
 from __future__ import annotations
@@ -28,7 +28,15 @@ SPECIAL = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in the BERT 
 MAX_TOKENS = 512  # of a text's WordPieces are read (descriptions; queries)
 
 
+ENV_STATIC_DIR = "SKILLYARD_STATIC_DIR"
+
+
 def cache_dir() -> Path:
+    """Where the distilled table is kept: ``$SKILLYARD_STATIC_DIR``, else ``static/`` under
+    ``$SKILLYARD_ROUTE_DIR`` or the user cache folder. It depends only on the model, so any
+    number of libraries (and test runs) share one."""
+    if os.environ.get(ENV_STATIC_DIR):
+        return Path(os.environ[ENV_STATIC_DIR])
     root = os.environ.get("SKILLYARD_ROUTE_DIR") or platformdirs.user_cache_dir(
         "skillyard", appauthor=False)
     return Path(root) / "static"
