@@ -146,7 +146,7 @@ def test_smaller_cli_defects(tmp_path: Path) -> None:
     listed = error.split("known agents: ", 1)[1].split(" (or all)")[0].split(", ")
     all_agents = run("agents", "--all", "--json", cwd=tmp_path).stdout
     assert "skillyard agents --all" in " ".join(sync_help.split())
-    assert sorted(listed) == sorted(a["name"] for a in json.loads(all_agents))
+    assert sorted(listed) == sorted(a["name"] for a in json.loads(all_agents)["agents"])
 
 
 def test_dry_runs_say_would(tmp_path: Path) -> None:
