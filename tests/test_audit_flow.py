@@ -3,12 +3,18 @@ and skills; each flow finding carries its trace (and SARIF codeFlows); analyzers
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skillyard.audit import Auditor, to_sarif
 from skillyard.audit import deep as deep_module
+from skillyard.audit.content import TextUnit
+from skillyard.audit.engine import analyze_unit
+from skillyard.audit.rules import load_rules
 
 
 def _skill(root: Path, name: str, files: dict[str, str], desc: str = "Helps with notes.") -> Path:
@@ -167,3 +173,20 @@ def test_a_blown_budget_is_a_blocking_timeout(tmp_path: Path,
     lines = "".join(f"v{i}=$(cat ~/.netrc)\n" for i in range(3000))
     result = _audit(_skill(tmp_path, "slow", {"x.sh": "#!/bin/bash\n" + lines}))[0]
     assert "analyzer-timeout" in _rules(result) and result.verdict == "block"
+
+
+_PIECES = [*"ab$(){}|;&<>\"'`\\=\n #~./-_:@", "curl ", "~/.ssh/id_rsa", "base64 -d", "eval ",
+           "for x in ", "; do ", "done", "<<EOF\n", "import os\n", "def f(x):\n", "exec(",
+           "requests.post(", "open(", "const k = ", "fetch(", "process.env"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+@settings(max_examples=150, deadline=None)
+def test_flow_analyzers_never_raise_on_hostile_text(text: str) -> None:
+    rules = load_rules()
+    for lang in ("shell", "python", "javascript", "markdown"):
+        unit = TextUnit("x", text, lang)
+        hits, _ctx = deep_module.flow_hits([unit], rules, re.compile(r"\.ssh"),
+                                           re.compile(r"MEMORY\.md"), lambda u: [])
+        assert not any(h.rule == "analyzer-failed" for h in hits), hits
+        assert isinstance(analyze_unit(unit, rules), list)
