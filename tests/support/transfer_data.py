@@ -65,7 +65,27 @@ def populate(lib: Library, work: Path) -> str:
            files={"SKILL.md": "---\nname: pdf-notes\n---\nbody\n"},
            provenance={"trajectories": ["run.json"]})
     lib.store.execute("INSERT INTO meta (key, value) VALUES (?, ?)", ("owner", "team ✓"))
+    _registry_rows(lib, skill_id)
     return skill_id
+
+
+def _registry_rows(lib: Library, skill_id: str) -> None:
+    """A token, a published-version row, an acceptance and a log entry (no new skill)."""
+    from skillyard.registry.log import WriteLog
+    from skillyard.registry.tokens import TokenStore
+
+    TokenStore(lib.store).create(role="publish", scope="team/*", name="ci", expires="30d")
+    WriteLog(lib.store).record("ci (abc)", "publish", "team/pdf-notes", version="1.0")
+    lib.store.execute(
+        "INSERT INTO registry_versions (skill_id, version, namespace, name, label, digest, "
+        "publisher, published_at, upload_sha256, status, status_reason, verdict, tier, "
+        "findings, audited_at) VALUES (?, 3, 'team', 'pdf-notes', '1.0', ?, 'ci', "
+        "'2026-01-01T00:00:00.000000Z', ?, 'active', '', 'allow', 2, '[]', "
+        "'2026-01-01T00:00:00.000000Z')", (skill_id, "e" * 64, "f" * 64))
+    lib.store.execute(
+        "INSERT INTO registry_acceptances (skill_id, digest, rule, file, reason, accepted_by, "
+        "accepted_at) VALUES (?, ?, 'raw-ip-host', 'SKILL.md', 'our host ✓', 'lead', "
+        "'2026-01-01T00:00:00.000000Z')", (skill_id, "e" * 64))
 
 
 def _norm(value: Any) -> Any:

@@ -79,6 +79,16 @@ TABLES: tuple[Table, ...] = (
     Table("learn_candidates", ("id", "skill_id", "name", "decision", "method", "status",
                                "base_version", "published_version", "digest", "reasons",
                                "gate", "files", "provenance", "created_at"), ("id",)),
+    Table("registry_tokens", ("id", "name", "secret_sha256", "role", "scope", "created_at",
+                              "created_by", "expires_at", "revoked_at"), ("id",)),
+    Table("registry_versions", ("skill_id", "version", "namespace", "name", "label", "digest",
+                                "publisher", "published_at", "upload_sha256", "status",
+                                "status_reason", "verdict", "tier", "findings", "audited_at"),
+          ("skill_id", "version")),
+    Table("registry_acceptances", ("skill_id", "digest", "rule", "file", "reason",
+                                   "accepted_by", "accepted_at"),
+          ("skill_id", "digest", "rule", "file")),
+    Table("registry_log", ("id", "at", "actor", "action", "target", "detail"), ("id",)),
 )
 # Embeddings go through store.get_vectors/put_vectors (BLOB in SQLite, pgvector in
 # PostgreSQL); in the archive the vector is little-endian float32 bytes.

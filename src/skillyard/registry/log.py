@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..library.store import Store
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    id: int
+    id: str
     at: str
     actor: str
     action: str
@@ -32,9 +33,11 @@ class WriteLog:
         self.store = store
 
     def record(self, actor: str, action: str, target: str, **detail: Any) -> None:
+        at = utc_now()
         self.store.execute(
-            "INSERT INTO registry_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-            (utc_now(), actor, action, target, compact_json(detail)))
+            "INSERT INTO registry_log (id, at, actor, action, target, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (f"{at}-{secrets.token_hex(4)}", at, actor, action, target, compact_json(detail)))
 
     def entries(self, *, limit: int = 100, target: str | None = None,
                 actor: str | None = None) -> list[LogEntry]:
@@ -49,4 +52,4 @@ class WriteLog:
         rows = self.store.query(
             f"SELECT id, at, actor, action, target, detail FROM registry_log {clause}"
             f"ORDER BY id DESC LIMIT {int(limit)}", params)
-        return [LogEntry(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        return [LogEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]

@@ -46,7 +46,7 @@ CREATE TABLE registry_acceptances (
 );
 
 CREATE TABLE registry_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT PRIMARY KEY,            -- time-ordered: the write time and a random suffix
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
