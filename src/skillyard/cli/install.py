@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ..install.sync import SYNC_AGENTS
 from .common import DbOption, JsonOption, console, err_console, fail, open_library, print_json
 
 LockOption = Annotated[
@@ -210,8 +209,8 @@ def register(app: typer.Typer) -> None:
     @app.command(epilog=SYNC_EXAMPLES)
     def sync(
         agent: Annotated[list[str], typer.Option(
-            "--agent", help=f"{', '.join(_agent_names())}, or all "
-            f"({', '.join(SYNC_AGENTS)}); repeatable.")],
+            "--agent", help=f"{', '.join(_agent_names())}, or all (every agent skillyard "
+            "syncs); repeatable.")],
         scope: Annotated[str, typer.Option(help="project (next to the lockfile) or user (~).")]
         = "project",
         mode: Annotated[str, typer.Option(help="copy, or symlink to one project copy.")]
