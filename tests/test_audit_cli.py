@@ -49,7 +49,7 @@ def test_bad_policy_is_one_clear_line(tmp_path: Path) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text('[rules]\ndisable = ["unicode-tags"]\n')
     proc = run(str(write_skill(tmp_path, "s")), "--policy", str(policy))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a bad policy is an input error
     assert proc.stderr.strip().count("\n") == 0 and "fail-closed" in proc.stderr
 
 

@@ -107,4 +107,4 @@ def test_cli_judge_uses_the_configured_endpoint(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["verdict"] == "warn"
     no_llm = subprocess.run([sys.executable, "-m", "skillyard", "audit", str(folder), "--judge"],
                             capture_output=True, text=True, timeout=120)
-    assert no_llm.returncode == 1 and "SKILLYARD_LLM_BASE_URL" in no_llm.stderr
+    assert no_llm.returncode == 2 and "SKILLYARD_LLM_BASE_URL" in no_llm.stderr

@@ -99,14 +99,14 @@ def test_ray_missing_is_one_clear_line(tmp_path: Path) -> None:
     # A test double for one failure: an environment where 'import ray' fails.
     (fake / "__init__.py").write_text("raise ImportError(\"No module named 'ray'\")\n")
     proc = run("audit", "--library", "--ray", env={"PYTHONPATH": str(fake.parent)})
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: --ray needs Ray: pip install 'skillyard[ray]' (or pip install 'ray>=2.40,<3')"]
 
 
 def test_unreachable_cluster_fails_fast() -> None:
     proc = run("audit", "--library", "--ray", env={"SKILLYARD_RAY_ADDRESS": "127.0.0.1:9"})
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in proc.stderr
 
 

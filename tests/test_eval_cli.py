@@ -84,7 +84,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, db_path: Path) -> None:
     ]
     for args, message in cases:
         proc = run(*args, db=db_path, check=False)
-        assert proc.returncode == 1, (args, proc.stderr)
+        assert proc.returncode == 2, (args, proc.stderr)
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and message in lines[0], (args, proc.stderr)
     usage = run("eval", "report", "latest", "--format", "pdf", db=db_path, check=False)
@@ -106,7 +106,7 @@ def test_triggers_and_rank_commands(tmp_path: Path, db_path: Path) -> None:
         report = json.loads(proc.stdout)
         assert report["cases"] == 2 and report["skills"][0]["skill"].endswith("mcp-builder")
     else:
-        assert proc.returncode == 1 and "Library.route is missing" in proc.stderr
+        assert proc.returncode == 2 and "Library.route is missing" in proc.stderr
     tasks = tmp_path / "tasks"
     for i in range(3):
         harbor_task(tasks, f"task-{i}")

@@ -44,7 +44,7 @@ def test_valid_skill_has_no_diagnostics_in_strict_mode() -> None:
         ("name: my-skill\ndescription: " + "x" * 1025, "description-length"),
         ("name: my-skill\ndescription: d\ncompatibility: " + "c" * 501, "compatibility-length"),
         ("name: my-skill\ndescription: d\nmetadata:\n  a: {b: c}", "metadata-type"),
-        ("name: my-skill\ndescription: d\nallowed-tools: [Read, Grep]", "allowed-tools-type"),
+        ("name: my-skill\ndescription: d\nallowed-tools: {Read: yes}", "allowed-tools-type"),
         ("name: my-skill\ndescription: d\nfoo: bar", "unknown-field"),
     ],
 )

@@ -157,3 +157,14 @@ def test_dry_runs_say_would(tmp_path: Path) -> None:
     out = run("sync", "--agent", "claude", "--dry-run", "--db", str(db), cwd=proj).stdout
     assert "would install" in out and "installed" not in out.replace("would install", "")
     assert not (proj / ".claude").exists()
+
+
+def test_route_says_when_it_must_finish_the_index_first(tmp_path: Path) -> None:
+    write_skill(tmp_path / "s", "commit-helper", description="Write git commit messages.")
+    db = tmp_path / "l.db"
+    run("index", str(tmp_path / "s"), "--db", str(db), "--no-route")  # as if interrupted
+    first = run("route", "write a commit message", "--json", "--db", str(db))
+    assert first.returncode == 0 and "brought up to date" in " ".join(first.stderr.split())
+    assert json.loads(first.stdout)["results"][0]["name"] == "commit-helper"
+    again = run("route", "write a commit message", "--json", "--db", str(db))
+    assert "note:" not in again.stderr

@@ -233,3 +233,7 @@ def test_zip_of_an_unknown_version_fails_closed() -> None:
 
     data = (Path(__file__).parent / "fixtures" / "fuzz-zip-version.bin").read_bytes()
     F.archive(data, "assets/a.zip")
+
+
+def test_deeply_nested_policy_is_one_error(work: F.Workdir) -> None:
+    F.policy(work, "a = " + "[" * 100_000 + "]" * 100_000)

@@ -137,7 +137,7 @@ def test_cli_over_postgres(pg_dsn: str) -> None:
     assert listed.returncode == 0, listed.stderr
     assert len(json.loads(listed.stdout)) == 41
     bad = _cli("list", "--db", "postgresql://x:pw@127.0.0.1:1/none")
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert "cannot connect" in bad.stderr and ":pw@" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 

@@ -88,10 +88,10 @@ def test_index_can_skip_routing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "code", "needle"), [
     (("route",), 2, "TASK or --queries"),
     (("route", "x", "-k", "0"), 2, "-k"),
-    (("route", "   "), 1, "query is empty"),
+    (("route", "   "), 2, "query is empty"),
     (("route", "x", "--rerank", "magic"), 2, "unknown reranker"),
-    (("route", "x", "--rerank", "llm"), 1, "SKILLYARD_LLM_BASE_URL"),
-    (("route", "--queries", "/nonexistent/q.jsonl"), 1, "no such queries file"),
+    (("route", "x", "--rerank", "llm"), 2, "SKILLYARD_LLM_BASE_URL"),
+    (("route", "--queries", "/nonexistent/q.jsonl"), 2, "no such queries file"),
 ])
 def test_bad_input_exits_non_zero_with_one_line(db: Path, args: tuple[str, ...], code: int,
                                                  needle: str) -> None:
@@ -104,7 +104,7 @@ def test_bad_batch_line_names_the_line(db: Path, tmp_path: Path) -> None:
     queries = tmp_path / "q.jsonl"
     queries.write_text('{"qid": "a", "query": "ok"}\n{"qid": "b"}\n', encoding="utf-8")
     proc = run("route", "--queries", str(queries), db=db, check=False)
-    assert proc.returncode == 1 and "q.jsonl:2" in proc.stderr and "query" in proc.stderr
+    assert proc.returncode == 2 and "q.jsonl:2" in proc.stderr and "query" in proc.stderr
     assert proc.stdout == ""
 
 

@@ -134,6 +134,6 @@ def test_busy_port_is_one_clear_error(library_db: Path) -> None:
         proc = subprocess.run([sys.executable, "-m", "skillyard", "serve", "--db",
                                str(library_db), "--transport", "http", "--port", str(port)],
                               capture_output=True, text=True, check=False, timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"error: cannot listen on 127.0.0.1:{port} (Address already in use)"]

@@ -150,14 +150,14 @@ def test_cli_export_import_json_and_pipes(source: Path, tmp_path: Path) -> None:
 
     again = subprocess.run([*SKILLYARD, "import", str(archive), "--db", str(tmp_path / "c1.db")],
                            capture_output=True, text=True)
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert again.stderr.strip().startswith("error:") and "--merge" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
 
     nowhere = tmp_path / "typo.db"
     proc = subprocess.run([*SKILLYARD, "export", str(tmp_path / "x.gz"), "--db", str(nowhere)],
                           capture_output=True, text=True)
-    assert proc.returncode == 1 and "no library there" in proc.stderr
+    assert proc.returncode == 2 and "no library there" in proc.stderr
     assert not nowhere.exists() and not (tmp_path / "x.gz").exists()
 
 

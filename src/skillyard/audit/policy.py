@@ -186,4 +186,6 @@ def load_policy(path: str | Path | None, rules: RuleSet) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{target}: not valid TOML ({exc})") from None
+    except RecursionError:  # hostile nesting
+        raise PolicyError(f"{target}: not a policy (TOML nested too deeply)") from None
     return policy_from_dict(data, rules)

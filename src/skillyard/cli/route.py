@@ -87,7 +87,8 @@ def read_batch(path: Path) -> list[tuple[str, str]]:
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err_console, transient=True)
+                    TimeElapsedColumn(), console=err_console, transient=True,
+                    disable=not err_console.is_terminal)  # no stray blank line in logs
 
 
 def update_routing_index(lib: Library, *, full: bool = False) -> Any:
@@ -125,6 +126,12 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"unknown reranker {rerank!r}; use none or llm",
                                      param_hint="--rerank")
         with open_library(db) as lib:
+            # an interrupted or missing build is finished here, visibly (progress on stderr),
+            # never silently inside the first query
+            built = update_routing_index(lib)
+            if not built.up_to_date:
+                err_console.print("note: the routing index was not up to date (new skills, or "
+                                  "an interrupted build); it was brought up to date first")
             if queries is not None:
                 _batch(lib, read_batch(queries), k, explain, rerank, as_json)
                 return

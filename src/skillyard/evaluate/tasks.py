@@ -140,6 +140,8 @@ def load_harbor_task(folder: Path) -> Task:
         config = tomllib.loads(_read_text(toml_path, TASK_TOML))
     except tomllib.TOMLDecodeError as exc:
         raise TaskError(f"{toml_path}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise TaskError(f"{toml_path}: TOML nested too deeply") from None
     inst_path = folder / INSTRUCTION
     if not inst_path.is_file():
         raise TaskError(f"{folder}: missing {INSTRUCTION}")
@@ -284,6 +286,8 @@ def load_evals(path: Path) -> list[Task]:
         data = json.loads(_read_text(found, "evals file"))
     except json.JSONDecodeError as exc:
         raise TaskError(f"{found}: invalid JSON at line {exc.lineno} ({exc.msg})") from None
+    except RecursionError:
+        raise TaskError(f"{found}: JSON nested too deeply") from None
     return parse_evals(data, found.resolve())
 
 

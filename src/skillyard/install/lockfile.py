@@ -4,11 +4,11 @@ The file is JSON (sorted keys, two-space indent, one trailing newline) so that d
 are small and two writes of the same state are byte-identical::
 
     {
-      "lockfile": 1,
+      "lockfile": 2,
       "skills": {
         "<name>": {
           "source": {"kind": "git", "location": "https://host/org/repo.git", "ref": "v1.2",
-                     "path": "skills/<name>"},
+                     "path": "skills/<name>", "vendor": ".skillyard/vendor/<name> (optional)"},
           "commit": "<40-hex commit, git only>",
           "id": "<library id>",
           "digest": "<skill digest: sha256 over every file>",
@@ -20,12 +20,13 @@ are small and two writes of the same state are byte-identical::
     }
 
 ``kind`` is ``git`` (location = URL or path of a repository, ``ref`` as asked, ``commit`` as
-resolved), ``folder`` (location relative to the lockfile's folder when inside it) or
-``library`` (location = a library id; content restored from the library by digest) or
-``registry`` (location = a registry's base URL, ``path`` = NAMESPACE/NAME, ``ref`` = the
-version fetched; restored from the registry and checked against every digest).
-``wellknown`` (location = the site's index.json URL, ``path`` = the skill's name in it, ``ref``
-= the digest the index gave for it, ``sha256:<hex>``, or null for a legacy index without one).
+resolved), ``folder`` (location relative to the lockfile's folder), ``library`` (location =
+a library id; content restored from the library by digest), ``registry`` (location = a
+registry's base URL, ``path`` = NAMESPACE/NAME, ``ref`` = the version fetched; restored from the
+registry and checked against every digest) or ``wellknown`` (location = the site's index.json
+URL, ``path`` = the skill's name in it, ``ref`` = the digest the index gave for it,
+``sha256:<hex>``, or null for a legacy index without one). Library skills and folders outside
+the project carry a vendored copy in the project (``vendor``); version 1 files are still read.
 """
 
 from __future__ import annotations
