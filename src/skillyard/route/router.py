@@ -142,6 +142,7 @@ class RouteResult:
 
 
 CONFIDENCE_POOL = 64
+NAMED = 0.5
 
 
 def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -227,9 +228,10 @@ class Router:
         return fused.astype(np.float32)
 
     def second_stage(self, query: str, top: np.ndarray, zs: dict[str, np.ndarray],
-                     fused: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                     fused: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool] | None:
         """The candidates re-scored by the learned model (None when it is off): the first
-        ``stage2_depth`` in its order, the rest after them in fused order."""
+        ``stage2_depth`` in its order, the rest after them in fused order, and whether the
+        query names the best one (at least NAMED of its name's terms)."""
         model = self.stage2_model
         if model is None or not len(top):
             return None
@@ -240,8 +242,9 @@ class Router:
         rest = top[len(pool):]
         floor = float(learned.min()) if len(learned) else 0.0
         rest_scores = floor + (fused[rest] - float(fused[pool].min())) - 1e-3
+        named = feats[order[0], stage2.FEATURES.index("name_in_query")] >= NAMED
         return (np.concatenate([pool[order], rest]),
-                np.concatenate([learned[order], rest_scores]))
+                np.concatenate([learned[order], rest_scores]), bool(named))
 
     @property
     def stage2_model(self) -> stage2.Stage2Model | None:
@@ -265,10 +268,13 @@ class Router:
         top = top[np.argsort(-fused[top], kind="stable")]
         scores = fused[top].astype(np.float64)
         second = self.second_stage(query, top, zs, fused)
+        named = False
         if second is not None:
-            top, scores = second
+            top, scores, named = second
         threshold = self.index.threshold
-        abstain = threshold is not None and confidence < threshold
+        # The static cosine is a coarse judge of "nothing fits"; a task that spells out most
+        # of the best skill's name is not small talk.
+        abstain = threshold is not None and confidence < threshold and not named
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
                       for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []
