@@ -26,7 +26,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n\s*(?=[-*+>]\s|\
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$", re.M)
 _URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
-_CODEISH = re.compile(r"\$\{\{|\$\(|\bcurl\s+-|\bwget\s+|=>|\bfetch\(|\brun:\s*\|")
+_CODEISH = re.compile(r"\$\{\{|\$\(|\bcurl\s+-|\bwget\s+|=>|\bfetch\(|\brun:\s*\||"
+                      r"\s--?[a-z][\w-]*=|\bonly\s+(?:send|share|give|paste)\b", re.I)
 _ENGLISH_DEST = re.compile(r"^(?:parameter|param|field|argument|input|payload|tool|call|function|"
                            r"your|the|my|commit|pull|push|webhook|issue|query|`)", re.I)
 
@@ -191,9 +192,10 @@ class _Reader:
     def _exfiltration(self, text: str, start: int, sentence: str, seg: Segment | None,
                       flow: str, paragraph: str) -> None:
         lex = self.lex
-        strong = lex.credential.search(sentence)
-        weak = None if strong else lex.secret.search(sentence)
-        leak = None if strong or weak else lex.context.search(sentence)
+        plain = _mask(sentence)  # objects named inside a URL are not the object of a sentence
+        strong = lex.credential.search(plain)
+        weak = None if strong else lex.secret.search(plain)
+        leak = None if strong or weak else lex.context.search(plain)
         target = strong or weak or leak
         if target is None:
             return

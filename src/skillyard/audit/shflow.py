@@ -31,7 +31,7 @@ READERS = {"cat", "base64", "xxd", "gzip", "tar", "head", "tail", "openssl", "gp
            "strings", "od", "hexdump", "base32", "zip", "7z", "less", "more", "sqlite3",
            "jq", "awk", "sed", "grep", "cut", "tr", "type", "Get-Content", "sort"}
 ENCODERS = {"base64", "base32", "xxd", "gzip", "bzip2", "xz", "od", "hexdump", "openssl",
-            "gpg", "tr", "rev", "fold", "zip", "tar", "basenc"}
+            "gpg", "rev", "zip", "tar", "basenc"}
 DECODE = re.compile(r"^(?:base64|base32|basenc)\b.*\s(?:-d|--decode|-D)\b|^xxd\b.*\s-r|"
                     r"^openssl\b.*\s-d\b|^(?:gunzip|zcat|bunzip2|xzcat)\b|^gzip\b.*\s-d\b|^rev\b")
 DUMPS = re.compile(r"^(?:env|printenv|set|export\s+-p|declare\s+-x)\s*$|/proc/\S*/environ")
