@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import FindingError, NotFoundError, SkillyardError, SourceError
 from ..library import Library
 from ..library.integrity import verify_skills
+from ..provenance.record import with_signer
 from ..serve.gate import Decision, Gate, PolicyRefusal
 from ..skill import Skill
 from .changes import Change, compare
@@ -184,6 +185,7 @@ class Project:
                                 "nothing was added (override with --allow-blocked, recorded "
                                 "in the lockfile)")
         report = Report(lockfile=str(self.lock_path))
+        skills = [with_signer(s, decisions[s.name].signer) for s in skills]
         self.library.add(skills)
         for skill in skills:
             decision = decisions[skill.name]
