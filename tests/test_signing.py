@@ -207,3 +207,33 @@ def test_cli_sign_verify_add_show(tmp_path: Path, keys) -> None:
     assert "signature-invalid" in refused
     run(tmp_path, "sign", str(tmp_path / "nowhere"), "--key", str(keys["alice"][0]), code=2)
     run(tmp_path, "sign", str(folder), "--key", str(tmp_path / "nokey"), code=2)
+
+
+def test_lockfile_records_signer_and_refuses_a_change(tmp_path: Path, keys) -> None:
+    folder = write_skill(tmp_path / "src", "tool", files={"scripts/run.sh": "echo hi\n"})
+    sign_folder(folder, keys["alice"][0])
+    both = tmp_path / "both.toml"
+    both.write_text("".join(f'[[signers]]\nid = "{n}@example.test"\nkey = "{keys[n][1]}"\n'
+                            "ceiling = 3\n" for n in ("alice", "mallory")))
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    run(proj, "add", str(folder), "--policy", str(both))
+    locked = json.loads((proj / "skillyard.lock").read_text())["skills"]["tool"]
+    assert locked["signer"]["identity"] == "alice@example.test"
+    assert locked["signer"]["fingerprint"] == keys_fpr(keys, "alice")
+    run(proj, "install", "--policy", str(both))
+    # the same content, but the policy no longer trusts the signer: install refuses
+    refused = run(proj, "install", code=1).stderr
+    assert "alice@example.test" in refused and "no longer verifies" in refused
+    run(proj, "install", "--allow-signer-change")
+    # a new version signed by someone else: update refuses, keeps the lock, unless told
+    (folder / "scripts" / "run.sh").write_text("echo v2\n")
+    sign_folder(folder, keys["mallory"][0])
+    out = json.loads(run(proj, "update", "--policy", str(both), "--json", code=1).stdout)
+    assert out["skills"][0]["status"] == "refused"
+    assert "mallory@example.test" in out["skills"][0]["reason"]
+    assert json.loads((proj / "skillyard.lock").read_text())["skills"]["tool"]["signer"] \
+        == locked["signer"]
+    run(proj, "update", "--policy", str(both), "--allow-signer-change")
+    now = json.loads((proj / "skillyard.lock").read_text())["skills"]["tool"]["signer"]
+    assert now["identity"] == "mallory@example.test"

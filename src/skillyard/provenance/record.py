@@ -25,3 +25,17 @@ def signer_of(skill: Skill) -> dict[str, str] | None:
     if isinstance(value, dict) and value.get("fingerprint"):
         return {str(k): str(v) for k, v in value.items()}
     return None
+
+
+def signer_change(locked: dict[str, str] | None, now: dict[str, str] | None) -> str | None:
+    """Why the verified signer ``now`` is not the ``locked`` one, or None when it is the same
+    (or nothing was signed when locked)."""
+    if locked is None:
+        return None
+    was = f"{locked.get('identity', '?')} ({locked.get('fingerprint')})"
+    if now is None:
+        return f"the locked signer {was} no longer verifies"
+    if now.get("fingerprint") != locked.get("fingerprint"):
+        return (f"signed by {now.get('identity', '?')} ({now.get('fingerprint')}), not the "
+                f"locked signer {was}")
+    return None
