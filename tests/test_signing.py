@@ -237,3 +237,41 @@ def test_lockfile_records_signer_and_refuses_a_change(tmp_path: Path, keys) -> N
     run(proj, "update", "--policy", str(both), "--allow-signer-change")
     now = json.loads((proj / "skillyard.lock").read_text())["skills"]["tool"]["signer"]
     assert now["identity"] == "mallory@example.test"
+
+
+def test_sbom_is_valid_cyclonedx(tmp_path: Path, keys) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    folder = write_skill(tmp_path / "src", "tool", extra="license: Apache-2.0\n",
+                         files={"scripts/run.sh": "echo hi\n"})
+    sign_folder(folder, keys["alice"][0])
+    write_skill(tmp_path / "src", "plain", extra="license: Proprietary, see LICENSE.txt\n")
+    pol = tmp_path / "policy.toml"
+    pol.write_text(f'[[signers]]\nid = "alice@example.test"\nkey = "{keys["alice"][1]}"\n'
+                   'ceiling = 3\n')
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    run(proj, "add", str(tmp_path / "src"), "--policy", str(pol))
+    text = run(proj, "sbom").stdout
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = json.loads(text)
+    assert bom["specVersion"] == "1.6"
+    by_name = {c["name"]: c for c in bom["components"]}
+    lock = json.loads((proj / "skillyard.lock").read_text())["skills"]
+    tool = by_name["tool"]
+    props = {p["name"]: p["value"] for p in tool["properties"]}
+    assert tool["hashes"] == [{"alg": "SHA-256", "content": lock["tool"]["digest"]}]
+    assert props["skillyard:signer:identity"] == "alice@example.test"
+    assert props["skillyard:signer:fingerprint"] == keys_fpr(keys, "alice")
+    assert props["skillyard:audit:verdict"] == "allow" and props["skillyard:audit:tier"] == "3"
+    assert props["skillyard:source:kind"] == "folder"
+    assert tool["licenses"] == [{"license": {"id": "Apache-2.0"}}]
+    assert {f["name"] for f in tool["components"]} == {"SKILL.md", "SKILL.sig",
+                                                        "scripts/run.sh"}
+    plain = {p["name"]: p["value"] for p in by_name["plain"]["properties"]}
+    assert "skillyard:signer:identity" not in plain
+    assert by_name["plain"]["licenses"][0]["license"]["name"].startswith("Proprietary")
+    run(proj, "sbom", "-o", "sbom.json")
+    assert json.loads((proj / "sbom.json").read_text())["components"]
+    run(tmp_path, "sbom", "--lock", str(tmp_path / "nolock"), code=2)

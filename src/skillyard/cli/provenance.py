@@ -3,13 +3,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from .common import EXIT_FINDING, EXIT_USAGE, JsonOption, console, fail, print_json
+from .common import (
+    EXIT_FINDING,
+    EXIT_USAGE,
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_library,
+    print_json,
+)
 
 SIGN_EXAMPLES = """
 Examples:
@@ -25,6 +36,13 @@ Examples:
 
 Exit codes: 0 verified; 1 not signed, not trusted or not valid (the reason names the skill,
 the file or the key); 2 a usage error (no such folder, unreadable allowed-signers file).
+"""
+
+SBOM_EXAMPLES = """
+Examples:
+
+  skillyard sbom                                 # CycloneDX 1.6 JSON of ./skillyard.lock
+  skillyard sbom --lock ./proj -o sbom.cdx.json
 """
 
 
@@ -108,3 +126,41 @@ def register(app: typer.Typer) -> None:
             print_json({"skills": results, "allowed_signers": len(signers.lines)})
         if bad:
             raise typer.Exit(EXIT_FINDING)
+
+    @app.command(epilog=SBOM_EXAMPLES)
+    def sbom(
+        lock: Annotated[Path, typer.Option(
+            "--lock", envvar="SKILLYARD_LOCK", help="Lockfile (or its folder).")]
+        = Path("skillyard.lock"),
+        db: DbOption = None,
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="Write here instead of stdout.")] = None,
+    ) -> None:
+        """Write a CycloneDX 1.6 JSON SBOM of the lockfile: each skill a component with its
+        digest and file hashes, source, commit, license, audit verdict and signer."""
+        from ..install.lockfile import LOCK_NAME, read_lock
+        from ..provenance.sbom import sbom_json
+
+        path = lock / LOCK_NAME if lock.is_dir() else lock
+        locked = read_lock(path)
+        library = None
+        if db is not None or default_location_exists():
+            library = open_library(db)
+        try:
+            text = sbom_json(locked, library)
+        finally:
+            if library is not None:
+                library.close()
+        if output is None:
+            sys.stdout.write(text + "\n")
+        else:
+            output.write_text(text + "\n", encoding="utf-8")
+            err_console.print(f"wrote {len(locked.skills)} skill(s) to {output}")
+
+
+def default_location_exists() -> bool:
+    """Is there a library at the default place (read it for licenses; never create one)?"""
+    from ..library import default_location
+
+    where = default_location()
+    return "://" in where or Path(where).exists()
