@@ -52,3 +52,16 @@ def test_fail_closed_is_never_accepted(tmp_path: Path) -> None:
     run(tmp_path, "audit", str(skill), "--baseline", "base.json", code=1)
     (tmp_path / "bad.json").write_text("[]")
     run(tmp_path, "audit", str(skill), "--baseline", "bad.json", code=2)
+
+
+def test_pre_commit_hooks_name_real_commands(tmp_path: Path) -> None:
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"] for h in hooks} >= {"skillyard-validate", "skillyard-audit"}
+    skill = write_skill(tmp_path / "repo", "fine")
+    for hook in hooks:
+        command = hook["entry"].split()[1:]
+        args = hook.get("args", []) if not hook.get("pass_filenames", True) else \
+            [str(skill / "SKILL.md")]
+        run(tmp_path / "repo", *command, *args)
