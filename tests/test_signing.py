@@ -168,7 +168,7 @@ def test_policy_signing_section(tmp_path: Path, keys) -> None:
                               tmp_path)
     assert loaded.allowed_signers.lines == (f"alice@example.test {keys['alice'][1]}",)
     for bad, message in [({"signing": {"require": "yes"}}, "true or false"),
-                         ({"signing": {"other": 1}}, "only allowed_signers"),
+                         ({"signing": {"other": 1}}, "only allowed_signers, require and git"),
                          ({"signing": {"allowed_signers": "missing"}}, "cannot read"),
                          ({"signers": [{"id": "a", "key": "not a key", "ceiling": 1}]},
                           "expected")]:
@@ -275,3 +275,55 @@ def test_sbom_is_valid_cyclonedx(tmp_path: Path, keys) -> None:
     run(proj, "sbom", "-o", "sbom.json")
     assert json.loads((proj / "sbom.json").read_text())["components"]
     run(tmp_path, "sbom", "--lock", str(tmp_path / "nolock"), code=2)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@example.test",
+                           *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def signed_repo(tmp_path: Path, key: Path) -> Path:
+    repo = tmp_path / "upstream"
+    write_skill(repo, "gitskill", files={"scripts/run.sh": "echo hi\n"})
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(key))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-S", "-m", "signed")
+    git(repo, "tag", "-s", "v1", "-m", "release v1")
+    (repo / "gitskill" / "notes.md").write_text("later\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-gpg-sign", "-m", "unsigned")
+    return repo
+
+
+def test_git_signed_commits_and_tags(tmp_path: Path, keys) -> None:
+    from skillyard.sources.git import load_git
+
+    repo = signed_repo(tmp_path, keys["alice"][0])
+    trusted = policy(keys, git=True)
+    mallory_only = policy_from_dict({"signers": [{"id": "mallory@example.test", "ceiling": 3,
+                                                  "key": keys["mallory"][1]}],
+                                     "signing": {"git": True}}, RULES)
+
+    def audit_at(ref: str, pol):  # noqa: ANN001, ANN202
+        [result] = load_git(f"file://{repo}@{ref}")
+        return Auditor(policy=pol).run([(result.skill, "")])[0]
+
+    at_tag = audit_at("v1", trusted)
+    assert (at_tag.verdict, at_tag.tier) == ("allow", 3)
+    assert at_tag.signer["identity"] == "alice@example.test"
+    assert at_tag.signer["fingerprint"] == keys_fpr(keys, "alice")
+    commit = git(repo, "rev-parse", "v1^{commit}").strip()
+    at_commit = audit_at(commit, trusted)
+    assert at_commit.tier == 3
+    unsigned = audit_at("main", trusted)  # the newest commit is not signed
+    assert unsigned.verdict == "block" and unsigned.findings[0].rule == "signature-missing"
+    assert "is not signed" in unsigned.findings[0].evidence
+    other = audit_at("v1", mallory_only)  # signed, by a key the policy does not allow
+    assert other.verdict == "block" and other.findings[0].rule == "signature-invalid"
+    assert keys_fpr(keys, "alice") in other.findings[0].evidence
+    # without signing.git, an unsigned commit is fine (and earns no signer ceiling)
+    plain = audit_at("main", policy(keys))
+    assert (plain.verdict, plain.tier, plain.signer) == ("allow", 2, None)

@@ -27,6 +27,7 @@ Example::
     [signing]
     allowed_signers = "allowed_signers"  # optional: git's format, relative to this file
     require = false                      # true: an unsigned skill is blocked
+    git = false                          # true: git sources need an SSH-signed commit or tag
 """
 
 from __future__ import annotations
@@ -76,14 +77,16 @@ class Policy:
     signers: dict[str, int] = field(default_factory=dict)
     allowed_signers: AllowedSigners = field(default_factory=AllowedSigners)
     require_signature: bool = False
+    require_git_signature: bool = False
 
     @property
     def digest(self) -> str:
         """What changes verdicts (tiers are computed on read and are not part of it)."""
         parts: list[Any] = [self.block_at, self.warn_at, sorted(self.disabled),
                             sorted(self.severity.items())]
-        if self.allowed_signers or self.require_signature:
-            parts += [list(self.allowed_signers.lines), self.require_signature]
+        if self.allowed_signers or self.require_signature or self.require_git_signature:
+            parts += [list(self.allowed_signers.lines), self.require_signature,
+                      self.require_git_signature]
         blob = json.dumps(parts)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -181,12 +184,12 @@ def policy_from_dict(data: dict[str, Any], rules: RuleSet, base: Path | None = N
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise PolicyError(f"policy signers #{number}: needs a string id")
         signers[item["id"]] = _tier(item.get("ceiling"), f"signers #{number}")
-    allowed, require = _signing(data, base)
+    allowed, require, git = _signing(data, base)
     return Policy(block, warn, frozenset(disable), severity, default, tuple(sources), signers,
-                  allowed, require)
+                  allowed, require, git)
 
 
-def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, bool]:
+def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, bool, bool]:
     """The allowed signers: each ``[[signers]]`` with a ``key``, plus ``[signing]``'s file."""
     lines = []
     for number, item in enumerate(data.get("signers", []), start=1):
@@ -198,11 +201,11 @@ def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, b
                               "and id one principal")
         lines.append(f"{item['id']} {key.strip()}")
     section = _table(data, "signing")
-    if set(section) - {"allowed_signers", "require"}:
-        raise PolicyError("policy [signing]: only allowed_signers and require are known")
-    require = section.get("require", False)
-    if not isinstance(require, bool):
-        raise PolicyError("policy signing.require must be true or false")
+    if set(section) - {"allowed_signers", "require", "git"}:
+        raise PolicyError("policy [signing]: only allowed_signers, require and git are known")
+    require, git = section.get("require", False), section.get("git", False)
+    if not isinstance(require, bool) or not isinstance(git, bool):
+        raise PolicyError("policy signing.require and signing.git must be true or false")
     try:
         allowed = AllowedSigners.parse("\n".join(lines), "policy signers")
         path = section.get("allowed_signers")
@@ -212,7 +215,7 @@ def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, b
             allowed = allowed + AllowedSigners.from_file((base or Path.cwd()) / path)
     except SshSigError as exc:
         raise PolicyError(f"policy: {exc}") from None
-    return allowed, require
+    return allowed, require, git
 
 
 def load_policy(path: str | Path | None, rules: RuleSet) -> Policy:
