@@ -327,3 +327,56 @@ def test_git_signed_commits_and_tags(tmp_path: Path, keys) -> None:
     # without signing.git, an unsigned commit is fine (and earns no signer ceiling)
     plain = audit_at("main", policy(keys))
     assert (plain.verdict, plain.tier, plain.signer) == ("allow", 2, None)
+
+
+def test_registry_publish_sign_stores_and_serves_the_signature(tmp_path: Path, keys) -> None:
+    from support.registry import client, running, skill_folder, token
+
+    with running(str(tmp_path / "reg.db"), web=False) as (url, registry), client() as c:
+        pub = token(registry, "publish", "team/*", name="alice")
+        folder = skill_folder(tmp_path / "src", version="1.0.0")
+        out = json.loads(run(tmp_path, "publish", str(folder), "-n", "team", "--registry", url,
+                             "--token", pub, "--sign", str(keys["alice"][0]), "--json").stdout)
+        assert out["skill"] == "team/pdf-forms"
+        auth = {"Authorization": f"Bearer {pub}"}
+        got = c.get(f"{url}/api/v1/skills/team/pdf-forms", headers=auth).json()
+        assert SIGNATURE_FILE in {f["path"] for f in got["files"]}
+        sig = c.get(f"{url}/api/v1/skills/team/pdf-forms/versions/1.0.0/files/{SIGNATURE_FILE}",
+                    headers=auth)
+        assert sig.content == (folder / SIGNATURE_FILE).read_bytes()
+        # a stale signature (the folder changed after signing) is refused by the registry
+        (folder / "references" / "fields.md").write_text("changed\n")
+        text = (folder / "SKILL.md").read_text().replace('"1.0.0"', '"1.0.1"')
+        (folder / "SKILL.md").write_text(text)
+        refused = run(tmp_path, "publish", str(folder), "-n", "team", "--registry", url,
+                      "--token", pub, code=1)
+        assert "signature-invalid" in refused.stdout + refused.stderr
+
+
+def test_mcp_listing_shows_the_verified_signer(tmp_path: Path, keys) -> None:
+    import anyio
+    from mcp import Client
+
+    from skillyard import Library
+    from skillyard.serve import build_server, open_served
+
+    folder = signed_skill(tmp_path / "src", keys)
+    write_skill(tmp_path / "src", "plain")
+    pol = tmp_path / "policy.toml"
+    pol.write_text(f'[[signers]]\nid = "alice@example.test"\nkey = "{keys["alice"][1]}"\n'
+                   'ceiling = 3\n')
+    with Library(tmp_path / "lib.db") as lib:
+        lib.index([str(folder.parent)])
+        server = build_server(open_served(lib, policy=pol))
+
+        async def main() -> dict[str, dict]:
+            async with Client(server) as client:
+                listed = (await client.list_resources()).resources
+                return {r.uri: (r.meta or {}) for r in listed}
+
+        metas = anyio.run(main)
+    signed = metas["skill://tool/SKILL.md"]
+    assert signed["dev.skillyard/tier"] == 3
+    assert signed["dev.skillyard/signer"]["identity"] == "alice@example.test"
+    assert signed["dev.skillyard/signer"]["fingerprint"] == keys_fpr(keys, "alice")
+    assert "dev.skillyard/signer" not in metas["skill://plain/SKILL.md"]
