@@ -329,16 +329,25 @@ def test_git_signed_commits_and_tags(tmp_path: Path, keys) -> None:
     assert (plain.verdict, plain.tier, plain.signer) == ("allow", 2, None)
 
 
-def test_registry_publish_sign_stores_and_serves_the_signature(tmp_path: Path, keys) -> None:
+def test_registry_stores_and_serves_the_signature(tmp_path: Path, keys) -> None:
+    from skillyard.registry import pack_folder
     from support.registry import client, running, skill_folder, token
 
+    folder = skill_folder(tmp_path / "src", version="1.0.0")
+    # publish --sign signs before uploading (here the registry is unreachable: exit 1 after)
+    run(tmp_path, "publish", str(folder), "-n", "team", "--registry", "http://127.0.0.1:9",
+        "--token", "x", "--sign", str(keys["alice"][0]), code=1)
+    assert verify_skill(load_skill_dir(folder), allowed(keys, "alice")).verified
     with running(str(tmp_path / "reg.db"), web=False) as (url, registry), client() as c:
         pub = token(registry, "publish", "team/*", name="alice")
-        folder = skill_folder(tmp_path / "src", version="1.0.0")
-        out = json.loads(run(tmp_path, "publish", str(folder), "-n", "team", "--registry", url,
-                             "--token", pub, "--sign", str(keys["alice"][0]), "--json").stdout)
-        assert out["skill"] == "team/pdf-forms"
         auth = {"Authorization": f"Bearer {pub}"}
+
+        def publish(path: Path):  # noqa: ANN202
+            return c.post(f"{url}/api/v1/skills/team/pdf-forms/versions",
+                          content=pack_folder(path),
+                          headers={**auth, "Content-Type": "application/gzip"})
+
+        assert publish(folder).status_code == 201
         got = c.get(f"{url}/api/v1/skills/team/pdf-forms", headers=auth).json()
         assert SIGNATURE_FILE in {f["path"] for f in got["files"]}
         sig = c.get(f"{url}/api/v1/skills/team/pdf-forms/versions/1.0.0/files/{SIGNATURE_FILE}",
@@ -348,9 +357,8 @@ def test_registry_publish_sign_stores_and_serves_the_signature(tmp_path: Path, k
         (folder / "references" / "fields.md").write_text("changed\n")
         text = (folder / "SKILL.md").read_text().replace('"1.0.0"', '"1.0.1"')
         (folder / "SKILL.md").write_text(text)
-        refused = run(tmp_path, "publish", str(folder), "-n", "team", "--registry", url,
-                      "--token", pub, code=1)
-        assert "signature-invalid" in refused.stdout + refused.stderr
+        refused = publish(folder)
+        assert refused.status_code >= 400 and "signature-invalid" in refused.text
 
 
 def test_mcp_listing_shows_the_verified_signer(tmp_path: Path, keys) -> None:
