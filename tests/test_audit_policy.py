@@ -83,7 +83,9 @@ def test_tiers_follow_verdict_and_ceiling(tmp_path: Path) -> None:
     assert audit(skill, policy=only_meta).tier == 0
     signed = Provenance(source="x", kind="git", extra={"signer": "bot@example.test"})
     policy = policy_from_dict({"signers": [{"id": "bot@example.test", "ceiling": 3}]}, RULES)
-    assert policy.ceiling(load_skill_dir(tmp_path / "s", provenance=signed)) == 3
+    claimed = load_skill_dir(tmp_path / "s", provenance=signed)
+    assert policy.ceiling(claimed) == 2  # a claimed signer is not a verified one
+    assert policy.ceiling(claimed, "bot@example.test") == 3  # verified (tests/test_signing.py)
 
 
 VALUES = st.recursive(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..provenance.policy import check_for_policy
 from ..skill import SKILL_FILE, Skill
 from ..sources import open_source
 from .combine import to_finding
@@ -55,7 +56,8 @@ class Auditor:
             return _Item(skill, [finding], Effects({}, {}), 0, location)
         if self.cache is not None:
             _kept, verdict, _tier = decide(skill, analysis.findings, self.policy,
-                                           unseen_scripts=analysis.unseen_scripts)
+                                           unseen_scripts=analysis.unseen_scripts,
+                                           read_blob=self.read_blob)
             self.cache.put(skill.digest, self.rules.digest, verdict, analysis.findings,
                            analysis.effects, analysis.unseen_scripts)
         return _Item(skill, analysis.findings, analysis.effects, analysis.unseen_scripts,
@@ -111,7 +113,8 @@ class Auditor:
                 findings = self.judge.review(item.skill, findings, self.policy,  # type: ignore[attr-defined]
                                              read_blob=self.read_blob)
             kept, verdict, tier = decide(item.skill, findings, self.policy,
-                                         unseen_scripts=item.unseen_scripts)
+                                         unseen_scripts=item.unseen_scripts,
+                                         read_blob=self.read_blob)
             if self.cache is not None:
                 self.cache.record(item.skill.id, item.skill.digest, digest, verdict, tier)
             results.append(AuditResult(
@@ -119,6 +122,7 @@ class Auditor:
                 verdict=verdict, tier=tier, findings=kept,  # type: ignore[arg-type]
                 rules_digest=digest, effects=item.effects.to_dict(), location=item.location,
                 cached=item.cached,
+                signer=check_for_policy(item.skill, self.policy, self.read_blob).signer(),
             ))
         return results
 

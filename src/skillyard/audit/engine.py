@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..provenance.policy import check_for_policy, signature_findings
 from ..skill import Skill
 from .combine import correlate
 from .consistency import check_consistency
@@ -256,11 +257,17 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def decide(skill: Skill, findings: list[Finding], policy: Policy, *,
-           unseen_scripts: int = 0) -> tuple[list[Finding], str, int]:
-    """Apply the policy: the findings kept, the verdict and the tier."""
+           unseen_scripts: int = 0, read_blob: BlobReader | None = None
+           ) -> tuple[list[Finding], str, int]:
+    """Apply the policy: the findings kept, the verdict and the tier. The skill's signature is
+    checked here (it depends on the policy's allowed signers): a bad one blocks, and a signer's
+    ceiling applies only to a verified signature."""
+    check = check_for_policy(skill, policy, read_blob)
+    findings = findings + signature_findings(check, policy)
     kept = sort_findings(_dedupe(policy.apply(findings)))
     verdict = policy.verdict(kept)
-    tier = tier_for(verdict, policy.ceiling(skill), unseen_scripts=unseen_scripts)
+    tier = tier_for(verdict, policy.ceiling(skill, check.principal if check.verified else None),
+                    unseen_scripts=unseen_scripts)
     return kept, verdict, tier
 
 
@@ -271,11 +278,12 @@ def audit_skill(skill: Skill, *, policy: Policy | None = None, rules: RuleSet | 
     policy = policy or Policy()
     analysis = analyze(skill, rules=rules, read_blob=read_blob)
     findings, verdict, tier = decide(skill, analysis.findings, policy,
-                                     unseen_scripts=analysis.unseen_scripts)
+                                     unseen_scripts=analysis.unseen_scripts, read_blob=read_blob)
     return AuditResult(
         skill=skill.id, name=skill.name, digest=skill.digest, verdict=verdict,  # type: ignore[arg-type]
         tier=tier, findings=findings, rules_digest=rules_digest(rules, policy),
         effects=analysis.effects.to_dict(), location=location,
+        signer=check_for_policy(skill, policy, read_blob).signer(),
     )
 
 

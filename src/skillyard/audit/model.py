@@ -39,6 +39,7 @@ CATEGORIES: dict[str, str] = {
     "D1": "destructive action on the user's home or system",
     "VULN": "vulnerable code: untrusted input reaches eval, SQL, a shell or a path",
     "CAP": "capability (what the skill can do)",
+    "SIG": "provenance: the skill's signature",
 }
 
 
@@ -127,12 +128,16 @@ class AuditResult:
     effects: dict[str, list[str]] = field(default_factory=dict)
     location: str = ""  # folder on disk (for SARIF paths), when there is one
     cached: bool = False
+    signer: dict[str, str] | None = None  # the verified signer (provenance.SignatureCheck)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "skill": self.skill, "digest": self.digest, "verdict": self.verdict,
             "tier": self.tier, "findings": [f.to_dict() for f in self.findings],
         }
+        if self.signer is not None:
+            out["signer"] = self.signer
+        return out
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(SEVERITIES, 0)

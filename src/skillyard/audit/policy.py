@@ -20,8 +20,14 @@ Example::
     ceiling = 3
 
     [[signers]]
-    id = "release-bot@example.test"  # matched against provenance.extra["signer"]
+    id = "release-bot@example.test"  # a principal whose SSH signature verified (docs/signing.md)
+    key = "ssh-ed25519 AAAA..."       # optional: the public key, as in git's allowed_signers
     ceiling = 3
+
+    [signing]
+    allowed_signers = "allowed_signers"  # optional: git's format, relative to this file
+    require = false                      # true: an unsigned skill is blocked
+    git = false                          # true: git sources need an SSH-signed commit or tag
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..provenance.sshsig import AllowedSigners, SshSigError
 from ..skill import Skill
 from .model import SEVERITIES, AuditError, Finding, severity_rank
 from .rules import RuleSet
@@ -68,12 +75,19 @@ class Policy:
     default_ceiling: int = 2
     sources: tuple[SourceCeiling, ...] = ()
     signers: dict[str, int] = field(default_factory=dict)
+    allowed_signers: AllowedSigners = field(default_factory=AllowedSigners)
+    require_signature: bool = False
+    require_git_signature: bool = False
 
     @property
     def digest(self) -> str:
         """What changes verdicts (tiers are computed on read and are not part of it)."""
-        blob = json.dumps([self.block_at, self.warn_at, sorted(self.disabled),
-                           sorted(self.severity.items())])
+        parts: list[Any] = [self.block_at, self.warn_at, sorted(self.disabled),
+                            sorted(self.severity.items())]
+        if self.allowed_signers or self.require_signature or self.require_git_signature:
+            parts += [list(self.allowed_signers.lines), self.require_signature,
+                      self.require_git_signature]
+        blob = json.dumps(parts)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def apply(self, findings: list[Finding]) -> list[Finding]:
@@ -94,10 +108,11 @@ class Policy:
             return "block"
         return "warn" if worst >= warn else "allow"
 
-    def ceiling(self, skill: Skill) -> int:
+    def ceiling(self, skill: Skill, signer: str | None = None) -> int:
+        """The tier ceiling; ``signer`` is the principal of a *verified* signature only
+        (``provenance.verify_skill``), never a claim read from the skill or its metadata."""
         found = [s.ceiling for s in self.sources if s.matches(skill)]
-        signer = skill.provenance.extra.get("signer")
-        if isinstance(signer, str) and signer in self.signers:
+        if signer is not None and signer in self.signers:
             found.append(self.signers[signer])
         return max(found) if found else self.default_ceiling
 
@@ -121,9 +136,10 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def policy_from_dict(data: dict[str, Any], rules: RuleSet) -> Policy:
-    """Validate a parsed policy document against the rule set."""
-    unknown = set(data) - {"thresholds", "rules", "tiers", "sources", "signers"}
+def policy_from_dict(data: dict[str, Any], rules: RuleSet, base: Path | None = None) -> Policy:
+    """Validate a parsed policy document against the rule set (``base``: the folder relative
+    paths in it are read from)."""
+    unknown = set(data) - {"thresholds", "rules", "tiers", "sources", "signers", "signing"}
     if unknown:
         raise PolicyError(f"policy: unknown section(s) {', '.join(sorted(unknown))}")
     known = set(rules.rules) | {c.id for c in rules.combinations}
@@ -168,7 +184,38 @@ def policy_from_dict(data: dict[str, Any], rules: RuleSet) -> Policy:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise PolicyError(f"policy signers #{number}: needs a string id")
         signers[item["id"]] = _tier(item.get("ceiling"), f"signers #{number}")
-    return Policy(block, warn, frozenset(disable), severity, default, tuple(sources), signers)
+    allowed, require, git = _signing(data, base)
+    return Policy(block, warn, frozenset(disable), severity, default, tuple(sources), signers,
+                  allowed, require, git)
+
+
+def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, bool, bool]:
+    """The allowed signers: each ``[[signers]]`` with a ``key``, plus ``[signing]``'s file."""
+    lines = []
+    for number, item in enumerate(data.get("signers", []), start=1):
+        key = item.get("key")
+        if key is None:
+            continue
+        if not isinstance(key, str) or "\n" in key or "," in item["id"] or " " in item["id"]:
+            raise PolicyError(f"policy signers #{number}: key must be one 'type base64' string "
+                              "and id one principal")
+        lines.append(f"{item['id']} {key.strip()}")
+    section = _table(data, "signing")
+    if set(section) - {"allowed_signers", "require", "git"}:
+        raise PolicyError("policy [signing]: only allowed_signers, require and git are known")
+    require, git = section.get("require", False), section.get("git", False)
+    if not isinstance(require, bool) or not isinstance(git, bool):
+        raise PolicyError("policy signing.require and signing.git must be true or false")
+    try:
+        allowed = AllowedSigners.parse("\n".join(lines), "policy signers")
+        path = section.get("allowed_signers")
+        if path is not None:
+            if not isinstance(path, str):
+                raise PolicyError("policy signing.allowed_signers must be a path")
+            allowed = allowed + AllowedSigners.from_file((base or Path.cwd()) / path)
+    except SshSigError as exc:
+        raise PolicyError(f"policy: {exc}") from None
+    return allowed, require, git
 
 
 def load_policy(path: str | Path | None, rules: RuleSet) -> Policy:
@@ -188,4 +235,4 @@ def load_policy(path: str | Path | None, rules: RuleSet) -> Policy:
         raise PolicyError(f"{target}: not valid TOML ({exc})") from None
     except RecursionError:  # hostile nesting
         raise PolicyError(f"{target}: not a policy (TOML nested too deeply)") from None
-    return policy_from_dict(data, rules)
+    return policy_from_dict(data, rules, target.parent)

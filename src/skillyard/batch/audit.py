@@ -55,7 +55,8 @@ def audit_chunk(skill_ids: Sequence[str], db: str, rules_digest: str,
             skill = store.get(skill_id)
             analysis = analyze(skill, rules=rules, read_blob=store.read_blob)
             _kept, verdict, _tier = decide(skill, analysis.findings, policy,
-                                           unseen_scripts=analysis.unseen_scripts)
+                                           unseen_scripts=analysis.unseen_scripts,
+                                           read_blob=store.read_blob)
             out.append((skill.digest, verdict, analysis.findings, analysis.effects,
                         analysis.unseen_scripts))
         return out

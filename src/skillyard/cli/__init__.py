@@ -14,6 +14,7 @@ from . import install as install_cli
 from . import inventory as inventory_cli
 from . import learn as learn_cli
 from . import outdated as outdated_cli
+from . import provenance as provenance_cli
 from . import registry as registry_cli
 from . import route as route_cli
 from . import serve as serve_cli
@@ -48,6 +49,7 @@ COMMAND_GROUPS = [
     agents_cli,
     inventory_cli,
     outdated_cli,
+    provenance_cli,
 ]
 for module in COMMAND_GROUPS:
     module.register(app)

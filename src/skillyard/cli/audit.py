@@ -100,6 +100,12 @@ def register(app: typer.Typer) -> None:
         ray: RayOption = False,
         ray_address: RayAddressOption = None,
         ray_workers: RayWorkersOption = None,
+        baseline: Annotated[Path | None, typer.Option(
+            "--baseline", help="Leave out findings accepted in this baseline file (fail only "
+            "on new ones).", exists=True, dir_okay=False)] = None,
+        write_baseline: Annotated[Path | None, typer.Option(
+            "--write-baseline", help="Record the current findings as accepted in this file "
+            "(fail-closed ones excepted).", dir_okay=False)] = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -129,6 +135,7 @@ def register(app: typer.Typer) -> None:
         if settings is not None:
             results, job = _ray_audit(db, settings, paths or None, loaded_policy, llm_judge,
                                       force)
+            results = _baseline(results, baseline, write_baseline, loaded_policy)
             _emit(results, fmt)
             if fmt == "json":
                 sys.stderr.write(json.dumps({"batch": job.to_dict()}) + "\n")
@@ -151,8 +158,24 @@ def register(app: typer.Typer) -> None:
             else:
                 auditor = Auditor(policy=loaded_policy, rules=rules, judge=llm_judge)
                 results = auditor.run_paths(paths or [], tick)
+        results = _baseline(results, baseline, write_baseline, loaded_policy)
         _emit(results, fmt)
         _exit_for(results, fail_on)
+
+
+def _baseline(results: list[AuditResult], baseline: Path | None, write: Path | None,
+              policy: Any) -> list[AuditResult]:
+    from ..audit.baseline import apply_baseline, read_baseline
+    from ..audit.baseline import write_baseline as record
+
+    if write is not None:
+        count = record(results, write)
+        err_console.print(f"baseline: recorded {count} accepted finding(s) in {write}")
+        baseline = baseline or write  # what was just accepted no longer fails this run
+    if baseline is not None:
+        results, dropped = apply_baseline(results, read_baseline(baseline), policy)
+        err_console.print(f"baseline: left out {dropped} accepted finding(s)")
+    return results
 
 
 def _exit_for(results: list[AuditResult], fail_on: str) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..provenance.record import signer_of
 from .common import DbOption, JsonOption, console, keep_whole, open_library, print_json
 
 
@@ -57,6 +58,9 @@ def register(app: typer.Typer) -> None:
         prov = skill.provenance
         where = prov.source + (f" @ {prov.commit[:12]}" if prov.commit else "")
         console.print(f"source: {escape(prov.kind)} {escape(where)}")
+        if signer := signer_of(skill):
+            console.print(f"signer: {escape(signer.get('identity', ''))} "
+                          f"({escape(signer['fingerprint'])}, verified when added)")
         table = Table("file", "size", "sha256", title="files")
         for entry in skill.files:
             label = entry.path + (f" -> {entry.target}" if entry.target else "")

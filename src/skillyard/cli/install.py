@@ -24,6 +24,10 @@ AllowBlocked = Annotated[
     typer.Option("--allow-blocked",
                  help="Install even if the audit blocks it (recorded in the lockfile)."),
 ]
+SignerChange = Annotated[
+    bool, typer.Option("--allow-signer-change",
+                       help="Accept a verified signer other than the locked one.")
+]
 ReasonOption = Annotated[
     str | None, typer.Option("--reason", help="Why a blocked skill is allowed (recorded).")
 ]
@@ -146,12 +150,13 @@ def register(app: typer.Typer) -> None:
         agent: Annotated[list[str] | None, typer.Option(
             "--agent", help="Also sync into these agents (see 'sync').")] = None,
         scope: Annotated[str, typer.Option(help="project or user (with --agent).")] = "project",
+        allow_signer_change: SignerChange = False,
         as_json: JsonOption = False,
     ) -> None:
         """Restore exactly what the lockfile pins; refuse any digest mismatch (tampering)."""
         project = _project(lock, db, policy)
         with project.library:
-            report = project.install()
+            report = project.install(allow_signer_change=allow_signer_change)
             if as_json and not agent:
                 print_json(report.to_dict())
             elif not as_json:
@@ -170,13 +175,14 @@ def register(app: typer.Typer) -> None:
         allow_blocked: AllowBlocked = False,
         reason: ReasonOption = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, do not write.")] = False,
+        allow_signer_change: SignerChange = False,
         as_json: JsonOption = False,
     ) -> None:
         """Move locked skills to newer refs, re-audit, and show what changed."""
         project = _project(lock, db, policy)
         with project.library:
             report = project.update(name, ref=ref, allow_blocked=allow_blocked, reason=reason,
-                                    dry_run=dry_run)
+                                    dry_run=dry_run, allow_signer_change=allow_signer_change)
         if as_json:
             print_json({"dry_run": dry_run, **report.to_dict()})
         else:

@@ -60,12 +60,22 @@ def _split_ref(spec: str) -> tuple[str, str | None]:
     path, _, version = spec.partition("@")
     return path, version or None
 
+SignOpt = Annotated[Path | None, typer.Option(
+    "--sign", help="Sign the folder first with this SSH key (writes SKILL.sig; see "
+    "docs/signing.md).", dir_okay=False)]
+
 
 def _publish(folder: Path, namespace: str, registry: str, token: str | None,
-             as_json: bool) -> None:
+             as_json: bool, sign: Path | None = None) -> None:
     from ..sources.registry import ClientError
 
     client = _client(registry, token)
+    if sign is not None:  # SKILL.sig is a file of the skill: the registry stores and serves it
+        from ..provenance import sign_folder
+
+        signed = sign_folder(folder, sign)
+        if not as_json:
+            console.print(f"signed {folder} with key {signed.fingerprint}", markup=False)
     try:
         out = client.publish(folder, namespace)
     except ClientError as exc:
@@ -253,9 +263,9 @@ def register(app: typer.Typer) -> None:
     def publish_cmd(folder: Path, namespace: Annotated[str, typer.Option(
             "--namespace", "-n", help="Namespace to publish under (e.g. team).")],
                     registry: RegistryUrl = "", token: TokenOpt = None,
-                    as_json: JsonOption = False) -> None:
+                    sign: SignOpt = None, as_json: JsonOption = False) -> None:
         """Publish a skill folder: the server validates and audits it (exit 1 if blocked)."""
-        _publish(folder, namespace, registry, token, as_json)
+        _publish(folder, namespace, registry, token, as_json, sign)
 
     @group.command("search")
     def search_cmd(query: str, registry: RegistryUrl = "", token: TokenOpt = None,
@@ -312,9 +322,9 @@ def register(app: typer.Typer) -> None:
     def publish_top(folder: Path, namespace: Annotated[str, typer.Option(
             "--namespace", "-n", help="Namespace to publish under (e.g. team).")],
                     registry: RegistryUrl = "", token: TokenOpt = None,
-                    as_json: JsonOption = False) -> None:
+                    sign: SignOpt = None, as_json: JsonOption = False) -> None:
         """Publish a skill folder to a registry (same as 'skillyard registry publish')."""
-        _publish(folder, namespace, registry, token, as_json)
+        _publish(folder, namespace, registry, token, as_json, sign)
 
     @app.command("search", epilog=EXAMPLES)
     def search_top(query: str, registry: RegistryUrl = "", token: TokenOpt = None,

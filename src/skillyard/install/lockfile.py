@@ -98,6 +98,7 @@ class LockedSkill:
     findings: int = 0
     commit: str | None = None
     override: dict[str, Any] | None = None
+    signer: dict[str, str] | None = None  # the verified signer when locked (docs/signing.md)
 
     def file(self, path: str) -> LockedFile | None:
         return next((f for f in self.files if f.path == path), None)
@@ -116,6 +117,8 @@ class LockedSkill:
         }
         if self.commit is not None:
             out["commit"] = self.commit
+        if self.signer is not None:
+            out["signer"] = self.signer
         return out
 
 
@@ -231,10 +234,15 @@ def _parse_skill(name: str, raw: Any) -> LockedSkill:
     _need(override is None or isinstance(override, dict), where, "'override' must be an object")
     _need(verdict != "block" or bool(override and override.get("allow_blocked") is True), where,
           "a blocked skill is locked without a recorded override")
+    signer = raw.get("signer")
+    _need(signer is None or (isinstance(signer, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in signer.items())
+        and bool(signer.get("fingerprint"))), where,
+        "'signer' must be an object of strings with a 'fingerprint'")
     return LockedSkill(
         name=name, source=source, id=_str(raw, "id", where) or "", digest=digest, files=files,
         verdict=str(verdict), tier=int(tier), findings=int(findings), commit=commit,
-        override=override,
+        override=override, signer=signer,
     )
 
 

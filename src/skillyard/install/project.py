@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import FindingError, NotFoundError, SkillyardError, SourceError
 from ..library import Library
 from ..library.integrity import verify_skills
+from ..provenance.record import signer_change, with_signer
 from ..serve.gate import Decision, Gate, PolicyRefusal
 from ..skill import Skill
 from .changes import Change, compare
@@ -129,7 +130,7 @@ class Project:
                           vendor_path(skill.name) if needs_vendor(source) else None),
             id=skill.id, digest=skill.digest, files=locked_files(skill.files),
             verdict=decision.verdict, tier=decision.tier, findings=decision.findings,
-            commit=commit, override=override,
+            commit=commit, override=override, signer=decision.signer,
         )
 
     def _override(self, decision: Decision, reason: str | None) -> dict[str, Any]:
@@ -184,6 +185,7 @@ class Project:
                                 "nothing was added (override with --allow-blocked, recorded "
                                 "in the lockfile)")
         report = Report(lockfile=str(self.lock_path))
+        skills = [with_signer(s, decisions[s.name].signer) for s in skills]
         self.library.add(skills)
         for skill in skills:
             decision = decisions[skill.name]
@@ -204,8 +206,9 @@ class Project:
         return report
 
     # -- install ---------------------------------------------------------------------------
-    def install(self) -> Report:
-        """Restore exactly what the lockfile says into the library; refuse any mismatch."""
+    def install(self, *, allow_signer_change: bool = False) -> Report:
+        """Restore exactly what the lockfile says into the library; refuse any mismatch (and a
+        verified signer other than the locked one, unless ``allow_signer_change``)."""
         lock = self.read()
         entries = [lock.skills[n] for n in sorted(lock.skills)]
         report = Report(lockfile=str(self.lock_path))
@@ -221,7 +224,8 @@ class Project:
                 else ""
             raise TamperError(f"refused: content differs from {self.lock_path.name}: {shown}"
                               f"{more}; nothing was installed")
-        refused = []
+        refused: list[str] = []
+        resigned: list[str] = []
         by_id = self.gate.decide_many(list(fetched.values()))
         decisions = {}
         for entry in entries:
@@ -229,12 +233,18 @@ class Project:
             decisions[entry.name] = decision
             if decision.blocked and not (entry.override or {}).get("allow_blocked"):
                 refused.append(f"{entry.name} ({', '.join(decision.top_findings) or 'blocked'})")
+            elif not allow_signer_change and (why := signer_change(entry.signer,
+                                                                  decision.signer)):
+                resigned.append(f"{entry.name}: {why}")
+        if resigned:
+            raise PolicyRefusal(f"refused: {'; '.join(resigned)}; nothing was installed "
+                                "(--allow-signer-change accepts it)")
         if refused:
             raise PolicyRefusal(f"refused: the audit now blocks {'; '.join(refused)}; nothing "
                                 "was installed")
         outcomes = {o.skill_id: o.status for o in self.library.add(
-            [fetched[e.name] for e in entries if e.source.kind != "library"
-             or "vendored_from" in fetched[e.name].provenance.extra])}
+            [with_signer(fetched[e.name], decisions[e.name].signer) for e in entries
+             if e.source.kind != "library" or "vendored_from" in fetched[e.name].provenance.extra])}
         for entry in entries:
             decision = decisions[entry.name]
             change = compare(entry.name, entry, entry.with_audit(
@@ -271,8 +281,10 @@ class Project:
 
     def update(self, name: str | None = None, *, ref: str | None = None,
                allow_blocked: bool = False, reason: str | None = None,
-               dry_run: bool = False) -> Report:
-        """Move locked skills to newer refs (or the named one), re-audit, report what changed."""
+               dry_run: bool = False, allow_signer_change: bool = False) -> Report:
+        """Move locked skills to newer refs (or the named one), re-audit, report what changed.
+        A new version whose verified signer differs from the locked one is refused unless
+        ``allow_signer_change``."""
         lock = self.read()
         if name is not None and name not in lock.skills:
             raise NotFoundError(f"{name!r} is not in {self.lock_path}")
@@ -301,6 +313,13 @@ class Project:
                     report.changes.append(change)
                     continue
                 override = self._override(decision, reason)
+            why = signer_change(entry.signer, decision.signer)
+            if why and not allow_signer_change:
+                change = compare(entry.name, entry, self._entry(
+                    skill, entry.source, decision, None, commit), "refused")
+                change.reason = f"{why}; kept the locked version (--allow-signer-change)"
+                report.changes.append(change)
+                continue
             source = Source(entry.source.kind, entry.source.location,
                             new_ref if entry.source.kind in ("git", "registry")
                             else entry.source.ref,
@@ -310,7 +329,7 @@ class Project:
             if new.digest == entry.digest:
                 report.changes[-1].reason = "commit moved; content unchanged"
             lock.skills[entry.name] = new
-            to_store.append(skill)
+            to_store.append(with_signer(skill, decision.signer))
         if not dry_run and to_store:
             self.library.add(to_store)
             for skill in to_store:

@@ -40,6 +40,7 @@ class Decision:
     tier: int
     findings: int = 0
     top_findings: tuple[str, ...] = ()
+    signer: dict[str, str] | None = None  # a verified signature's identity and fingerprint
 
     @property
     def blocked(self) -> bool:
@@ -79,6 +80,7 @@ def _decision(result: Any, skill: Skill | None = None) -> Decision:
         skill_id=skill.id if skill is not None else str(result.skill),
         digest=skill.digest if skill is not None else str(result.digest),
         verdict=verdict, tier=tier, findings=len(findings), top_findings=top,
+        signer=getattr(result, "signer", None),
     )
 
 

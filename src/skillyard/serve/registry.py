@@ -58,6 +58,7 @@ class ServedSkill:
     files: tuple[ServedFile, ...]
     skill_path: str = ""  # the <skill-path> of its skill:// URIs
     findings: int = 0
+    signer: dict[str, str] | None = None  # the verified signer (docs/signing.md)
     _by_path: dict[str, ServedFile] = field(default_factory=dict, repr=False)
 
     def file(self, path: str) -> ServedFile | None:
@@ -111,6 +112,7 @@ def _served(skill: Skill, version: int, decision: Decision) -> ServedSkill:
         id=skill.id, name=skill.name, description=skill.description, version=version,
         digest=skill.digest, tier=decision.tier, verdict=decision.verdict,
         frontmatter=dict(skill.frontmatter), files=files, findings=decision.findings,
+        signer=getattr(decision, "signer", None),
     )
 
 

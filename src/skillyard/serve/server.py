@@ -84,7 +84,8 @@ def _resources(served: ServedLibrary, skill: ServedSkill) -> list[SkillFileResou
             name=skill.name if is_md else entry.path,
             description=skill.description if is_md else f"{entry.path} of skill {skill.name}",
             mime_type=mime_type(entry.path),
-            meta={"dev.skillyard/sha256": entry.sha256, "dev.skillyard/tier": skill.tier},
+            meta={"dev.skillyard/sha256": entry.sha256, "dev.skillyard/tier": skill.tier,
+                  **({"dev.skillyard/signer": skill.signer} if skill.signer else {})},
             served=served, skill_id=skill.id, path=entry.path,
         ))
     return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..errors import SourceError
+from ..provenance.gitsig import EXTRA_KEY, capture
 from ..skill import Provenance
 from .folders import load_tree
 from .result import LoadResult
@@ -84,7 +85,9 @@ def load_git(spec: str, *, strict: bool = False, subdir: str = "") -> Iterator[L
         commit = resolve_commit(checkout, ref)
         run_git("-c", "advice.detachedHead=false", "checkout", "--quiet", commit, cwd=checkout)
         root = checkout / subdir if subdir else checkout
-        prov = Provenance(source=url, kind="git", ref=ref, commit=commit)
+        signed = capture(checkout, commit, ref)
+        prov = Provenance(source=url, kind="git", ref=ref, commit=commit,
+                          extra={EXTRA_KEY: signed} if signed else {})
         prefix = f"git:{url}"
         yield from load_tree(
             root, strict=strict, id_prefix=prefix, id_sep="#", provenance=prov

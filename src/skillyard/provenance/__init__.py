@@ -1,0 +1,21 @@
+"""Provenance: SSH signatures over a skill's digest, verified offline against allowed signers.
+
+``sign_folder`` writes ``SKILL.sig`` into a skill folder; ``verify_skill`` checks a loaded skill
+against an ``AllowedSigners`` set (git's ``allowed_signers`` format). See docs/signing.md.
+"""
+
+from .signing import (
+    NAMESPACE,
+    SIGNATURE_FILE,
+    SignatureCheck,
+    payload_digest,
+    sign_folder,
+    signed_message,
+    verify_skill,
+)
+from .sshsig import AllowedSigners, SshSigError
+
+__all__ = [
+    "NAMESPACE", "SIGNATURE_FILE", "AllowedSigners", "SignatureCheck", "SshSigError",
+    "payload_digest", "sign_folder", "signed_message", "verify_skill",
+]
