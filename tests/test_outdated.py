@@ -91,4 +91,4 @@ def test_cli_outdated(tmp_path: Path) -> None:
     repo.tag("v2")
     data = json.loads(run("outdated", "--json", code=1).stdout)
     assert [(s["name"], s["status"]) for s in data["skills"]] == [("alpha", "outdated")]
-    assert "not in" in run("outdated", "nope", code=1).stderr
+    assert "not in" in run("outdated", "nope", code=2).stderr

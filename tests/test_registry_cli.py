@@ -50,7 +50,7 @@ def _serve(db: str, route_dir: Path) -> tuple[subprocess.Popen[str], str]:
 def two_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     db = (str(tmp_path / "team.db") if request.param == "sqlite"
           else request.getfixturevalue("pg_dsn"))
-    sy("registry", "token", "list", "--db", db)  # creates the library (migrations)
+    sy("init", "--db", db)  # creates the library (migrations)
     started = []
     try:
         for n in range(2):

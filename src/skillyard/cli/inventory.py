@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
         projects = project if project is not None else [Path.cwd()]
-        library = open_library(db) if cache else None
+        library = open_library(db, create=True) if cache else None  # the verdict cache
         try:
             with Progress(SpinnerColumn(), TextColumn("{task.description}"),
                           TextColumn("{task.completed} skills audited"), console=err_console,

@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
 
         scope = parse_scope(anonymous_read) if anonymous_read.strip() else ()
         sock = listen(host, port)
-        lib = open_library(db)
+        lib = open_library(db, create=True)
         registry = Registry(lib, policy=policy, anonymous_read=scope,
                             route_library=open_library(db),
                             limits=UploadLimits(max_upload=int(max_upload * 1024 * 1024)))
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         from ..registry.access import Access
         from ..registry.tokens import Token, TokenError
 
-        with open_library(db) as lib:
+        with open_library(db, create=True) as lib:
             registry = Registry(lib)
             local = Access(Token("local", "cli", "admin", ("*",), "", "cli"))
             try:

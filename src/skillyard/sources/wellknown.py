@@ -31,10 +31,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from ..errors import SkillLoadError, SourceError
+from ..errors import FindingError, SkillLoadError, SourceError
 from ..skill import Provenance, Skill, SkillFile, decode_skill_md, parse_skill_md
 from .result import LoadResult
 from .siteunpack import safe_path, unpack
+
+
+class DigestMismatchError(FindingError, SourceError):
+    """A fetched file differs from the digest the site's index gave: tampering, exit 1."""
 
 SCHEMA_V2 = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
 WELL_KNOWN = (".well-known/agent-skills", ".well-known/skills")
@@ -277,8 +281,8 @@ def fetch_files(index: SiteIndex, entry: IndexEntry) -> dict[str, bytes]:
         data, content_type = got
         actual = sha256_tag(data)
         if actual != entry.digest:
-            raise SourceError(f"{entry.name}: {entry.url} has digest {actual[:19]}…, the index "
-                              f"says {(entry.digest or '')[:19]}…; refused")
+            raise DigestMismatchError(f"{entry.name}: {entry.url} has digest {actual[:19]}…, "
+                                      f"the index says {(entry.digest or '')[:19]}…; refused")
         return {"SKILL.md": data} if entry.kind == "skill-md" else unpack(data, entry.url,
                                                                           content_type)
     files: dict[str, bytes] = {}
@@ -292,13 +296,13 @@ def fetch_files(index: SiteIndex, entry: IndexEntry) -> dict[str, bytes]:
                               "not found")
         actual = sha256_tag(got[0])
         if digest is not None and actual != digest:
-            raise SourceError(f"{entry.name}/{path}: digest {actual[:19]}… differs from the "
-                              f"index's {digest[:19]}…; refused")
+            raise DigestMismatchError(f"{entry.name}/{path}: digest {actual[:19]}… differs "
+                                      f"from the index's {digest[:19]}…; refused")
         files["SKILL.md" if path.lower() == "skill.md" else path] = got[0]
         hexes[path] = actual.removeprefix("sha256:")
     if entry.digest is not None and manifest_digest(hexes) != entry.digest:
-        raise SourceError(f"{entry.name}: the files do not match the skill digest in the index; "
-                          "refused")
+        raise DigestMismatchError(f"{entry.name}: the files do not match the skill digest in "
+                                  "the index; refused")
     return files
 
 
