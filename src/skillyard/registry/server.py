@@ -6,14 +6,13 @@ import logging
 import socket
 from collections.abc import Callable
 
-import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Route
 
 from ..library import Library
-from ..serve.run import listen
+from ..serve.run import listen, serve_asgi
 from .api import api_routes
 from .http import FailureLimiter
 from .service import Registry
@@ -54,29 +53,6 @@ def run(app: Starlette, *, host: str = "127.0.0.1", port: int = 8080,
     """Serve until interrupted (port 0 picks a free port; ``on_ready`` gets the base URL).
     Access logging is off: request lines would carry nothing secret, but headers never are
     logged either way."""
-    import uvicorn
-
     sock = sock if sock is not None else listen(host, port)
-    bound = sock.getsockname()
-    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_keep_alive=30)
-    httpd = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
-
-    async def main() -> None:
-        async with anyio.create_task_group() as tg:
-            async def announce() -> None:
-                while not httpd.started and not httpd.should_exit:
-                    await anyio.sleep(0.02)
-                if httpd.started and on_ready is not None:
-                    on_ready(f"http://{shown}:{bound[1]}")
-
-            tg.start_soon(announce)
-            await httpd.serve(sockets=[sock])
-            tg.cancel_scope.cancel()
-
-    try:
-        anyio.run(main)
-    finally:
-        sock.close()
+    serve_asgi(app, sock, on_ready=on_ready, keep_alive=30)

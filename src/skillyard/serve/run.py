@@ -51,17 +51,25 @@ def run_http(
     """Serve streamable HTTP at ``http://HOST:PORT/mcp`` (port 0 picks a free port); ``sock``
     is a socket already bound with ``listen`` (then host and port are not used to bind);
     ``wrap`` puts ASGI middleware (such as token auth) in front of the app."""
-    import uvicorn
-
     sock = sock if sock is not None else listen(host, port)
-    bound = sock.getsockname()
-    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     app = server.streamable_http_app(streamable_http_path=HTTP_PATH, host=host)
     if wrap is not None:
         app = wrap(app)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    httpd = uvicorn.Server(config)
     logging.getLogger("mcp").setLevel(logging.WARNING)
+    serve_asgi(app, sock, path=HTTP_PATH, on_ready=on_ready)
+
+
+def serve_asgi(app: Any, sock: socket.socket, *, path: str = "",
+               on_ready: Callable[[str], None] | None = None, keep_alive: int = 5) -> None:
+    """Run an ASGI app on a bound socket until stopped; ``on_ready`` gets the URL (``path``
+    appended) once uvicorn accepts connections. Access logging is off."""
+    import uvicorn
+
+    bound = sock.getsockname()
+    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            timeout_keep_alive=keep_alive)
+    httpd = uvicorn.Server(config)
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
@@ -69,7 +77,7 @@ def run_http(
                 while not httpd.started and not httpd.should_exit:
                     await anyio.sleep(0.02)
                 if httpd.started and on_ready is not None:
-                    on_ready(f"http://{shown}:{bound[1]}{HTTP_PATH}")
+                    on_ready(f"http://{shown}:{bound[1]}{path}")
 
             tg.start_soon(announce)
             await httpd.serve(sockets=[sock])
