@@ -70,7 +70,7 @@ def run_phase(*args: str) -> dict[str, Any]:
 
 # -- phases ---------------------------------------------------------------------------------
 def phase_load(db: str, corpus: str) -> None:
-    from skillyard.library import Library
+    from skillyard.api import Library
 
     t0 = time.perf_counter()
     with Library(db) as lib:
@@ -79,7 +79,7 @@ def phase_load(db: str, corpus: str) -> None:
 
 
 def phase_build(db: str, full: str) -> None:
-    from skillyard.library import Library
+    from skillyard.api import Library
 
     t0 = time.perf_counter()
     with Library(db) as lib:
@@ -89,7 +89,7 @@ def phase_build(db: str, full: str) -> None:
 
 def phase_touch(db: str, count: str) -> None:
     """Change the body of ``count`` skills (a new version each), as an edit would."""
-    from skillyard.library import Library
+    from skillyard.api import Library
 
     with Library(db) as lib:
         ids = [s.id for s in lib.list()][:: max(1, len(lib.list()) // int(count))][: int(count)]
@@ -166,7 +166,7 @@ def phase_eval(db: str, queries_path: str, corpus: str) -> None:
     """The default router through Library.route (latency, abstention), then the same index
     under other settings (today's configuration and per-signal ablations), then the
     multilingual requests."""
-    from skillyard.library import Library
+    from skillyard.api import Library
 
     queries = dev_queries(queries_path)
     group_of = _groups(corpus)

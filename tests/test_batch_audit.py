@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, SAMPLE_SKILLS
+from skillyard.api import Library
 from skillyard.audit.rules import load_rules
 from skillyard.batch import RayRuntime, RaySettings, audit_library_ray
 from skillyard.batch.jobs import ENV_FAULT
-from skillyard.library import Library
 from support.batch import local_ray
 
 FIXTURES = ROOT / "tests" / "fixtures" / "audit"  # malicious and benign look-alikes

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SAMPLE_SKILLS, SHARED
+from skillyard.api import Library
 from skillyard.batch.runtime import BatchError, RaySettings, parse_address
-from skillyard.library import Library
 from skillyard.route import storage
 from support.batch import ray_head, short_tmpdir
 

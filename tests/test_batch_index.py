@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE_SKILLS
+from skillyard.api import Library
 from skillyard.audit.policy import Policy
 from skillyard.audit.rules import load_rules
 from skillyard.batch import BatchError, RayRuntime, build_index_ray
@@ -18,7 +19,6 @@ from skillyard.batch.audit import audit_chunk
 from skillyard.batch.embed import embed_chunk
 from skillyard.batch.jobs import ENV_FAULT, JobReport, run_job
 from skillyard.errors import StoreError
-from skillyard.library import Library
 from skillyard.route import storage
 from skillyard.route.dense import Embedder
 from skillyard.route.vectors import STORE_MODEL, embed_texts

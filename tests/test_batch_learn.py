@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from conftest import SHARED
+from skillyard.api import Library
 from skillyard.batch import RayRuntime, learn_ray
 from skillyard.batch.jobs import ENV_FAULT
 from skillyard.learn import LearnOptions, learn
-from skillyard.library import Library
 from support.batch import local_ray
 
 TRAJ = [str(SHARED / "trajectories")]  # τ-bench airline runs and SWE-agent runs

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS
-from skillyard.library import Library
+from skillyard.api import Library
 from support.batch import cli, corpus_subset, index_vectors, kill_group, short_tmpdir
 
 SKILLS = 200

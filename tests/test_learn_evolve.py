@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import write_skill
+from skillyard.api import Library
 from skillyard.learn import LearnOptions, Trajectory, learn
 from skillyard.learn.gate import find_auditor
 from skillyard.learn.simulate import Block, Script, simulate
-from skillyard.library import Library
 
 pytestmark = pytest.mark.skipif(find_auditor() is None, reason="skillyard.audit not present")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from skillyard.api import Library
 from skillyard.learn import (
     Gate,
     GatePolicy,
@@ -22,7 +23,6 @@ from skillyard.learn.distill.prompts import ANALYSE_SYSTEM, MERGE_SYSTEM
 from skillyard.learn.gate import find_auditor
 from skillyard.learn.miner import mine_group
 from skillyard.learn.simulate import Block, Script, simulate
-from skillyard.library import Library
 from skillyard.llm import LLMClient, LLMConfig
 from support.llm_server import LLMServer
 

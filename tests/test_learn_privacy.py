@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from skillyard.api import Library
 from skillyard.learn import LearnOptions, learn
 from skillyard.learn.gate import Gate, find_auditor
 from skillyard.learn.model import Step, ToolCall, Trajectory
 from skillyard.learn.poison import inspect, quarantine
 from skillyard.learn.privacy import Scrubber, local_source, scrub
-from skillyard.library import Library
 from skillyard.skill import Provenance, parse_skill_md
 
 CARD = "4111 1111 1111 1111"  # the well-known Luhn-valid test number

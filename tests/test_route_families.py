@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_skill
-from skillyard.library import Library
+from skillyard.api import Library
 from skillyard.route.router import RouteIndex, Router
 from skillyard.route.settings import RouteSettings
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE_SKILLS, write_skill
-from skillyard.library import Library
+from skillyard.api import Library
 from skillyard.route import storage
 from skillyard.route.storage import RouteIndexError
 

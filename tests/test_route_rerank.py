@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import write_skill
-from skillyard.library import Library
+from skillyard.api import Library
 from skillyard.llm import LLMError
 from skillyard.route.rerank import parse_reply
 from support.llm_server import LLMServer

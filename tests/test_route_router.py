@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE_SKILLS
-from skillyard.library import Library
+from skillyard.api import Library
 from skillyard.route.api import RouteError
 from skillyard.route.calibrate import offtopic_queries
 from skillyard.route.settings import RouteSettings

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE_SKILLS
-from skillyard.library import Library
+from skillyard.api import Library
 from skillyard.route import stage2
 from skillyard.route.router import RouteIndex, Router, _z
 from skillyard.route.settings import RouteSettings

@@ -1,8 +1,8 @@
 """skillyard: find, vet, serve, learn and measure LLM agent skills (SKILL.md packages)."""
 
+from .api import Library
 from .diagnostics import Diagnostic
 from .errors import SkillyardError
-from .library import Library
 from .skill import Provenance, Skill, SkillFile, parse_skill_md, validate
 from .sources import load_skill_dir
 

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..api import Library
 from ..audit.engine import analyze, decide
 from ..audit.graph import Effects
 from ..audit.model import AuditResult, Finding
 from ..audit.policy import Policy
 from ..audit.rules import RuleSet, load_rules
 from ..audit.store import VerdictStore
-from ..library import Library
 from ..library.backends import open_store
 from .jobs import JobReport, StageProgress, chunk_size, counter, run_job
 from .runtime import BatchError, RayRuntime

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..api import Library
 from ..learn.evolve import Decision
 from ..learn.gate import Gate
 from ..learn.grouping import Group
 from ..learn.miner import LEARNED_PREFIX, MinedSkill, MineOptions, mine_group
 from ..learn.model import Trajectory
 from ..learn.pipeline import Learner, LearnOptions, LearnReport, Progress, load_trajectories
-from ..library import Library
 from ..llm import LLMClient
 from .jobs import JobReport, StageProgress, chunk_size, counter, run_job
 from .runtime import RayRuntime

@@ -22,8 +22,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ..api import Library
 from ..errors import StoreError
-from ..library import Library, default_location
+from ..library import default_location
 
 EXIT_OK = 0
 EXIT_FINDING = 1

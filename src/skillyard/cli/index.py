@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..library import IndexReport
+from ..api import IndexReport
 from ..sources import LoadResult
 from . import route as route_cli
 from .common import (

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..api import Library
 from ..errors import SkillyardError
-from ..library import Library
 from .common import (
     DbOption,
     JsonOption,

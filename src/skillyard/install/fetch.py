@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..api import Library
 from ..errors import NotFoundError, SourceError
-from ..library import Library
 from ..library.integrity import verify_skill
 from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree

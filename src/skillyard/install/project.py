@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..api import Library
 from ..errors import FindingError, NotFoundError, SkillyardError, SourceError
-from ..library import Library
 from ..library.integrity import verify_skills
 from ..provenance.record import signer_change, with_signer
 from ..serve.gate import Decision, Gate, PolicyRefusal

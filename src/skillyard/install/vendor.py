@@ -14,8 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from ..api import Library
 from ..fsmodes import make_public, mark_script
-from ..library import Library
 from ..skill import Provenance, Skill
 from ..sources import load_skill_dir
 from .lockfile import LockedSkill, Source

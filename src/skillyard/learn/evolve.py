@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api import Library
 from ..errors import AmbiguousNameError, NotFoundError
-from ..library import Library
 from .deepen import description_gap, missing_steps
 from .grouping import Group, group_by_task
 from .miner import LEARNED_PREFIX, MineOptions, group_runs, learning_runs, mine_group, name_group

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..library import Library
+from ..api import Library
 from ..llm import LLMClient
 from ..skill import Provenance, Skill
 from . import candidates

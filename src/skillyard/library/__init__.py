@@ -1,13 +1,12 @@
-"""The Library: one store for skills, files, versions and provenance."""
+"""The store: skills, files, versions and provenance (the façade is in ``skillyard.api``)."""
 
 from .backends import default_location, open_store
 from .disclosure import Activation, Catalog, CatalogEntry, build_catalog
-from .library import IndexReport, Library
 from .sqlite import SQLiteStore
 from .store import PutOutcome, SkillSummary, Store, VersionInfo
 
 __all__ = [
-    "Activation", "Catalog", "CatalogEntry", "IndexReport", "Library", "PutOutcome",
+    "Activation", "Catalog", "CatalogEntry", "PutOutcome",
     "SQLiteStore", "SkillSummary", "Store", "VersionInfo", "build_catalog", "default_location",
     "open_store",
 ]

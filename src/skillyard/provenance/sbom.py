@@ -23,8 +23,8 @@ from .. import __version__
 from ..errors import SkillyardError
 
 if TYPE_CHECKING:
+    from ..api import Library
     from ..install.lockfile import LockedSkill, Lockfile
-    from ..library import Library
 
 PREFIX = "skillyard:"
 _URL_SCHEMES = ("http://", "https://", "git://", "ssh://", "file://")

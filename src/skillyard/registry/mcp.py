@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..library import Library
+from ..api import Library
 from .access import Access
 from .http import FailureLimiter, RateLimited, anonymous_off, caller, error_response
 from .records import current_versions

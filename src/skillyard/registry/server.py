@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Route
 
-from ..library import Library
+from ..api import Library
 from ..serve.run import listen, serve_asgi
 from .api import api_routes
 from .http import FailureLimiter

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..api import Library
 from ..audit import Policy, audit, load_policy, load_rules
 from ..audit.store import VerdictStore
 from ..audit.tiers import tier_for
 from ..errors import NotFoundError, SkillLoadError, SkillyardError
-from ..library import Library
 from ..library.records import compact_json, utc_now
 from ..skill import Provenance, Skill, sha256_hex
 from ..sources.folders import load_skill_dir

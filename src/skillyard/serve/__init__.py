@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
 
-from ..library import Library
+from ..api import Library
 from .gate import AuditUnavailableError, Decision, Gate, PolicyRefusal
 from .registry import IntegrityError, ServedLibrary, ServedSkill
 from .run import run_http, run_stdio

@@ -17,7 +17,7 @@ from ..errors import FindingError, SkillyardError
 from ..skill import Skill
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from ..api import Library
 
 TIER_NAMES = {0: "metadata only", 1: "instructions", 2: "scripts with approval", 3: "trusted"}
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api import Library
 from ..errors import AccessError, AmbiguousNameError, FindingError, NotFoundError, SkillyardError
-from ..library import Library
 from ..library.disclosure import DEFAULT_MAX_RESOURCE_BYTES, normalize_resource_path
 from ..library.integrity import verify_current
 from ..skill import NAME_RE, SKILL_FILE, Skill

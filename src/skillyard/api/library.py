@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AmbiguousNameError, NotFoundError
-from ..skill import Skill
-from ..sources import LoadResult, open_source
-from .backends import open_store
-from .disclosure import (
+from ..library.backends import open_store
+from ..library.disclosure import (
     DEFAULT_MAX_RESOURCE_BYTES,
     Activation,
     Catalog,
@@ -21,7 +19,9 @@ from .disclosure import (
     build_catalog,
     resource_entry,
 )
-from .store import PutOutcome, SkillSummary, Store, VersionInfo
+from ..library.store import PutOutcome, SkillSummary, Store, VersionInfo
+from ..skill import Skill
+from ..sources import LoadResult, open_source
 
 BATCH = 200
 
@@ -256,7 +256,7 @@ class Library:
         """Re-hash every stored blob, recompute every version's digest, check the stored
         frontmatter against SKILL.md and the skill table against its versions. A
         VerifyReport; ``report.damage`` names each damaged skill, version and file."""
-        from .integrity import verify_library
+        from ..library.integrity import verify_library
 
         return verify_library(self.store, current_only=current_only, progress=progress)
 
@@ -264,8 +264,8 @@ class Library:
     def export_archive(self, path: str | Path, *, progress: Any = None) -> Any:
         """Write the whole library (every version, blob, capability row and embedding) to one
         archive file (``-``: stdout). Returns an ExportReport."""
-        from .integrity import verify_current
-        from .transfer import export_library
+        from ..library.integrity import verify_current
+        from ..library.transfer import export_library
 
         verify_current(self.store, action="export refused")
         return export_library(self.store, path, progress=progress)
@@ -274,7 +274,7 @@ class Library:
                        progress: Any = None) -> Any:
         """Load an archive in one verified transaction; a library that already holds skills
         needs ``merge`` (identical rows skipped, conflicting rows refused). ImportReport."""
-        from .transfer_import import import_library
+        from ..library.transfer_import import import_library
 
         return import_library(self.store, path, merge=merge, dry_run=dry_run,
                               progress=progress)
