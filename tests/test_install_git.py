@@ -10,10 +10,10 @@ import pytest
 
 from conftest import write_skill
 from skillyard import Library
+from skillyard.audit.gate import PolicyRefusal
 from skillyard.errors import NotFoundError, SourceError
 from skillyard.install import Project, TamperError, read_lock
 from skillyard.library.integrity import DamagedError
-from skillyard.serve.gate import PolicyRefusal
 from support.gitrepo import BLOCKED_BODY, SkillRepo, git
 
 

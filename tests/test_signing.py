@@ -18,11 +18,11 @@ from skillyard.provenance import (
     NAMESPACE,
     SIGNATURE_FILE,
     AllowedSigners,
-    sign_folder,
     sshsig,
     verify_skill,
 )
 from skillyard.sources.folders import load_skill_dir
+from skillyard.sources.sign import sign_folder
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
 RULES = load_rules()

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from skillyard import Library
+from skillyard.audit.gate import PolicyRefusal
 from skillyard.errors import SourceError
 from skillyard.install import Project, Syncer, TamperError, agent_targets, read_lock
-from skillyard.serve.gate import PolicyRefusal
 from skillyard.sources import wellknown
 from skillyard.sources.wellknown import candidates, fetch_index, manifest_digest
 from support.gitrepo import BLOCKED_BODY, skill_md

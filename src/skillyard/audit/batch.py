@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..provenance.policy import check_for_policy
 from ..skill import SKILL_FILE, Skill
 from ..sources import open_source
 from .combine import to_finding
@@ -16,6 +15,7 @@ from .graph import Effects, chain_hits
 from .inventory import BlobReader
 from .model import AuditResult, Finding, Hit
 from .policy import Policy
+from .provenance import check_for_policy
 from .rules import RuleSet, load_rules
 from .store import VerdictStore
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..provenance.policy import check_for_policy, signature_findings
 from ..skill import Skill
 from .combine import correlate
 from .consistency import check_consistency
@@ -19,6 +18,7 @@ from .mdparse import LineIndex, Segment, is_quoted, segment_at, segments
 from .model import AuditResult, Finding, Hit, sort_findings
 from .policy import Policy
 from .prose import bad_section_marks, in_bad_section
+from .provenance import check_for_policy, signature_findings
 from .pycode import analyze_python
 from .rules import RuleSet, load_rules
 from .secrets import scan_secrets

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .model import CATEGORIES, AuditResult, Finding
 from .rules import load_rules
 

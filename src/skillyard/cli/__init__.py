@@ -57,7 +57,7 @@ for module in COMMAND_GROUPS:
 
 def _show_version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from .._version import __version__
 
         typer.echo(f"skillyard {__version__}")
         raise typer.Exit()

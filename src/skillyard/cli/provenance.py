@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sign each skill: write SKILL.sig, an SSH signature (namespace skillyard-skill@v1)
         over the skill's digest and file manifest."""
-        from ..provenance import sign_folder
+        from ..sources.sign import sign_folder
 
         results = []
         for folder, _skill in list(_skills(paths)):
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         """Write a CycloneDX 1.6 JSON SBOM of the lockfile: each skill a component with its
         digest and file hashes, source, commit, license, audit verdict and signer."""
         from ..install.lockfile import LOCK_NAME, read_lock
-        from ..provenance.sbom import sbom_json
+        from ..install.sbom import sbom_json
 
         path = lock / LOCK_NAME if lock.is_dir() else lock
         locked = read_lock(path)

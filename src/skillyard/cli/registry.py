@@ -71,7 +71,7 @@ def _publish(folder: Path, namespace: str, registry: str, token: str | None,
 
     client = _client(registry, token)
     if sign is not None:  # SKILL.sig is a file of the skill: the registry stores and serves it
-        from ..provenance import sign_folder
+        from ..sources.sign import sign_folder
 
         signed = sign_folder(folder, sign)
         if not as_json:

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..api import Library
 from ..errors import NotFoundError, SourceError
 from ..library.integrity import verify_skill
+from ..library.protocol import SkillLibrary
 from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
@@ -96,7 +96,7 @@ def _loaded(results: Iterable, subpaths: set[str] | None) -> tuple[list[Skill], 
     return skills, rejected
 
 
-def fetch(source: Source, root: Path, library: Library, *,
+def fetch(source: Source, root: Path, library: SkillLibrary, *,
           paths: set[str] | None = None) -> Fetched:
     """Load the skills of ``source`` (only those at ``paths`` inside it, when given)."""
     if source.kind == "folder":
@@ -154,7 +154,7 @@ def _fetch_registry(source: Source) -> Fetched:
     return Fetched(pinned, [skill], [])
 
 
-def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> dict[str, Skill]:
+def fetch_locked(entries: list[LockedSkill], root: Path, library: SkillLibrary) -> dict[str, Skill]:
     """Load exactly what the lock says, by commit for git; returns name -> skill (unverified).
 
     Repositories are cloned once per (location, commit). A skill missing from its source is a
@@ -221,7 +221,7 @@ def fetch_locked(entries: list[LockedSkill], root: Path, library: Library) -> di
     return out
 
 
-def library_version(library: Library, skill_id: str, digest: str) -> Skill:
+def library_version(library: SkillLibrary, skill_id: str, digest: str) -> Skill:
     """The stored version of ``skill_id`` whose digest is ``digest`` (newest first)."""
     try:
         versions = library.store.versions(skill_id)

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..api import Library
+from ..audit.gate import Decision, Gate, PolicyRefusal
 from ..errors import FindingError, NotFoundError, SkillyardError, SourceError
 from ..library.integrity import verify_skills
+from ..library.protocol import SkillLibrary
 from ..provenance.record import signer_change, with_signer
-from ..serve.gate import Decision, Gate, PolicyRefusal
 from ..skill import Skill
 from .changes import Change, compare
 from .fetch import classify, fetch, fetch_locked, git_url, user_name
@@ -61,13 +61,13 @@ def _check_content(skill: Skill) -> None:
                               f"({entry.size} bytes); it cannot be installed")
 
 
-def _content(skill: Skill, path: str, library: Library) -> bytes:
+def _content(skill: Skill, path: str, library: SkillLibrary) -> bytes:
     entry = skill.file(path)
     assert entry is not None
     return entry.data if entry.data is not None else library.store.read_blob(entry.sha256)
 
 
-def tamper_report(locked: LockedSkill, skill: Skill, library: Library) -> list[str]:
+def tamper_report(locked: LockedSkill, skill: Skill, library: SkillLibrary) -> list[str]:
     """Every way ``skill``'s bytes differ from the lock (re-hashed, not trusted)."""
     problems: list[str] = []
     have = {f.path for f in skill.files}
@@ -92,7 +92,7 @@ def tamper_report(locked: LockedSkill, skill: Skill, library: Library) -> list[s
 class Project:
     """The skills locked in one ``skillyard.lock`` and their copies in a library."""
 
-    def __init__(self, lock_path: str | Path, library: Library | None, *,
+    def __init__(self, lock_path: str | Path, library: SkillLibrary | None, *,
                  policy: str | Path | None = None) -> None:
         path = Path(lock_path)
         self.lock_path = path / LOCK_NAME if path.is_dir() else path
@@ -101,7 +101,7 @@ class Project:
         self._gate: Gate | None = None
 
     @property
-    def library(self) -> Library:
+    def library(self) -> SkillLibrary:
         if self._library is None:
             raise SkillyardError("this operation needs a library (--db)")
         return self._library

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import SkillyardError
 from ..fsmodes import make_public, mark_script
-from ..serve.files import required_tier
+from ..library.files import required_tier
 from ..sources.agenttable import SHARED, agents, find_agent
 from .fetch import library_version
 from .lockfile import LockedSkill

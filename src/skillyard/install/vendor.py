@@ -14,8 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from ..api import Library
 from ..fsmodes import make_public, mark_script
+from ..library.protocol import SkillLibrary
 from ..skill import Provenance, Skill
 from ..sources import load_skill_dir
 from .lockfile import LockedSkill, Source
@@ -37,7 +37,7 @@ def vendor_path(name: str) -> str:
     return f"{VENDOR_DIR}/{name}"
 
 
-def write_vendor(root: Path, name: str, skill: Skill, library: Library) -> str:
+def write_vendor(root: Path, name: str, skill: Skill, library: SkillLibrary) -> str:
     """Write ``skill``'s exact files to the project's vendor folder; return its relative path."""
     dest = root / vendor_path(name)
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..audit import to_sarif
 from .scan import Inventory
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import Library
 from ..errors import AmbiguousNameError, NotFoundError
+from ..library.protocol import SkillLibrary
 from .deepen import description_gap, missing_steps
 from .grouping import Group, group_by_task
 from .miner import LEARNED_PREFIX, MineOptions, group_runs, learning_runs, mine_group, name_group
@@ -55,14 +55,14 @@ class EvolveOptions:
     mine: MineOptions = field(default_factory=MineOptions)
 
 
-def _resolve(library: Library, name: str) -> str | None:
+def _resolve(library: SkillLibrary, name: str) -> str | None:
     try:
         return library.resolve(name)
     except (NotFoundError, AmbiguousNameError):
         return None
 
 
-def decide_for_skill(library: Library, skill_id: str, runs: list[Trajectory], key: str,
+def decide_for_skill(library: SkillLibrary, skill_id: str, runs: list[Trajectory], key: str,
                      options: EvolveOptions) -> Decision:
     """improve / description / skip for the sessions that used one library skill."""
     skill = library.get(skill_id)
@@ -91,7 +91,7 @@ def decide_for_skill(library: Library, skill_id: str, runs: list[Trajectory], ke
                     "covers what they did", group, skill_id)
 
 
-def decide(library: Library, trajectories: Sequence[Trajectory], *, into: str | None = None,
+def decide(library: SkillLibrary, trajectories: Sequence[Trajectory], *, into: str | None = None,
            options: EvolveOptions | None = None) -> list[Decision]:
     """One decision per group of sessions."""
     opts = options or EvolveOptions()

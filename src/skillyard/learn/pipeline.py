@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..api import Library
+from ..library.protocol import SkillLibrary
 from ..llm import LLMClient
 from ..skill import Provenance, Skill
 from . import candidates
@@ -140,7 +140,7 @@ def _learned_provenance(decision: Decision, method: str, base: Skill | None,
 class Learner:
     """Runs decisions into candidates against one library."""
 
-    def __init__(self, library: Library, options: LearnOptions, *,
+    def __init__(self, library: SkillLibrary, options: LearnOptions, *,
                  client: LLMClient | None = None, gate: Gate | None = None,
                  progress: Progress | None = None, mine: MineFn | None = None) -> None:
         if options.llm and client is None:
@@ -332,7 +332,7 @@ def _added(before: Files, after: Files) -> Files:
 
 
 def learn(
-    library: Library,
+    library: SkillLibrary,
     sources: Iterable[str | Path] | Sequence[Trajectory],
     options: LearnOptions | None = None,
     *,

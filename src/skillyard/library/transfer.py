@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import SkillyardError
 from .records import utc_now
 from .store import Store

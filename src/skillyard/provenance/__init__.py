@@ -1,6 +1,6 @@
 """Provenance: SSH signatures over a skill's digest, verified offline against allowed signers.
 
-``sign_folder`` writes ``SKILL.sig`` into a skill folder; ``verify_skill`` checks a loaded skill
+``sign_skill`` writes ``SKILL.sig`` into a skill folder; ``verify_skill`` checks a loaded skill
 against an ``AllowedSigners`` set (git's ``allowed_signers`` format). See docs/signing.md.
 """
 
@@ -9,7 +9,7 @@ from .signing import (
     SIGNATURE_FILE,
     SignatureCheck,
     payload_digest,
-    sign_folder,
+    sign_skill,
     signed_message,
     verify_skill,
 )
@@ -17,5 +17,5 @@ from .sshsig import AllowedSigners, SshSigError
 
 __all__ = [
     "NAMESPACE", "SIGNATURE_FILE", "AllowedSigners", "SignatureCheck", "SshSigError",
-    "payload_digest", "sign_folder", "signed_message", "verify_skill",
+    "payload_digest", "sign_skill", "signed_message", "verify_skill",
 ]

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SkillLoadError
 from ..skill import Skill, SkillFile, skill_digest
 from . import sshsig
-from .sshsig import AllowedSigners, SshSigError
+from .sshsig import AllowedSigners
 
 NAMESPACE = "skillyard-skill@v1"
 SIGNATURE_FILE = "SKILL.sig"
@@ -156,16 +155,11 @@ def verify_skill(skill: Skill, signers: AllowedSigners, *,
                           fingerprint=outcome.fingerprint, reason=outcome.problem)
 
 
-def sign_folder(folder: str | Path, key: str | Path) -> SignatureCheck:
-    """Sign the skill in ``folder`` with the private SSH ``key``; write ``SKILL.sig``.
-    Returns the (unchecked) state of the new signature: its digest and key fingerprint."""
-    from ..sources.folders import load_skill_dir
-
+def sign_skill(skill: Skill, folder: str | Path, key: str | Path) -> SignatureCheck:
+    """Sign ``skill`` (loaded from ``folder``) with the private SSH ``key``; write ``SKILL.sig``
+    into the folder. Returns the (unchecked) state of the new signature. Loading the folder is
+    the caller's (``skillyard.sources.sign_folder``): provenance sits below sources."""
     folder = Path(folder)
-    try:
-        skill = load_skill_dir(folder)
-    except SkillLoadError as exc:
-        raise SshSigError(f"{folder}: not a skill folder ({exc.reason})") from None
     digest = payload_digest(skill.files)
     message = signed_message(skill.files)
     signature = sshsig.sign(message.encode("utf-8"), key, NAMESPACE)

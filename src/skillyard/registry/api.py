@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import __version__
+from .._version import __version__
 from ..sources.skill_archive import UploadError
 from .access import Access, RegistryError
 from .http import FailureLimiter, RateLimited, anonymous_off, caller, error, error_response

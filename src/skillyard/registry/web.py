@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import __version__
+from .._version import __version__
 from ..errors import NotFoundError
-from ..serve.files import file_role
+from ..library.files import file_role
 from .access import Access
 from .http import COOKIE, LOG, FailureLimiter, RateLimited, caller, client_of, status_of
 from .service import Registry

@@ -14,7 +14,7 @@ from pathlib import Path
 from mcp.server.mcpserver import MCPServer
 
 from ..api import Library
-from .gate import AuditUnavailableError, Decision, Gate, PolicyRefusal
+from ..audit.gate import AuditUnavailableError, Decision, Gate, PolicyRefusal
 from .registry import IntegrityError, ServedLibrary, ServedSkill
 from .run import run_http, run_stdio
 from .server import build_server

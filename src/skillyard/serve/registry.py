@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import Library
+from ..audit.gate import TIER_NAMES, Decision, Gate, PolicyRefusal
 from ..errors import AccessError, AmbiguousNameError, FindingError, NotFoundError, SkillyardError
 from ..library.disclosure import DEFAULT_MAX_RESOURCE_BYTES, normalize_resource_path
+from ..library.files import file_role, required_tier
 from ..library.integrity import verify_current
 from ..skill import NAME_RE, SKILL_FILE, Skill
-from .files import file_role, required_tier
-from .gate import TIER_NAMES, Decision, Gate, PolicyRefusal
 
 SEP_MAX_RESOURCES = 512
 SEP_MAX_BYTES = 16 * 1024 * 1024

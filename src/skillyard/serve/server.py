@@ -17,11 +17,11 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
 
-from .. import __version__
+from .._version import __version__
 from ..errors import NotFoundError, SkillyardError
 from ..library.disclosure import FORMATS
+from ..library.files import is_text, mime_type
 from . import tools
-from .files import is_text, mime_type
 from .registry import ServedLibrary, ServedSkill
 from .skills_ext import SkillsExtension
 

@@ -15,7 +15,7 @@ from mcp.server.mcpserver import Extension, MethodBinding
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, PaginatedRequestParams
 
-from .files import mime_type
+from ..library.files import mime_type
 from .protocol import (
     DIGEST_PREFIX,
     EXTENSION_ID,

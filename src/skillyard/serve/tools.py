@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import AccessError
 from ..library.disclosure import CatalogEntry, build_catalog
-from .files import file_role, is_text, required_tier
+from ..library.files import file_role, is_text, required_tier
 from .registry import ServedLibrary
 
 MAX_K = 50

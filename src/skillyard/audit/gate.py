@@ -17,7 +17,7 @@ from ..errors import FindingError, SkillyardError
 from ..skill import Skill
 
 if TYPE_CHECKING:
-    from ..api import Library
+    from ..library.protocol import SkillLibrary
 
 TIER_NAMES = {0: "metadata only", 1: "instructions", 2: "scripts with approval", 3: "trusted"}
 
@@ -87,7 +87,8 @@ def _decision(result: Any, skill: Skill | None = None) -> Decision:
 class Gate:
     """Audits skills under one policy and remembers decisions by (id, digest)."""
 
-    def __init__(self, library: Library | None = None, policy: str | Path | None = None) -> None:
+    def __init__(self, library: SkillLibrary | None = None,
+                 policy: str | Path | None = None) -> None:
         self._api = _audit_api()
         self.library = library
         self.policy_path = str(policy) if policy is not None else None

@@ -19,12 +19,12 @@ from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.output.json import JsonV1Dot6
 
-from .. import __version__
+from .._version import __version__
 from ..errors import SkillyardError
 
 if TYPE_CHECKING:
-    from ..api import Library
-    from ..install.lockfile import LockedSkill, Lockfile
+    from ..library.protocol import SkillLibrary
+    from .lockfile import LockedSkill, Lockfile
 
 PREFIX = "skillyard:"
 _URL_SCHEMES = ("http://", "https://", "git://", "ssh://", "file://")
@@ -34,7 +34,7 @@ def _sha256(value: str) -> HashType:
     return HashType(alg=HashAlgorithm.SHA_256, content=value)
 
 
-def _license(entry: LockedSkill, library: Library | None) -> str | None:
+def _license(entry: LockedSkill, library: SkillLibrary | None) -> str | None:
     if library is None:
         return None
     try:
@@ -62,7 +62,7 @@ def _properties(entry: LockedSkill) -> list[Property]:
             if v is not None and v != ""]
 
 
-def component(entry: LockedSkill, library: Library | None = None) -> Component:
+def component(entry: LockedSkill, library: SkillLibrary | None = None) -> Component:
     refs = []
     if entry.source.location.startswith(_URL_SCHEMES):
         kind = ExternalReferenceType.VCS if entry.source.kind == "git" else \
@@ -81,7 +81,7 @@ def component(entry: LockedSkill, library: Library | None = None) -> Component:
     )
 
 
-def build_sbom(lock: Lockfile, library: Library | None = None) -> Bom:
+def build_sbom(lock: Lockfile, library: SkillLibrary | None = None) -> Bom:
     bom = Bom()
     root = Component(type=ComponentType.APPLICATION, name=lock.root.name or "project",
                      bom_ref="project")
@@ -96,6 +96,6 @@ def build_sbom(lock: Lockfile, library: Library | None = None) -> Bom:
     return bom
 
 
-def sbom_json(lock: Lockfile, library: Library | None = None) -> str:
+def sbom_json(lock: Lockfile, library: SkillLibrary | None = None) -> str:
     """The SBOM as CycloneDX 1.6 JSON text."""
     return JsonV1Dot6(build_sbom(lock, library)).output_as_string(indent=2)

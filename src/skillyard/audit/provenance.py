@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..provenance.gitsig import EXTRA_KEY, verify_git
+from ..provenance.signing import SIGNATURE_FILE, SignatureCheck, verify_skill
+from ..provenance.sshsig import SshSigError
 from ..skill import Skill
-from .gitsig import EXTRA_KEY, verify_git
-from .signing import SIGNATURE_FILE, SignatureCheck, verify_skill
-from .sshsig import SshSigError
 
 if TYPE_CHECKING:
-    from ..audit.model import Finding
-    from ..audit.policy import Policy
+    from .model import Finding
+    from .policy import Policy
 
 
 def check_for_policy(skill: Skill, policy: Policy,
@@ -57,9 +57,9 @@ def _git(skill: Skill, policy: Policy) -> tuple[dict[str, str] | None, str]:
 
 
 def signature_findings(check: SignatureCheck, policy: Policy) -> list[Finding]:
-    from ..audit.combine import to_finding
-    from ..audit.model import Hit
-    from ..audit.rules import load_rules
+    from .combine import to_finding
+    from .model import Hit
+    from .rules import load_rules
 
     rules = load_rules()
     if check.status == "invalid":
