@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..errors import AmbiguousNameError, NotFoundError, SkillyardError
+from ..library.store import Store
 from ..sources.skill_archive import UploadError
 from .access import Access, BlockedError, RegistryError
 from .service import Registry
@@ -24,13 +25,18 @@ LOG = logging.getLogger("skillyard.registry")
 
 class FailureLimiter:
     """At most ``limit`` failed authentications per client address in ``window`` seconds;
-    past that, every request from the address is refused (429) until the window moves on."""
+    past that, every request from the address is refused (429) until the window moves on.
+    With a ``store`` the failures live in the database (``registry_auth_failures``), so every
+    server process over it counts the same failures; without one, in this process only."""
 
-    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
+    def __init__(self, limit: int = 10, window: float = 60.0, *, store: Store | None = None,
+                 lock: Any = None) -> None:
         self.limit = limit
         self.window = window
+        self.store = store
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._store_lock = lock if lock is not None else threading.RLock()
 
     def _recent(self, client: str, now: float) -> deque[float]:
         times = self._failures.setdefault(client, deque())
@@ -40,6 +46,16 @@ class FailureLimiter:
 
     def retry_after(self, client: str) -> int:
         """Seconds to wait, or 0 when the client may try."""
+        if self.store is not None:
+            now = time.time()
+            with self._store_lock:
+                rows = self.store.query(
+                    "SELECT COUNT(*), MIN(at) FROM registry_auth_failures "
+                    "WHERE client = ? AND at > ?", (client, now - self.window))
+            count, first = rows[0] if rows else (0, None)
+            if int(count or 0) < self.limit or first is None:
+                return 0
+            return max(1, int(float(first) + self.window - now) + 1)
         with self._lock:
             now = time.monotonic()
             times = self._recent(client, now)
@@ -48,6 +64,14 @@ class FailureLimiter:
             return max(1, int(times[0] + self.window - now) + 1)
 
     def failed(self, client: str) -> None:
+        if self.store is not None:
+            now = time.time()
+            with self._store_lock, self.store.transaction():
+                self.store.execute("DELETE FROM registry_auth_failures WHERE at <= ?",
+                                   (now - self.window,))
+                self.store.execute("INSERT INTO registry_auth_failures (client, at) "
+                                   "VALUES (?, ?)", (client[:200], now))
+            return
         with self._lock:
             self._recent(client, time.monotonic()).append(time.monotonic())
 
@@ -98,14 +122,14 @@ async def caller(registry: Registry, limiter: FailureLimiter, request: Request, 
                  cookie: bool = False) -> Access:
     """The verified caller; AuthError (401) or a RateLimited (429) refusal."""
     client = client_of(request)
-    wait = limiter.retry_after(client)
+    wait = await run_in_threadpool(limiter.retry_after, client)
     if wait:
         raise RateLimited(wait)
     secret = presented_token(request, cookie=cookie)
     try:
         return await run_in_threadpool(registry.authenticate, secret)
     except AuthError:
-        limiter.failed(client)
+        await run_in_threadpool(limiter.failed, client)
         raise
 
 

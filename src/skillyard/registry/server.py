@@ -25,7 +25,7 @@ def create_app(registry: Registry, *, limiter: FailureLimiter | None = None,
     """The JSON API, the well-known index, (``web``) the web UI and (``mcp_library``: opens
     a second connection to the same library for the MCP server) MCP at /mcp, all behind the
     registry's tokens."""
-    limiter = limiter or FailureLimiter()
+    limiter = limiter or FailureLimiter(store=registry.store, lock=registry.lock)
     routes: list[BaseRoute] = []
     lifespan = None
     if mcp_library is not None:

@@ -10,6 +10,7 @@ its log entry in one transaction.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tempfile
 import threading
@@ -27,6 +28,7 @@ from ..skill import Provenance, Skill, sha256_hex
 from ..sources.folders import load_skill_dir
 from ..sources.skill_archive import UploadLimits, pack, read_upload, write_folder
 from .access import Access, BlockedError, ConflictError, ForbiddenError, RegistryError, split_path
+from .cache import ReadCache, bump
 from .log import WriteLog
 from .records import (
     COLUMNS,
@@ -58,7 +60,7 @@ class Registry:
     def __init__(self, library: Library, *, policy: Policy | str | Path | None = None,
                  limits: UploadLimits | None = None,
                  anonymous_read: tuple[str, ...] = (),
-                 route_library: Library | None = None) -> None:
+                 route_library: Library | None = None, cache: bool | None = None) -> None:
         self.library = library
         # searches may run on their own connection (``route_library``, the same library), so
         # that routing (an ONNX model run) does not hold up reads and writes on the main one
@@ -73,6 +75,21 @@ class Registry:
         self.log = WriteLog(self.store)
         self.lock = threading.RLock()
         self.route_lock = self.lock if route_library is None else threading.RLock()
+        if cache is None:  # SKILLYARD_REGISTRY_CACHE=0 turns the read caches off
+            cache = os.environ.get("SKILLYARD_REGISTRY_CACHE", "1") != "0"
+        self.cache = ReadCache(self.store, self.lock, enabled=cache)
+
+    def _current_versions(self) -> list[VersionRecord]:
+        def compute() -> list[VersionRecord]:
+            with self.lock:
+                return current_versions(self.store)
+        return self.cache.get("current", compute)
+
+    def _versions_of(self, sid: str) -> list[VersionRecord]:
+        def compute() -> list[VersionRecord]:
+            with self.lock:
+                return versions_of(self.store, sid)
+        return self.cache.get(("versions", sid), compute)
 
     # -- who ------------------------------------------------------------------------------
     def authenticate(self, secret: str | None) -> Access:
@@ -84,14 +101,12 @@ class Registry:
 
     # -- reading --------------------------------------------------------------------------
     def list_skills(self, access: Access) -> list[VersionRecord]:
-        with self.lock:
-            return [r for r in current_versions(self.store) if access.can_read(r.path)]
+        return [r for r in self._current_versions() if access.can_read(r.path)]
 
     def versions(self, access: Access, path: str) -> list[VersionRecord]:
         access.need("read", path)
         split_path(path)
-        with self.lock:
-            found = versions_of(self.store, skill_id(path))
+        found = self._versions_of(skill_id(path))
         if not found:
             raise NotFoundError(f"no skill {path} in this registry")
         return found
@@ -116,8 +131,12 @@ class Registry:
     def skill(self, access: Access, path: str, ref: str | None = None) -> tuple[VersionRecord,
                                                                                 Skill]:
         record = self.version(access, path, ref)
-        with self.lock:
-            return record, self.store.get(record.skill_id, record.version)
+
+        def compute() -> Skill:
+            with self.lock:
+                return self.store.get(record.skill_id, record.version)
+        return record, self.cache.get(("skill", record.skill_id, record.version), compute,
+                                      check=False)
 
     def describe(self, access: Access, path: str, ref: str | None = None) -> dict[str, Any]:
         """Metadata, every version and the file manifest (sha256, size) of one version."""
@@ -143,22 +162,31 @@ class Registry:
 
     def download(self, access: Access, path: str, ref: str | None = None) -> Download:
         record, skill = self.skill(access, path, ref)
-        files = [(f.path, self.read_file(access, path, record.label, f.path))
-                 for f in skill.files if f.kind == "file"]
-        data = pack(record.name, files)
-        return Download(record.name, data, skill.digest, sha256_hex(data), record)
+
+        def compute() -> tuple[bytes, str]:
+            files = [(f.path, self.read_file(access, path, record.label, f.path))
+                     for f in skill.files if f.kind == "file"]
+            data = pack(record.name, files)
+            return data, sha256_hex(data)
+        data, sha = self.cache.get(("archive", record.skill_id, record.version), compute,
+                                   check=False)
+        return Download(record.name, data, skill.digest, sha, record)
 
     def search(self, access: Access, query: str, k: int = 10) -> dict[str, Any]:
         """The router's best registry skills the caller may read, with tiers and abstention."""
         if not query.strip():
             raise RegistryError("the query is empty")
         k = max(1, min(int(k), 100))
-        with self.lock:
-            current = {r.skill_id: r for r in current_versions(self.store)}
+        current = {r.skill_id: r for r in self._current_versions()}
         if not current:
             return {"query": query, "results": [], "abstain": True, "confidence": 0.0}
-        with self.route_lock:
-            routed = self.route_library.route(query, k=min(1000, 4 * k + 20))
+        depth = min(1000, 4 * k + 20)
+
+        def compute() -> Any:
+            with self.route_lock:
+                return self.route_library.route(query, k=depth)
+        routed = self.cache.get(("route", " ".join(query.split()), depth), compute,
+                                check=False)
         results = []
         seen: set[str] = set()
         for hit in routed.results:
@@ -177,9 +205,11 @@ class Registry:
                 "confidence": round(routed.confidence, 4)}
 
     def _description(self, sid: str) -> str:
-        with self.lock:
-            rows = self.store.query("SELECT description FROM skills WHERE id = ?", (sid,))
-        return rows[0][0] if rows else ""
+        def compute() -> str:
+            with self.lock:
+                rows = self.store.query("SELECT description FROM skills WHERE id = ?", (sid,))
+            return rows[0][0] if rows else ""
+        return self.cache.get(("description", sid), compute, check=False)
 
     def audit_report(self, access: Access, path: str, ref: str | None = None) -> dict[str, Any]:
         record = self.version(access, path, ref)
@@ -302,6 +332,7 @@ class Registry:
             verdicts.record(sid, skill.digest, self._rules_digest(), verdict, tier)
             self.log.record(access.actor, "publish", path, version=label, digest=skill.digest,
                             verdict=verdict, tier=tier, archive_sha256=upload_sha)
+            bump(self.store)
         self._reindex()
         return self.version(access, path, label)
 
@@ -320,6 +351,7 @@ class Registry:
                 (status, reason[:500], record.skill_id, record.version))
             self.log.record(access.actor, status if status != "active" else "restore", path,
                             version=record.label, reason=reason[:500])
+            bump(self.store)
         return self.version(access, path, record.label)
 
     def reaudit(self, access: Access, path: str, ref: str | None = None) -> dict[str, Any]:
@@ -338,6 +370,7 @@ class Registry:
                                             verdict, tier)
             self.log.record(access.actor, "reaudit", path, version=record.label,
                             verdict=verdict, was=record.verdict)
+            bump(self.store)
         return self.audit_report(access, path, record.label)
 
     def accept(self, access: Access, path: str, digest: str, rule: str, file: str,
@@ -368,6 +401,7 @@ class Registry:
                 (sid, digest, rule, file, reason.strip()[:1000], access.actor, utc_now()))
             self.log.record(access.actor, "accept-finding", path, digest=digest, rule=rule,
                             file=file, reason=reason.strip()[:1000])
+            bump(self.store)
         with self.lock:
             stored = [r for r in versions_of(self.store, sid) if r.digest == digest]
         if stored:

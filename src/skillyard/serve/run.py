@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -67,8 +68,10 @@ def serve_asgi(app: Any, sock: socket.socket, *, path: str = "",
 
     bound = sock.getsockname()
     shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    fast = _fast_loop()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_keep_alive=keep_alive)
+                            timeout_keep_alive=keep_alive,
+                            http="httptools" if fast else "auto")
     httpd = uvicorn.Server(config)
 
     async def main() -> None:
@@ -84,6 +87,19 @@ def serve_asgi(app: Any, sock: socket.socket, *, path: str = "",
             tg.cancel_scope.cancel()
 
     try:
-        anyio.run(main)
+        anyio.run(main, backend_options={"use_uvloop": fast})
     finally:
         sock.close()
+
+
+def _fast_loop() -> bool:
+    """uvloop and httptools (C event loop and HTTP parser) when installed; else asyncio's.
+    ``SKILLYARD_FAST_LOOP=0`` turns them off (bench/registry.py measures both)."""
+    if os.environ.get("SKILLYARD_FAST_LOOP", "1") == "0":
+        return False
+    try:
+        import httptools  # noqa: F401
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True

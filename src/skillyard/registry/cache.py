@@ -1,0 +1,78 @@
+"""Read caches keyed by the registry's generation.
+
+Every registry write (publish, yank/deprecate/restore, re-audit, accepted finding) bumps one
+counter in the database (``registry_state``, migration 0014) inside its own transaction. A
+server process checks the counter before it answers from its caches and drops them when it
+moved, so several processes over one PostgreSQL database never serve a stale read for longer
+than the write's commit. Cached values are never mutated by callers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from ..library.store import Store
+
+T = TypeVar("T")
+GENERATION_SQL = "SELECT value FROM registry_state WHERE key = 'generation'"
+
+
+def bump(store: Store) -> None:
+    """Advance the generation (call inside the write's transaction)."""
+    store.execute("UPDATE registry_state SET value = value + 1 WHERE key = 'generation'")
+
+
+class ReadCache:
+    """Bounded LRU of read results, emptied whenever the database generation moves.
+    ``enabled=False`` computes every read (bench/registry.py measures both)."""
+
+    def __init__(self, store: Store, lock: Any, *, enabled: bool = True,
+                 size: int = 4096) -> None:
+        self.store = store
+        self.lock = lock
+        self.enabled = enabled
+        self.size = size
+        self.generation: int | None = None
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    def _current(self) -> int:
+        with self.lock:
+            rows = self.store.query(GENERATION_SQL)
+        return int(rows[0][0]) if rows else -1
+
+    def fresh(self) -> None:
+        """Drop everything when another write (here or in another process) happened."""
+        if not self.enabled:
+            return
+        now = self._current()
+        with self._mutex:
+            if now != self.generation:
+                self._items.clear()
+                self.generation = now
+
+    def get(self, key: Hashable, compute: Callable[[], T], *, check: bool = True) -> T:
+        if not self.enabled:
+            return compute()
+        if check:
+            self.fresh()
+        with self._mutex:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            generation = self.generation
+        value = compute()
+        with self._mutex:
+            if generation == self.generation:  # not computed across a generation change
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._mutex:
+            self._items.clear()
+            self.generation = None
