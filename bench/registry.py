@@ -73,11 +73,14 @@ def publish_samples(db: str, limit: int) -> tuple[list[str], str]:
     return paths, secret
 
 
-def start_server(db: str, route_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(db: str, route_dir: Path, fast: bool) -> tuple[subprocess.Popen[str], str]:
+    """``fast``: read caches on and uvloop+httptools; else both off (the baseline)."""
+    flags = {"SKILLYARD_REGISTRY_CACHE": "1" if fast else "0",
+             "SKILLYARD_FAST_LOOP": "1" if fast else "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "skillyard", "registry", "serve", "--db", db, "--port", "0",
          "--json", "--no-web", "--no-mcp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "SKILLYARD_ROUTE_DIR": str(route_dir)})
+        text=True, env={**os.environ, **flags, "SKILLYARD_ROUTE_DIR": str(route_dir)})
     assert proc.stderr is not None
     while True:
         line = proc.stderr.readline()
@@ -181,13 +184,22 @@ def main() -> None:
         lines = [json.loads(x) for x in QUERIES.read_text("utf-8").splitlines() if x.strip()]
         queries = [x["query"] for x in lines]
         print(f"{len(paths)} skills published; starting two servers ...", file=sys.stderr)
-        urls = []
-        for n in range(2):
-            proc, url = start_server(db, work / f"route-{n}")
-            procs.append(proc)
-            urls.append(url)
-        print(f"{args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
-        http = asyncio.run(http_load(urls, secret, paths, queries, args.clients, args.seconds))
+        runs: dict[str, Any] = {}
+        for mode in ("baseline", "skillyard"):
+            fast = mode == "skillyard"
+            urls = []
+            for n in range(2):
+                proc, url = start_server(db, work / f"route-{n}", fast)
+                procs.append(proc)
+                urls.append(url)
+            print(f"{mode}: {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
+            runs[mode] = asyncio.run(http_load(urls, secret, paths, queries, args.clients,
+                                               args.seconds))
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=30)
+            procs.clear()
+        http = runs["skillyard"]
         print("the same calls in-process ...", file=sys.stderr)
         local = in_process(db, paths, queries, max(5.0, args.seconds / 4))
     finally:
@@ -197,7 +209,8 @@ def main() -> None:
         server.drop_database(db)
         server.stop()
     result = {"skills": len(paths), "clients": args.clients, "seconds": args.seconds,
-              "servers": 2, "cores": os.cpu_count(), "http": http, "in_process": local}
+              "servers": 2, "cores": os.cpu_count(), "http": http,
+              "http_baseline": runs["baseline"], "in_process": local}
     if args.json:
         print(json.dumps(result, indent=1))
         return
@@ -213,6 +226,20 @@ def main() -> None:
               f"{loc['p95_ms']:>9.1f}   {ratio:>8.1f}x")
     total = sum(http[op]["per_s"] for op in OPS)
     print(f"total HTTP calls/s {total:.1f}, errors {sum(http[op]['errors'] for op in OPS)}")
+    base = runs["baseline"]
+    print("\nbaseline (read caches off, asyncio loop + h11) vs skillyard (generation-keyed "
+          "caches, uvloop + httptools), same clients and library:")
+    print(f"{'call':<10}{'base/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'err':>5}   "
+          f"{'ours/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'err':>5}   {'calls/s ratio':>13}")
+    for op in OPS:
+        b, h = base[op], http[op]
+        ratio = h["per_s"] / b["per_s"] if b["per_s"] else float("nan")
+        print(f"{op:<10}{b['per_s']:>9.1f}{b['p50_ms']:>9.1f}{b['p95_ms']:>9.1f}{b['errors']:>5}"
+              f"   {h['per_s']:>9.1f}{h['p50_ms']:>9.1f}{h['p95_ms']:>9.1f}{h['errors']:>5}"
+              f"   {ratio:>12.1f}x")
+    btotal = sum(base[op]["per_s"] for op in OPS)
+    print(f"total calls/s: baseline {btotal:.1f}, skillyard {total:.1f} "
+          f"({total / btotal if btotal else float('nan'):.1f}x)")
 
 
 if __name__ == "__main__":
