@@ -92,3 +92,42 @@ def test_cli_outdated(tmp_path: Path) -> None:
     data = json.loads(run("outdated", "--json", code=1).stdout)
     assert [(s["name"], s["status"]) for s in data["skills"]] == [("alpha", "outdated")]
     assert "not in" in run("outdated", "nope", code=2).stderr
+
+
+def test_outdated_for_a_registry_source(tmp_path: Path) -> None:
+    import os
+
+    from skillyard.registry import pack_folder
+    from support.registry import LOCAL_ADMIN, running, skill_folder, token
+
+    with running(str(tmp_path / "r.db"), web=False) as (url, registry):
+        for version in ("1.0", "1.1"):
+            folder = skill_folder(tmp_path / version, version=version,
+                                  body=f"\n# PDF\n\nSteps of {version}.\n")
+            registry.publish(LOCAL_ADMIN, "team/pdf-forms", pack_folder(folder))
+        env = {**os.environ, "SKILLYARD_REGISTRY_TOKEN": token(registry, "read", "team/*"),
+               "SKILLYARD_DB": str(tmp_path / "a.db")}
+        project = tmp_path / "project"
+        project.mkdir()
+
+        def run(*args: str, code: int) -> subprocess.CompletedProcess[str]:
+            proc = subprocess.run([sys.executable, "-m", "skillyard", *args], cwd=project,
+                                  capture_output=True, text=True, timeout=300, env=env)
+            assert proc.returncode == code, (args, proc.stdout, proc.stderr)
+            return proc
+
+        base = url.replace("http://", "registry+http://") + "/team/pdf-forms"
+        run("add", base + "@1.1", code=0)
+        row = json.loads(run("outdated", "--json", code=0).stdout)["skills"][0]
+        assert (row["kind"], row["status"]) == ("registry", "current")
+        assert row["latest"].startswith("1.1 ")
+
+        run("update", "pdf-forms", "--ref", "1.0", code=0)
+        registry.set_status(LOCAL_ADMIN, "team/pdf-forms", "1.0", "yanked", "broken")
+        row = json.loads(run("outdated", "--json", code=1).stdout)["skills"][0]
+        assert row["status"] == "outdated" and row["current"].startswith("1.0 ")
+        assert row["latest"].startswith("1.1 ") and "yanked" in row["detail"]
+
+        registry.set_status(LOCAL_ADMIN, "team/pdf-forms", "1.1", "yanked", "broken")
+        row = json.loads(run("outdated", "--json", code=1).stdout)["skills"][0]
+        assert row["status"] == "missing"

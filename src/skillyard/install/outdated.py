@@ -72,6 +72,31 @@ def _wellknown(entry: LockedSkill) -> Outdated:
                     "compared by content (the index lists no digest)")
 
 
+def _registry(entry: LockedSkill) -> Outdated:
+    """The registry's latest live version against the locked one (by digest)."""
+    from ..sources.registry import ClientError, RegistryClient
+
+    src = entry.source
+    current = f"{src.ref or '?'} {entry.digest[:12]}"
+    try:
+        latest = RegistryClient(src.location).describe(src.path)
+    except ClientError as exc:
+        if exc.status == 404:
+            return Outdated(entry.name, "registry", src.location, "missing", current,
+                            detail=f"{src.path} has no live version in the registry ({exc})")
+        raise
+    digest = str(latest.get("digest", ""))
+    label = str(latest.get("version", ""))
+    status = "current" if digest == entry.digest else "outdated"
+    detail = ""
+    locked = next((v for v in latest.get("versions", []) if v.get("digest") == entry.digest),
+                  None)
+    if locked is not None and locked.get("status") in ("yanked", "deprecated"):
+        detail = f"the locked version is {locked['status']}"
+    return Outdated(entry.name, "registry", src.location, status, current,
+                    f"{label} {digest[:12]}", detail)
+
+
 def _local(entry: LockedSkill, project: Project) -> Outdated:
     src = entry.source
     if src.kind == "library":
@@ -103,6 +128,8 @@ def outdated(project: Project, names: list[str] | None = None) -> list[Outdated]
                 rows.append(_git(entry, project))
             elif entry.source.kind == "wellknown":
                 rows.append(_wellknown(entry))
+            elif entry.source.kind == "registry":
+                rows.append(_registry(entry))
             else:
                 rows.append(_local(entry, project))
         except SkillyardError as exc:
