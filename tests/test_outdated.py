@@ -98,6 +98,7 @@ def test_outdated_for_a_registry_source(tmp_path: Path) -> None:
     import os
 
     from skillyard.registry import pack_folder
+    from skillyard.sources.registry import registry_url
     from support.registry import LOCAL_ADMIN, running, skill_folder, token
 
     with running(str(tmp_path / "r.db"), web=False) as (url, registry):
@@ -116,8 +117,10 @@ def test_outdated_for_a_registry_source(tmp_path: Path) -> None:
             assert proc.returncode == code, (args, proc.stdout, proc.stderr)
             return proc
 
-        base = url.replace("http://", "registry+http://") + "/team/pdf-forms"
-        run("add", base + "@1.1", code=0)
+        run("add", url + "/team/pdf-forms@1.1", code=0)  # the registry's plain http(s) URL
+        lock = json.loads((project / "skillyard.lock").read_text())["skills"]["pdf-forms"]
+        assert lock["source"] == {"kind": "registry", "location": url, "ref": "1.1",
+                                  "path": "team/pdf-forms"}
         row = json.loads(run("outdated", "--json", code=0).stdout)["skills"][0]
         assert (row["kind"], row["status"]) == ("registry", "current")
         assert row["latest"].startswith("1.1 ")
@@ -128,6 +131,8 @@ def test_outdated_for_a_registry_source(tmp_path: Path) -> None:
         assert row["status"] == "outdated" and row["current"].startswith("1.0 ")
         assert row["latest"].startswith("1.1 ") and "yanked" in row["detail"]
 
+        assert registry_url(url + "/skills/team/pdf-forms") == (url, "team/pdf-forms", None)
+        assert registry_url(url + "/team") is None
         registry.set_status(LOCAL_ADMIN, "team/pdf-forms", "1.1", "yanked", "broken")
         row = json.loads(run("outdated", "--json", code=1).stdout)["skills"][0]
         assert row["status"] == "missing"

@@ -18,7 +18,7 @@ from ..library.protocol import SkillLibrary
 from ..skill import Provenance, Skill
 from ..sources import load_git, load_skill_dir, load_tree
 from ..sources.git import looks_like_git, split_ref
-from ..sources.registry import is_registry_spec, parse_spec
+from ..sources.registry import is_registry_spec, parse_spec, registry_url
 from ..sources.wellknown import NoIndexError, is_site_url, load_site
 from .lockfile import LockedSkill, Source
 from .vendor import VENDOR_DIR, load_vendor
@@ -65,6 +65,9 @@ def classify(spec: str, root: Path) -> Source:
         if path.is_dir():
             return Source("folder", portable_location(path, root))
         raise SourceError(f"{spec}: a file; give a skill folder, a git repository or a name")
+    if spec.startswith(("https://", "http://")) and (found := registry_url(spec)):
+        base, path_in_registry, version = found
+        return Source("registry", base, version, path_in_registry)
     if is_site_url(spec):
         return Source("wellknown", spec.removeprefix("wellknown:"))
     if looks_like_git(spec):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import urllib.error
 import urllib.parse
@@ -192,6 +193,37 @@ def parse_spec(spec: str) -> tuple[str, str, str | None]:
     if not host or len(parts) != 2:
         raise ClientError(f"{spec!r}: give registry://host/NAMESPACE/NAME[@VERSION]")
     return f"{REGISTRY_SCHEMES[scheme]}://{host}", "/".join(parts), version or None
+
+
+_HTTP_PATH = re.compile(r"^(https?)://([^/@\s]+)/(?:skills/)?([a-z0-9][a-z0-9-]*)/"
+                        r"([a-z0-9][a-z0-9-]*)/?(?:@([0-9A-Za-z][0-9A-Za-z.+_-]*))?$")
+
+
+def registry_url(spec: str, *, timeout: float = 5.0) -> tuple[str, str, str | None] | None:
+    """``https://host/NS/NAME[@VERSION]`` (or the web page ``https://host/skills/NS/NAME``)
+    as (base URL, NS/NAME, version) when ``host`` answers as a skillyard registry; None for
+    any other URL (a git repository, a website), which is then classified as before."""
+    match = _HTTP_PATH.match(spec.strip())
+    if match is None:
+        return None
+    scheme, host, ns, name, version = match.groups()
+    base = f"{scheme}://{host}"
+    try:
+        with urllib.request.urlopen(base + "/api/v1", timeout=timeout) as response:  # noqa: S310
+            info = json.loads(response.read(65536))
+    except urllib.error.HTTPError as exc:
+        if exc.code != 401:
+            return None
+        try:  # a registry without anonymous read still names itself in its 401 answer
+            info = {"registry": "skillyard"} if exc.headers.get(
+                "WWW-Authenticate", "").startswith('Bearer realm="skillyard"') else {}
+        except AttributeError:
+            return None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or info.get("registry") != "skillyard":
+        return None
+    return base, f"{ns}/{name}", version or None
 
 
 def is_registry_spec(spec: str) -> bool:
