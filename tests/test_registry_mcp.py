@@ -91,3 +91,45 @@ def test_serve_http_with_token_auth(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+async def _activate(url: str, secret: str, name: str) -> tuple[bool, str]:
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {secret}"})
+    async with http, Client(streamable_http_client(url, http_client=http)) as client:
+        act = await client.call_tool("activate_skill", {"name": name})
+        return bool(act.is_error), act.content[0].text
+
+
+def test_mcp_serves_a_skill_whose_blocking_findings_were_accepted(tmp_path: Path) -> None:
+    """/mcp asks the same gate as install, with the registry's accepted findings left out of
+    the verdict: a skill published after an appeal is served, not blocked again."""
+    import pytest
+
+    from skillyard.registry import BlockedError
+    from support.registry import LOCAL_ADMIN, blocked_folder
+
+    with running(str(tmp_path / "r.db"), mcp=True) as (url, registry):
+        folder = blocked_folder(tmp_path / "src")
+        try:
+            registry.publish(LOCAL_ADMIN, "team/table-helper", pack_folder(folder))
+            pytest.fail("the specimen should be blocked")
+        except BlockedError as exc:
+            report = exc.report
+        blocking = [f for f in report["findings"] if f["severity"] in ("high", "critical")]
+        if any(f.get("fail_closed") for f in blocking):
+            pytest.skip("the specimen's blocking finding is fail-closed")
+        for finding in blocking:
+            registry.accept(LOCAL_ADMIN, "team/table-helper", report["digest"], finding["rule"],
+                            finding["file"], "installer host is ours")
+        registry.publish(LOCAL_ADMIN, "team/table-helper", pack_folder(folder))
+        reader = token(registry, "read", "team/*")
+        failed, text = anyio.run(_activate, f"{url}/mcp", reader, "table-helper")
+        assert not failed, text
+        assert "Formats tables" in text or "table" in text.lower()
+
+        with Library(str(tmp_path / "r.db")) as lib:  # without the acceptances: blocked
+            from skillyard.audit.gate import Gate
+
+            sid = "registry:team/table-helper"
+            assert Gate(lib).decide(lib.get(sid)).blocked
+            assert not Gate(lib, accepted=registry.accepted_findings).decide(lib.get(sid)).blocked

@@ -9,7 +9,7 @@ the auditor's public API (``skillyard.audit``: ``Auditor``, ``load_policy``, ``l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +88,12 @@ class Gate:
     """Audits skills under one policy and remembers decisions by (id, digest)."""
 
     def __init__(self, library: SkillLibrary | None = None,
-                 policy: str | Path | None = None) -> None:
+                 policy: str | Path | None = None, *,
+                 accepted: Callable[[str, str], set[tuple[str, str]]] | None = None) -> None:
+        """``accepted(skill_id, digest)`` gives the (rule, file) findings an admin accepted
+        for that content (a registry's appeals): they are left out of the verdict, as the
+        registry leaves them out at publish. Fail-closed findings are never left out."""
+        self.accepted = accepted
         self._api = _audit_api()
         self.library = library
         self.policy_path = str(policy) if policy is not None else None
@@ -118,8 +123,32 @@ class Gate:
             if len(results) != len(todo):
                 raise AuditUnavailableError("the auditor returned an incomplete answer; refusing")
             for skill, result in zip(todo, results, strict=True):
-                self._cache[(skill.id, skill.digest)] = _decision(result, skill)
+                self._cache[(skill.id, skill.digest)] = self._accepting(result, skill)
         return {s.id: self._cache[(s.id, s.digest)] for s in skills}
+
+    def _accepting(self, result: Any, skill: Skill | None = None) -> Decision:
+        """The decision for an audit result, with accepted findings left out."""
+        decision = _decision(result, skill)
+        if self.accepted is None or not decision.findings:
+            return decision
+        accepted = self.accepted(decision.skill_id, decision.digest)
+        findings = list(getattr(result, "findings", []) or [])
+        kept = [f for f in findings
+                if f.fail_closed or (f.rule, f.file) not in accepted]
+        if len(kept) == len(findings):
+            return decision
+        from .tiers import tier_for
+
+        if skill is None and self.library is not None:
+            skill = self.library.store.get(decision.skill_id)
+        if skill is None:
+            return decision
+        verdict = self.policy.verdict(kept)
+        tier = tier_for(verdict, self.policy.ceiling(skill))
+        return replace(decision, verdict=verdict, tier=0 if verdict == "block" else tier,
+                       findings=len(kept),
+                       top_findings=tuple(f"{f.rule} ({f.severity}) in {f.file}"
+                                          for f in kept[:3]))
 
     def decide(self, skill: Skill) -> Decision:
         return self.decide_many([skill])[skill.id]
@@ -142,7 +171,7 @@ class Gate:
             "the library", lambda: library.audit(policy=self.policy, progress=tick))
         out: dict[str, Decision] = {}
         for result in results:
-            decision = _decision(result)
+            decision = self._accepting(result)
             self._cache[(decision.skill_id, decision.digest)] = decision
             out[decision.skill_id] = decision
         return out

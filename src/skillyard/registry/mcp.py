@@ -77,7 +77,8 @@ class McpGateway:
                 self._library = self.open_library()
             if self._base is None or self._fingerprint != self._state():
                 self._fingerprint = self._state()
-                self._base = open_served(self._library, policy=self.registry.policy_path)
+                self._base = open_served(self._library, policy=self.registry.policy_path,
+                                         accepted=self.registry.accepted_findings)
             base = self._base
         with self.registry.lock:
             live = {r.skill_id: r for r in current_versions(self.registry.store)}

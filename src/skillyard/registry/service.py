@@ -440,6 +440,13 @@ class Registry:
             self.log.record(access.actor, "token-revoke", f"token:{token_id}")
         return token
 
+    def accepted_findings(self, sid: str, digest: str) -> set[tuple[str, str]]:
+        """(rule, file) of every finding an admin accepted for this content of ``sid``."""
+        with self.lock:
+            rows = self.store.query("SELECT rule, file FROM registry_acceptances "
+                                    "WHERE skill_id = ? AND digest = ?", (sid, digest))
+        return {(r[0], r[1]) for r in rows}
+
     # -- helpers --------------------------------------------------------------------------
     def _rules_digest(self) -> str:
         from ..audit.engine import rules_digest

@@ -31,9 +31,11 @@ def open_served(
     *,
     policy: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    accepted: Callable[[str, str], set[tuple[str, str]]] | None = None,
 ) -> ServedLibrary:
-    """Audit the library under ``policy`` and keep what may be served."""
-    return ServedLibrary(library, Gate(library, policy), progress=progress)
+    """Audit the library under ``policy`` and keep what may be served (``accepted``: the
+    findings a registry's admins accepted, left out of each verdict; see audit.gate.Gate)."""
+    return ServedLibrary(library, Gate(library, policy, accepted=accepted), progress=progress)
 
 
 def create_server(
