@@ -441,7 +441,10 @@ class Registry:
                 kept.append(finding)
             findings.append(entry)
         verdict = self.policy.verdict(kept)
-        tier = tier_for(verdict, self.policy.ceiling(skill))
+        # the ceiling of the *verified* signer only (the audit verified it, revocation
+        # included); a signer claimed in the upload's metadata raises nothing
+        signer = result.signer or {}
+        tier = tier_for(verdict, self.policy.ceiling(skill, signer.get("identity") or None))
         return verdict, tier, findings
 
     def _reindex(self) -> None:
