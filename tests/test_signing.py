@@ -168,7 +168,7 @@ def test_policy_signing_section(tmp_path: Path, keys) -> None:
                               tmp_path)
     assert loaded.allowed_signers.lines == (f"alice@example.test {keys['alice'][1]}",)
     for bad, message in [({"signing": {"require": "yes"}}, "true or false"),
-                         ({"signing": {"other": 1}}, "only allowed_signers, git, gpg_keys, require, revoked"),
+                         ({"signing": {"other": 1}}, "only allowed_signers, git, gpg_keys"),
                          ({"signing": {"allowed_signers": "missing"}}, "cannot read"),
                          ({"signers": [{"id": "a", "key": "not a key", "ceiling": 1}]},
                           "expected")]:
