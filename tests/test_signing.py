@@ -225,7 +225,10 @@ def test_lockfile_records_signer_and_refuses_a_change(tmp_path: Path, keys) -> N
     # the same content, but the policy no longer trusts the signer: install refuses
     refused = run(proj, "install", code=1).stderr
     assert "alice@example.test" in refused and "no longer verifies" in refused
-    run(proj, "install", "--allow-signer-change")
+    saved = (proj / "skillyard.lock").read_text()
+    run(proj, "install", "--allow-signer-change")  # accepted: the lockfile drops the signer
+    assert "signer" not in json.loads((proj / "skillyard.lock").read_text())["skills"]["tool"]
+    (proj / "skillyard.lock").write_text(saved)  # back to the committed lockfile
     # a new version signed by someone else: update refuses, keeps the lock, unless told
     (folder / "scripts" / "run.sh").write_text("echo v2\n")
     sign_folder(folder, keys["mallory"][0])

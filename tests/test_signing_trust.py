@@ -231,5 +231,6 @@ def test_serve_drops_a_revoked_signer(tmp_path: Path, keys) -> None:
         lib.index([str(folder.parent)])
         [ok] = [s for s in open_served(lib, policy=trusted).skills.values() if s.name == "tool"]
         assert ok.tier == 3 and ok.signer["identity"] == "alice@example.test"
+        assert ok.summary()["signer"]["fingerprint"] == keys_fpr(keys, "alice")  # search_skills
         served = [s for s in open_served(lib, policy=revoked).skills.values() if s.name == "tool"]
         assert all(s.tier == 0 and not s.signer for s in served)
