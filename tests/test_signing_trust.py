@@ -207,6 +207,18 @@ def test_registry_tier_follows_the_verified_signer(tmp_path: Path, keys) -> None
         sign_folder(folder, keys["alice"][0])
         signed = registry.publish(LOCAL_ADMIN, "team/pdf-forms", pack_folder(folder))
         assert signed.tier == 3  # alice's ceiling, for her verified signature
+        shown = registry.describe(LOCAL_ADMIN, "team/pdf-forms", "1.0.1")
+        assert shown["signer"]["identity"] == "alice@example.test"
+        assert registry.describe(LOCAL_ADMIN, "team/pdf-forms", "1.0.0")["signer"] is None
+        from starlette.testclient import TestClient
+
+        from skillyard.registry import create_app
+
+        reader = registry.create_token(LOCAL_ADMIN, role="read", scope="*")[1]
+        with TestClient(create_app(registry, web=True)) as web:
+            page = web.get("/skills/team/pdf-forms?v=1.0.1",
+                           headers={"Authorization": f"Bearer {reader}"})
+        assert "signed by <strong>alice@example.test</strong>" in page.text, page.status_code
         # the same upload with alice revoked: blocked, nothing stored
         (tmp_path / "rev").mkdir()
         revoked = write_policy(tmp_path / "rev", keys,
@@ -215,6 +227,7 @@ def test_registry_tier_follows_the_verified_signer(tmp_path: Path, keys) -> None
         (folder / "SKILL.md").write_text(text)
         sign_folder(folder, keys["alice"][0])
         strict = Registry(lib, policy=revoked)
+        assert strict.describe(LOCAL_ADMIN, "team/pdf-forms", "1.0.1")["signer"] is None
         with pytest.raises(Exception, match="signature-invalid"):
             strict.publish(LOCAL_ADMIN, "team/pdf-forms", pack_folder(folder))
 

@@ -127,7 +127,16 @@ class Registry:
             "frontmatter": skill.frontmatter,
             "files": [f.manifest() for f in skill.files],
             "versions": [r.to_dict() for r in self.versions(access, path)],
+            "signer": self.verified_signer(skill),
         }
+
+    def verified_signer(self, skill: Skill) -> dict[str, str] | None:
+        """The verified signer under the current policy (checked now: a key revoked since the
+        publish shows no signer)."""
+        from ..provenance.policy import check_for_policy
+
+        with self.lock:
+            return check_for_policy(skill, self.policy, self.store.read_blob).signer()
 
     def read_file(self, access: Access, path: str, ref: str | None, file: str) -> bytes:
         record, skill = self.skill(access, path, ref)
