@@ -166,9 +166,10 @@ def check_fast(message: bytes, signature: str, namespace: str,
     if not entries:
         return Outcome(False, fpr, problem=f"key {fpr} is not an allowed signer (or not valid "
                        "now)", kind="unknown-key")
-    entry = entries[0]
+    fitting = [e for e in entries if e.allows(namespace)]
+    entry = (fitting or entries)[0]
     principal = entry.principals[0] if entry.principals else ""
-    if not entry.allows(namespace):
+    if not fitting:
         return Outcome(False, fpr, principal, problem=f"key {fpr} of {principal} is refused "
                        f"(not allowed to sign in namespace {namespace!r})", kind="rejected-key")
     return Outcome(True, fpr, principal)
