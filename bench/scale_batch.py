@@ -36,7 +36,7 @@ SAMPLES = DATA / "sample-skills"
 sys.path.insert(0, str(ROOT / "src"))
 
 from skillyard.batch import RayRuntime, RaySettings  # noqa: E402
-from skillyard.library import Library  # noqa: E402
+from skillyard.api import Library  # noqa: E402
 
 
 def _source(n: int, folder: Path) -> str:

@@ -168,7 +168,7 @@ def test_policy_signing_section(tmp_path: Path, keys) -> None:
                               tmp_path)
     assert loaded.allowed_signers.lines == (f"alice@example.test {keys['alice'][1]}",)
     for bad, message in [({"signing": {"require": "yes"}}, "true or false"),
-                         ({"signing": {"other": 1}}, "only allowed_signers, require and git"),
+                         ({"signing": {"other": 1}}, "only allowed_signers, git, gpg_keys"),
                          ({"signing": {"allowed_signers": "missing"}}, "cannot read"),
                          ({"signers": [{"id": "a", "key": "not a key", "ceiling": 1}]},
                           "expected")]:
@@ -225,7 +225,10 @@ def test_lockfile_records_signer_and_refuses_a_change(tmp_path: Path, keys) -> N
     # the same content, but the policy no longer trusts the signer: install refuses
     refused = run(proj, "install", code=1).stderr
     assert "alice@example.test" in refused and "no longer verifies" in refused
-    run(proj, "install", "--allow-signer-change")
+    saved = (proj / "skillyard.lock").read_text()
+    run(proj, "install", "--allow-signer-change")  # accepted: the lockfile drops the signer
+    assert "signer" not in json.loads((proj / "skillyard.lock").read_text())["skills"]["tool"]
+    (proj / "skillyard.lock").write_text(saved)  # back to the committed lockfile
     # a new version signed by someone else: update refuses, keeps the lock, unless told
     (folder / "scripts" / "run.sh").write_text("echo v2\n")
     sign_folder(folder, keys["mallory"][0])

@@ -38,6 +38,9 @@ class IndexReport:
     shadowed: list[tuple[str, str]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)  # sources that held no skill at all
+    # signatures (audit.signindex): problems that block the skill, and verified signers
+    signatures: list[Any] = field(default_factory=list)
+    signers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
@@ -51,6 +54,8 @@ class IndexReport:
             "shadowed": [{"where": w, "shadowed_by": by} for w, by in self.shadowed],
             "warnings": self.warned,
             "empty_sources": self.empty,
+            "signature_findings": [f.to_dict() for f in self.signatures],
+            "signers": self.signers,
         }
 
 
@@ -96,8 +101,19 @@ class Library:
         *,
         strict: bool = False,
         progress: Callable[[LoadResult], None] | None = None,
+        policy: Any = None,
     ) -> IndexReport:
-        """Load every source and store its skills in batches; return what happened."""
+        """Load every source and store its skills in batches; return what happened. Each
+        skill's signature is checked against ``policy`` (a Policy or a policy file; None: no
+        allowed signers, so only tampering is found): a verified signer is recorded, a bad
+        signature is reported in ``report.signatures``."""
+        from ..audit import Policy, load_policy, load_rules
+        from ..audit.signindex import check_for_index
+
+        if policy is None:
+            policy = Policy()
+        elif isinstance(policy, str | Path):
+            policy = load_policy(policy, load_rules())
         report = IndexReport()
         batch: list[Skill] = []
 
@@ -121,7 +137,11 @@ class Library:
                     continue
                 if result.skill.warnings:
                     report.warned[result.skill.id] = [d.message for d in result.skill.warnings]
-                batch.append(result.skill)
+                skill, problems = check_for_index(result.skill, policy)
+                report.signatures += problems
+                if signer := skill.provenance.extra.get("signer"):
+                    report.signers[skill.id] = signer
+                batch.append(skill)
                 if len(batch) >= BATCH:
                     flush()
             flush()

@@ -27,7 +27,9 @@ Example::
     [signing]
     allowed_signers = "allowed_signers"  # optional: git's format, relative to this file
     require = false                      # true: an unsigned skill is blocked
-    git = false                          # true: git sources need an SSH-signed commit or tag
+    git = false                          # true: git sources need a signed commit or tag
+    revoked = "revoked.krl"              # optional: an OpenSSH KRL or a list of fingerprints
+    gpg_keys = ["release.asc"]           # optional: OpenPGP keys for GPG-signed commits/tags
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..provenance.gpgsig import load_keys
+from ..provenance.revocation import RevocationError, load_revocation
 from ..provenance.sshsig import AllowedSigners, SshSigError
 from ..skill import Skill
 from .model import SEVERITIES, AuditError, Finding, severity_rank
@@ -84,9 +88,12 @@ class Policy:
         """What changes verdicts (tiers are computed on read and are not part of it)."""
         parts: list[Any] = [self.block_at, self.warn_at, sorted(self.disabled),
                             sorted(self.severity.items())]
-        if self.allowed_signers or self.require_signature or self.require_git_signature:
-            parts += [list(self.allowed_signers.lines), self.require_signature,
-                      self.require_git_signature]
+        signers = self.allowed_signers
+        if signers or signers.revoked or signers.gpg is not None or self.require_signature \
+                or self.require_git_signature:
+            parts += [list(signers.lines), self.require_signature, self.require_git_signature]
+            if signers.revoked or signers.gpg is not None:
+                parts.append(signers.cache_key)
         blob = json.dumps(parts)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -201,8 +208,9 @@ def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, b
                               "and id one principal")
         lines.append(f"{item['id']} {key.strip()}")
     section = _table(data, "signing")
-    if set(section) - {"allowed_signers", "require", "git"}:
-        raise PolicyError("policy [signing]: only allowed_signers, require and git are known")
+    known = {"allowed_signers", "require", "git", "revoked", "gpg_keys"}
+    if set(section) - known:
+        raise PolicyError(f"policy [signing]: only {', '.join(sorted(known))} are known")
     require, git = section.get("require", False), section.get("git", False)
     if not isinstance(require, bool) or not isinstance(git, bool):
         raise PolicyError("policy signing.require and signing.git must be true or false")
@@ -213,7 +221,19 @@ def _signing(data: dict[str, Any], base: Path | None) -> tuple[AllowedSigners, b
             if not isinstance(path, str):
                 raise PolicyError("policy signing.allowed_signers must be a path")
             allowed = allowed + AllowedSigners.from_file((base or Path.cwd()) / path)
-    except SshSigError as exc:
+        revoked = section.get("revoked")
+        if revoked is not None:
+            if not isinstance(revoked, str):
+                raise PolicyError("policy signing.revoked must be a path")
+            allowed = allowed.with_revoked(load_revocation((base or Path.cwd()) / revoked))
+        gpg = section.get("gpg_keys")
+        if gpg is not None:
+            paths = [gpg] if isinstance(gpg, str) else gpg
+            if not isinstance(paths, list) or not paths or \
+                    not all(isinstance(p, str) for p in paths):
+                raise PolicyError("policy signing.gpg_keys must be a path or a list of paths")
+            allowed = allowed.with_gpg(load_keys([(base or Path.cwd()) / p for p in paths]))
+    except (SshSigError, RevocationError) as exc:
         raise PolicyError(f"policy: {exc}") from None
     return allowed, require, git
 

@@ -46,7 +46,7 @@ _GIT_CACHE: dict[tuple[str, str, str], tuple[dict[str, str] | None, str]] = {}
 
 def _git(skill: Skill, policy: Policy) -> tuple[dict[str, str] | None, str]:
     prov = skill.provenance
-    key = (prov.source, str(prov.commit), policy.allowed_signers.text + repr(
+    key = (prov.source, str(prov.commit), policy.allowed_signers.cache_key + repr(
         prov.extra.get(EXTRA_KEY)))
     if key not in _GIT_CACHE:
         try:

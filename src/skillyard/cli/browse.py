@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"source: {escape(prov.kind)} {escape(where)}")
         if signer := signer_of(skill):
             console.print(f"signer: {escape(signer.get('identity', ''))} "
-                          f"({escape(signer['fingerprint'])}, verified when added)")
+                          f"({escape(signer['fingerprint'])}, verified when stored)")
         table = Table("file", "size", "sha256", title="files")
         for entry in skill.files:
             label = entry.path + (f" -> {entry.target}" if entry.target else "")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -39,6 +40,7 @@ Examples:
   skillyard index agents                        # the agent folders (~/.claude/skills, ...)
   skillyard index corpus.jsonl.gz --json        # a JSONL corpus, JSON summary
   skillyard index file:///srv/skills.git@v1.2   # a git repository at a ref
+  skillyard index ./skills --policy audit-policy.toml   # trust signatures per the policy
   skillyard index corpus.jsonl.gz --ray         # embed on a local Ray instance (all CPUs)
   skillyard index corpus.jsonl.gz --ray --ray-address ray://head:10001 --db postgresql://...
 """
@@ -55,13 +57,19 @@ def register(app: typer.Typer) -> None:
         ray: RayOption = False,
         ray_address: RayAddressOption = None,
         ray_workers: RayWorkersOption = None,
+        policy: Annotated[Path | None, typer.Option(
+            "--policy", help="Audit policy (TOML): allowed signers, revoked keys, [signing] "
+            "require/git; a verified signer is recorded.", dir_okay=False)] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Load skills from SOURCES into the library (re-indexing adds versions).
 
         A skill that cannot be loaded is reported and the rest are indexed; the exit code is
-        then 1. A source with no skill at all is an input error (exit 2).
+        then 1. Signatures are checked: one that does not verify (a changed file, a revoked or
+        unknown key) or one the policy requires and a skill lacks is reported, the exit code
+        is 1. A source with no skill at all is an input error (exit 2).
         """
+        loaded_policy = _load_policy(policy)
         settings = ray_settings(ray, ray_address, ray_workers)
         if settings is not None and not route:
             raise typer.BadParameter("--ray spreads the routing index's embedding; it does "
@@ -76,7 +84,7 @@ def register(app: typer.Typer) -> None:
             def tick(result: LoadResult) -> None:
                 progress.advance(task)
 
-            report = lib.index(sources, strict=strict, progress=tick)
+            report = lib.index(sources, strict=strict, progress=tick, policy=loaded_policy)
             path = lib.path
         routing = job = None
         if route:
@@ -98,8 +106,17 @@ def register(app: typer.Typer) -> None:
                 print_job(job)
         if report.empty:
             raise fail(f"no skills found in {', '.join(report.empty)}", EXIT_USAGE)
-        if report.rejected:  # the others were kept; the exit code says something was not
+        if report.rejected or report.signatures:  # the exit code says something was not ok
             raise typer.Exit(EXIT_FINDING)
+
+
+def _load_policy(path: Path | None) -> Any:
+    from ..audit import PolicyError, load_policy, load_rules
+
+    try:
+        return load_policy(path, load_rules())
+    except PolicyError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
 
 
 def _print_report(report: IndexReport, path: str) -> None:
@@ -122,3 +139,10 @@ def _print_report(report: IndexReport, path: str) -> None:
         console.print(f"... and {len(warned) - 20} more warned (use --json)")
     for where, by in report.shadowed:
         console.print(f"[yellow]shadowed[/yellow] {escape(where)} by {escape(by)}")
+    for problem in report.signatures[:50]:
+        console.print(f"[red]{problem.rule}[/red] {escape(problem.reason)}")
+    if len(report.signatures) > 50:
+        console.print(f"... and {len(report.signatures) - 50} more signature findings "
+                      "(use --json)")
+    if report.signers:
+        console.print(f"{len(report.signers)} skill(s) with a verified signer")

@@ -46,9 +46,11 @@ Examples:
 """
 
 
-def _signers(policy: Path | None, allowed: Path | None):  # noqa: ANN202
+def _signers(policy: Path | None, allowed: Path | None,  # noqa: ANN202
+             revoked: Path | None = None):
     from ..audit import load_policy, load_rules
     from ..provenance import AllowedSigners
+    from ..provenance.revocation import RevocationError, load_revocation
 
     signers = AllowedSigners()
     require = False
@@ -57,6 +59,11 @@ def _signers(policy: Path | None, allowed: Path | None):  # noqa: ANN202
         signers, require = loaded.allowed_signers, loaded.require_signature
     if allowed is not None:
         signers = signers + AllowedSigners.from_file(allowed)
+    if revoked is not None:
+        try:
+            signers = signers.with_revoked(load_revocation(revoked))
+        except RevocationError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
     return signers, require
 
 
@@ -106,12 +113,15 @@ def register(app: typer.Typer) -> None:
         allowed_signers: Annotated[Path | None, typer.Option(
             "--allowed-signers", help="An allowed_signers file in git's format.",
             exists=True, dir_okay=False)] = None,
+        revoked: Annotated[Path | None, typer.Option(
+            "--revoked", help="Revoked keys: an OpenSSH KRL or a list of fingerprints.",
+            exists=True, dir_okay=False)] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Explain each skill's signature: who signed it, and whether it still verifies."""
         from ..provenance import verify_skill
 
-        signers, require = _signers(policy, allowed_signers)
+        signers, require = _signers(policy, allowed_signers, revoked)
         results, bad = [], 0
         for folder, skill in list(_skills(paths)):
             check = verify_skill(skill, signers)

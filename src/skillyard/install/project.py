@@ -10,7 +10,7 @@ difference from the lockfile (tamper detection); nothing is written to the libra
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -233,10 +233,9 @@ class Project:
             decisions[entry.name] = decision
             if decision.blocked and not (entry.override or {}).get("allow_blocked"):
                 refused.append(f"{entry.name} ({', '.join(decision.top_findings) or 'blocked'})")
-            elif not allow_signer_change and (why := signer_change(entry.signer,
-                                                                  decision.signer)):
+            elif why := signer_change(entry.signer, decision.signer):
                 resigned.append(f"{entry.name}: {why}")
-        if resigned:
+        if resigned and not allow_signer_change:
             raise PolicyRefusal(f"refused: {'; '.join(resigned)}; nothing was installed "
                                 "(--allow-signer-change accepts it)")
         if refused:
@@ -252,7 +251,13 @@ class Project:
             change.files_added = []
             change.reason = ("already in the library" if outcomes.get(entry.id, "unchanged")
                              == "unchanged" else "restored")
+            if resigned and signer_change(entry.signer, decision.signer):
+                # accepted with --allow-signer-change: the lockfile now names the new signer
+                lock.skills[entry.name] = replace(entry, signer=decision.signer)
+                change.reason += f"; signer now {_who(decision.signer)} (--allow-signer-change)"
             report.changes.append(change)
+        if resigned:
+            lock.save()
         return report
 
     # -- update ----------------------------------------------------------------------------
@@ -351,3 +356,9 @@ class Project:
         for name in names:
             remove_vendor(self.root, name)
         return report
+
+
+def _who(signer: dict[str, str] | None) -> str:
+    if not signer:
+        return "none (unsigned)"
+    return f"{signer.get('identity', '?')} ({signer.get('fingerprint')})"

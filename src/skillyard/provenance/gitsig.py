@@ -2,7 +2,8 @@
 an annotated tag ref), captured when a git source is cloned and verified later against the
 policy's allowed signers, offline, with ``ssh-keygen -Y verify -n git`` (what git itself runs).
 
-GPG signatures are recorded as such but not verified (that needs the user's keyring)."""
+GPG signatures are verified with ``gpgv`` against the policy's ``gpg_keys`` only (``gpgsig``);
+without them a GPG signature counts as not from an allowed signer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..skill import Skill
 from . import sshsig
+from .gpgsig import verify as gpg_verify
 from .sshsig import AllowedSigners
 
 GIT_NAMESPACE = "git"
@@ -81,8 +83,14 @@ def verify_git(skill: Skill, signers: AllowedSigners) -> tuple[dict[str, str] | 
             continue
         what = f"{entry.get('object')} {str(entry.get('id'))[:40]}"
         signature = str(entry.get("signature", ""))
+        if signature.startswith(_PGP_BEGIN):
+            signer, problem = _gpg(entry, signers, what)
+            if signer is not None:
+                return signer, ""
+            problems.append(problem)
+            continue
         if not signature.startswith(_SSH_BEGIN):
-            problems.append(f"{what}: not an SSH signature (GPG is not verified offline)")
+            problems.append(f"{what}: neither an SSH nor a GPG signature")
             continue
         outcome = sshsig.check(str(entry.get("payload", "")).encode("utf-8"), signature,
                                GIT_NAMESPACE, signers)
@@ -91,3 +99,15 @@ def verify_git(skill: Skill, signers: AllowedSigners) -> tuple[dict[str, str] | 
                     or "", "namespace": GIT_NAMESPACE, "via": what}, ""
         problems.append(f"{what}: {outcome.problem}")
     return None, "; ".join(problems) or "no signature"
+
+
+def _gpg(entry: dict[str, Any], signers: AllowedSigners, what: str
+         ) -> tuple[dict[str, str] | None, str]:
+    if signers.gpg is None:
+        return None, f"{what}: GPG-signed, and the policy names no gpg_keys to verify it"
+    outcome = gpg_verify(str(entry.get("payload", "")).encode("utf-8"),
+                         str(entry.get("signature", "")), signers.gpg, signers.revoked)
+    if not outcome.ok:
+        return None, f"{what}: {outcome.problem}"
+    return {"identity": outcome.identity or "", "fingerprint": outcome.fingerprint or "",
+            "namespace": "git-gpg", "via": what}, ""

@@ -135,7 +135,7 @@ def verify_skill(skill: Skill, signers: AllowedSigners, *,
                               f"(expected a '{HEADER}' manifest and an SSH signature)")
     message, armor = text[:text.index(ARMOR)], text[text.index(ARMOR):]
     signed_digest, signed_files = _manifest(message)
-    key = (message, armor, signers.text)
+    key = (message, armor, signers.cache_key)
     outcome = _CACHE.get(key)
     if outcome is None:
         outcome = sshsig.check(message.encode("utf-8"), armor, NAMESPACE, signers)

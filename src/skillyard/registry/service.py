@@ -146,7 +146,16 @@ class Registry:
             "frontmatter": skill.frontmatter,
             "files": [f.manifest() for f in skill.files],
             "versions": [r.to_dict() for r in self.versions(access, path)],
+            "signer": self.verified_signer(skill),
         }
+
+    def verified_signer(self, skill: Skill) -> dict[str, str] | None:
+        """The verified signer under the current policy (checked now: a key revoked since the
+        publish shows no signer)."""
+        from ..audit.provenance import check_for_policy
+
+        with self.lock:
+            return check_for_policy(skill, self.policy, self.store.read_blob).signer()
 
     def read_file(self, access: Access, path: str, ref: str | None, file: str) -> bytes:
         record, skill = self.skill(access, path, ref)
@@ -482,7 +491,10 @@ class Registry:
                 kept.append(finding)
             findings.append(entry)
         verdict = self.policy.verdict(kept)
-        tier = tier_for(verdict, self.policy.ceiling(skill))
+        # the ceiling of the *verified* signer only (the audit verified it, revocation
+        # included); a signer claimed in the upload's metadata raises nothing
+        signer = result.signer or {}
+        tier = tier_for(verdict, self.policy.ceiling(skill, signer.get("identity") or None))
         return verdict, tier, findings
 
     def _reindex(self) -> None:

@@ -132,7 +132,8 @@ def web_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
                                for a in e.analysis.arms]} for e in exps]
             return {"record": record, "skill": current, "files": files, "report": report,
                     "versions": list(reversed(registry.versions(access, path))),
-                    "body": render_markdown(current.body), "path": path, "evals": evals}
+                    "body": render_markdown(current.body), "path": path, "evals": evals,
+                    "signer": registry.verified_signer(current)}
 
         return page("skill.html", request, access, **await call(load))
 

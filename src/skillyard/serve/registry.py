@@ -92,6 +92,7 @@ class ServedSkill:
         return {
             "id": self.id, "name": self.name, "description": self.description,
             "tier": self.tier, "verdict": self.verdict, "uri": self.uri,
+            **({"signer": self.signer} if self.signer else {}),
         }
 
 
