@@ -141,3 +141,43 @@ def section_path(marks: list[tuple[int, int, str]], offset: int) -> str:
             stack.pop()
         stack.append((level, title))
     return " / ".join(t for _l, t in stack)
+
+
+_PUSH = re.compile(r"\bgit\s+push\s+(?P<args>[^\n;|&]*)")
+_DROP = re.compile(r"\bDROP\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+EXISTS\s+)?[`\"']?(?P<db>[\w.-]+)|"
+                   r"\bdropdb\s+(?:-\S+\s+)*(?P<db2>[\w.-]+)", re.I)
+
+
+def _remote_of(args: str) -> str:
+    words = [w for w in args.split() if not w.startswith("-")]
+    return words[0] if words else ""
+
+
+def recreated_target(evidence: str, block: str) -> str:
+    """Why a destructive-looking command only replaces something new ('' when it does not):
+    a force-push to a remote (or a repository) created in the same block, or a database
+    dropped and created again (or restored) in the same block."""
+    at = block.find(evidence[:40])
+    if at < 0:
+        return ""
+    line_start = block.rfind("\n", 0, at) + 1
+    line_end = block.find("\n", at)
+    line = block[line_start:line_end if line_end >= 0 else len(block)]
+    push = _PUSH.search(line)
+    if push:
+        remote = _remote_of(push.group("args"))
+        if remote and re.search(rf"\bgit\s+remote\s+add\s+(?:-\S+\s+)*{re.escape(remote)}\s",
+                                block):
+            return "a force-push to a remote added in the same block (a new repository)"
+        if re.search(r"\bgit\s+init\b", block[:at]):
+            return "a force-push of a repository created in the same block"
+        return ""
+    drop = _DROP.search(line)
+    if drop:
+        db = re.escape(drop.group("db") or drop.group("db2") or "")
+        rest = block[at:]
+        if db and re.search(rf"\bCREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                            rf"[`\"']?{db}\b|\bcreatedb\s+(?:-\S+\s+)*{db}\b|"
+                            rf"\bpg_restore\b[^\n]*\b{db}\b", rest, re.I):
+            return "a database dropped and created again or restored in the same block"
+    return ""

@@ -13,7 +13,14 @@ from .consistency import check_consistency
 from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .decode import decoded_units
 from .deep import flow_hits, guarded, unit_hits
-from .docctx import DocContext, doc_context, example_block, heading_marks, section_path
+from .docctx import (
+    DocContext,
+    doc_context,
+    example_block,
+    heading_marks,
+    recreated_target,
+    section_path,
+)
 from .graph import Effects, effects_of
 from .inventory import BlobReader, take_inventory
 from .mdparse import LineIndex, Segment, is_quoted, segment_at, segments
@@ -221,6 +228,7 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],
     code, tables, examples) documents a technique rather than performing it."""
     intent = f"{skill.name} {skill.description}".lower()
     docs = {u.path: u for u in units if u.lang == "markdown" and u.origin != "decoded"}
+    scripts = {u.path: u for u in units if u.lang == "shell" and u.origin in ("file", "member")}
     parsed: dict[str, tuple[list, LineIndex]] = {}
     marks: dict[str, tuple] = {}
     out = []
@@ -247,6 +255,11 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],
                 hit = _soften(hit, "medium", "mentioned in prose, not given as a command")
             elif _WARNED.search(line) or _WARNED.search(seg.heading):
                 hit = _soften(hit, "low", "shown as something not to do")
+            elif reason := recreated_target(hit.evidence, unit.text[seg.start:seg.end]):
+                hit = _soften(hit, "medium", reason)
+        elif hit.rule == "destructive-targeted" and hit.file in scripts and not hit.inert:
+            if reason := recreated_target(hit.evidence, scripts[hit.file].text):
+                hit = _soften(hit, "medium", reason)
         elif hit.rule.startswith("yara-") and hit.file in docs and hit.line:
             unit = docs[hit.file]
             if hit.file not in parsed:
