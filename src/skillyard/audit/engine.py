@@ -186,7 +186,7 @@ def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
     reported, never correlated, never blocking. A hit in a code block that the document gives
     as an example (docctx) is a warning at most, never correlated."""
     if hit.inert or hit.file not in docs or not hit.line or rules.get(hit.rule).fail_closed \
-            or hit.rule.startswith(_NOT_DOCUMENTATION):
+            or (hit.rule.startswith(_NOT_DOCUMENTATION) and not hit.rule.startswith("yara-")):
         return hit
     unit = docs[hit.file]
     if hit.file not in parsed:
@@ -198,6 +198,8 @@ def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
     seg = segment_at(segs, offset)
     if seg is not None and seg.kind == "code" and seg.lang not in DATA_LANGS:
         return _example(hit, unit, segs, seg, rules, marks, intent)
+    if hit.rule.startswith("yara-"):
+        return hit  # the signature branch of contextualise judges prose and data blocks
     if in_bad_section(marks[hit.file], offset):
         return _soften(hit, "info", "in a section about what not to do")
     return hit
