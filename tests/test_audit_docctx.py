@@ -184,3 +184,10 @@ def test_example_block_never_crashes(text: str) -> None:
         if seg.kind == "code":
             example_block(text, segs, seg, text[:50], doc_context("SKILL.md", text[:30]))
     recreated_target(text[:20], text)
+
+
+def test_a_comment_that_warns_is_not_a_command(tmp_path: Path) -> None:
+    note = "# Clean\n\n```bash\n# Note: rm -rf / would be dangerous\nrm -rf ./dist\n```\n"
+    assert audit(tmp_path / "a", {"SKILL.md": skill(note)})[0] != "block"
+    real = "# Clean\n\n```bash\n# clean up\nrm -rf ~/\n```\n"
+    assert audit(tmp_path / "b", {"SKILL.md": skill(real)})[0] == "block"

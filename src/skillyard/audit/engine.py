@@ -197,6 +197,10 @@ def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
     offset = index.start(hit.line - unit.line_offset)
     seg = segment_at(segs, offset)
     if seg is not None and seg.kind == "code" and seg.lang not in DATA_LANGS:
+        end = unit.text.find("\n", offset)
+        line = unit.text[offset:end if end >= 0 else len(unit.text)].strip()
+        if line.startswith(("#", "//")) and _WARNED.search(line):
+            return _soften(hit, "low", "in a code comment that warns against it")
         return _example(hit, unit, segs, seg, rules, marks, intent)
     if hit.rule.startswith("yara-"):
         return hit  # the signature branch of contextualise judges prose and data blocks
