@@ -191,3 +191,11 @@ def test_a_comment_that_warns_is_not_a_command(tmp_path: Path) -> None:
     assert audit(tmp_path / "a", {"SKILL.md": skill(note)})[0] != "block"
     real = "# Clean\n\n```bash\n# clean up\nrm -rf ~/\n```\n"
     assert audit(tmp_path / "b", {"SKILL.md": skill(real)})[0] == "block"
+
+
+def test_a_test_expression_over_fetched_text_is_not_exec(tmp_path: Path) -> None:
+    body = ('# Guard\n\n```bash\nC=$(curl -s "https://example.com/page")\nS=$(echo "$C" | '
+            'python3 scan.py --stdin)\nif [[ "$S" == "SAFE" || "$S" == "LOW" ]]; then\n'
+            '  echo ok\nfi\n```\n')
+    verdict, rules = audit(tmp_path, {"SKILL.md": skill(body)})
+    assert "flow-remote-exec" not in rules and verdict != "block"
