@@ -10,6 +10,8 @@ text file up to 1 MiB; binaries and archives skipped), which blocks when any key
     .venv/bin/python bench/audit.py                  # everything (corpus takes a few minutes)
     .venv/bin/python bench/audit.py --limit 2000     # a corpus prefix
     .venv/bin/python bench/audit.py --workers 2      # also time two processes on the corpus
+    .venv/bin/python bench/audit.py --seed 1717      # another random sample of blocks to review
+    .venv/bin/python bench/audit.py --baseline-ref main   # compare with another commit
 
 Prints per-category recall on malicious fixtures, recall on fail-closed evasions, false-block
 rate on benign twins; per class recall on both splits of the development set (the blind split
@@ -144,7 +146,8 @@ def _audit_chunk(records: list[dict]) -> list[tuple[str, str, list[str]]]:
 
 
 def run_corpus(limit: int | None, workers: int, blocked_out: Path,
-               with_baseline: bool = True) -> None:
+               with_baseline: bool = True, seed: int = 7,
+               ref: str = audit_devset.BASELINE_REF) -> None:
     records = _load_records(limit)
     skills = []
     for record in records:
@@ -179,10 +182,10 @@ def run_corpus(limit: int | None, workers: int, blocked_out: Path,
     slow = sorted(times)[-3:]
     print("slowest skills: " + ", ".join(f"{sid} {t * 1000:.0f} ms" for t, sid in reversed(slow)))
     if with_baseline:
-        old = audit_devset.baseline_corpus(SHARED / "skills-corpus.jsonl.gz", limit or 0)
+        old = audit_devset.baseline_corpus(SHARED / "skills-corpus.jsonl.gz", limit or 0, ref)
         if old:
             ov = old["verdicts"]
-            print(f"before this work ({audit_devset.BASELINE_REF}): block {ov.get('block', 0)} "
+            print(f"baseline ({ref}): block {ov.get('block', 0)} "
                   f"({100 * ov.get('block', 0) / old['n']:.2f}%), warn {ov.get('warn', 0)} "
                   f"({100 * ov.get('warn', 0) / old['n']:.2f}%); {old['n'] / old['cpu_s']:.0f} "
                   f"skills/s; new/old speed {old['cpu_s'] / ours_s:.2f}")
@@ -198,8 +201,8 @@ def run_corpus(limit: int | None, workers: int, blocked_out: Path,
                                        if f.severity in ("high", "critical")]})
         for r in blocked) + "\n", encoding="utf-8")
     print(f"all blocked skills with their blocking findings: {blocked_out}")
-    sample = random.Random(7).sample(blocked, min(30, len(blocked)))
-    print("random sample of blocks to review:")
+    sample = random.Random(seed).sample(blocked, min(30, len(blocked)))
+    print(f"random sample of blocks to review (seed {seed}):")
     for r in sorted(sample, key=lambda x: x.skill):
         top = [f for f in r.findings if f.severity in ("high", "critical")][0]
         print(f"  {r.skill}: {top.rule}: {top.evidence[:90]}")
@@ -212,7 +215,7 @@ def run_corpus(limit: int | None, workers: int, blocked_out: Path,
         print(f"throughput ({workers} processes, load + audit): {done / wall:.0f} skills/s")
 
 
-def run_samples() -> None:
+def run_samples(ref: str = audit_devset.BASELINE_REF) -> None:
     start = time.perf_counter()
     results = Auditor().run_paths([str(SHARED / "sample-skills")])
     took = time.perf_counter() - start
@@ -226,8 +229,8 @@ def run_samples() -> None:
             print(f"  {r.verdict}: {r.name}: {top.rule} ({top.evidence[:80]})")
     groups = {str(p.parent): [str(p.parent)]
               for p in sorted((SHARED / "sample-skills").rglob("SKILL.md"))}
-    old = Counter(audit_devset.baseline_verdicts(groups, audit_devset.BASELINE_REF).values())
-    print(f"before this work ({audit_devset.BASELINE_REF}): block {old['block']}, warn "
+    old = Counter(audit_devset.baseline_verdicts(groups, ref).values())
+    print(f"baseline ({ref}): block {old['block']}, warn "
           f"{old['warn']}, allow {old['allow']}")
 
 
@@ -237,15 +240,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--blocked-out", type=Path,
                         default=Path(tempfile.gettempdir()) / "skillyard-audit-blocked.jsonl")
+    parser.add_argument("--seed", type=int, default=7,
+                        help="seed of the random sample of corpus blocks to review by hand")
+    parser.add_argument("--baseline-ref", default=audit_devset.BASELINE_REF,
+                        help="git commit whose auditor is the baseline column (default: the "
+                             "last commit before the audit-depth work)")
     parser.add_argument("--skip-corpus", action="store_true")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the pre-work auditor on the corpus (saves a corpus pass)")
     args = parser.parse_args()
     run_fixtures()
-    audit_devset.run()
-    run_samples()
+    audit_devset.run(ref=args.baseline_ref)
+    run_samples(args.baseline_ref)
     if not args.skip_corpus:
-        run_corpus(args.limit, args.workers, args.blocked_out, not args.no_baseline)
+        run_corpus(args.limit, args.workers, args.blocked_out, not args.no_baseline, args.seed,
+                   args.baseline_ref)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def run(misses: bool = False, ref: str = BASELINE_REF) -> dict[str, object]:
         ours[spec.id] = Auditor().run_paths(groups[spec.id])[0].verdict
     took = time.perf_counter() - start
     base = baseline_verdicts(groups, ref)
-    _report(specs, ours, base, misses)
+    _report(specs, ours, base, misses, ref)
     print(f"devset audit time: {took:.1f} s for {len(specs)} specimens "
           f"({len(specs) / took:.0f}/s with loading)")
     return {"ours": ours, "base": base}
@@ -132,13 +132,13 @@ def _pct(hits: int, n: int) -> str:
 
 
 def _report(specs: list[Specimen], ours: dict[str, str], base: dict[str, str],
-            misses: bool) -> None:
+            misses: bool, ref: str = BASELINE_REF) -> None:
     for split in ("dev", "blind"):
         chosen = [s for s in specs if s.blind == (split == "blind")]
         mal = [s for s in chosen if s.label == "malicious"]
         neg = [s for s in chosen if s.label == "benign"]
         print(f"\n== devset {split} split: {len(mal)} malicious, {len(neg)} hard negatives "
-              f"(recall = blocked; baseline = {BASELINE_REF}, before this work)")
+              f"(recall = blocked; baseline = {ref})")
         print(f"{'class':12} {'n':>4} {'new block':>10} {'new warn+':>10} {'base block':>11}")
         per: dict[str, list[Specimen]] = defaultdict(list)
         for s in mal:

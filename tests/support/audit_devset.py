@@ -140,9 +140,10 @@ def _xml(text: str) -> str:
 def specimens() -> list[Specimen]:
     """Every specimen, malicious and benign, in a fixed order."""
     from .audit_devset_code import code_specimens
+    from .audit_devset_docs import doc_benign
     from .audit_devset_text import text_specimens
 
-    out = text_specimens() + code_specimens()
+    out = text_specimens() + code_specimens() + doc_benign()
     ids = [s.id for s in out]
     assert len(ids) == len(set(ids)), "duplicate specimen ids"
     return out

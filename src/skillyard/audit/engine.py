@@ -12,6 +12,14 @@ from .consistency import check_consistency
 from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .decode import decoded_units
 from .deep import flow_hits, guarded, unit_hits
+from .docctx import (
+    DocContext,
+    doc_context,
+    example_block,
+    heading_marks,
+    recreated_target,
+    section_path,
+)
 from .graph import Effects, effects_of
 from .inventory import BlobReader, take_inventory
 from .mdparse import LineIndex, Segment, is_quoted, segment_at, segments
@@ -172,11 +180,13 @@ _NOT_DOCUMENTATION = ("html-comment", "unicode", "zero-width", "bidi", "variatio
 
 
 def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
-                parsed: dict[str, tuple[list, LineIndex]], marks: dict[str, tuple]) -> Hit:
+                parsed: dict[str, tuple[list, LineIndex]], marks: dict[str, tuple],
+                intent: str = "") -> Hit:
     """A hit in the prose (or a data block) of a section about what not to do is documentation:
-    reported, never correlated, never blocking."""
+    reported, never correlated, never blocking. A hit in a code block that the document gives
+    as an example (docctx) is a warning at most, never correlated."""
     if hit.inert or hit.file not in docs or not hit.line or rules.get(hit.rule).fail_closed \
-            or hit.rule.startswith(_NOT_DOCUMENTATION):
+            or (hit.rule.startswith(_NOT_DOCUMENTATION) and not hit.rule.startswith("yara-")):
         return hit
     unit = docs[hit.file]
     if hit.file not in parsed:
@@ -187,10 +197,34 @@ def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
     offset = index.start(hit.line - unit.line_offset)
     seg = segment_at(segs, offset)
     if seg is not None and seg.kind == "code" and seg.lang not in DATA_LANGS:
-        return hit
+        end = unit.text.find("\n", offset)
+        line = unit.text[offset:end if end >= 0 else len(unit.text)].strip()
+        if line.startswith(("#", "//")) and _WARNED.search(line):
+            return _soften(hit, "low", "in a code comment that warns against it")
+        return _example(hit, unit, segs, seg, rules, marks, intent)
+    if hit.rule.startswith("yara-"):
+        return hit  # the signature branch of contextualise judges prose and data blocks
     if in_bad_section(marks[hit.file], offset):
         return _soften(hit, "info", "in a section about what not to do")
     return hit
+
+
+_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def _example(hit: Hit, unit: TextUnit, segs: list[Segment], seg: Segment, rules: RuleSet,
+             marks: dict[str, tuple], intent: str) -> Hit:
+    key = f"{hit.file}\0headings"
+    if key not in marks:
+        marks[key] = (heading_marks(unit.text, segs), doc_context(unit.path, intent))
+    heads, ctx = marks[key]
+    assert isinstance(ctx, DocContext)
+    reason = example_block(unit.text, segs, seg, section_path(heads, seg.start), ctx)
+    if not reason:
+        return hit
+    severity = hit.severity or rules.get(hit.rule).severity
+    return _soften(hit, "medium" if _RANK[severity] > _RANK["medium"] else severity,
+                   f"shown as an example in documentation ({reason})")
 
 
 def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],
@@ -200,12 +234,13 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],
     code, tables, examples) documents a technique rather than performing it."""
     intent = f"{skill.name} {skill.description}".lower()
     docs = {u.path: u for u in units if u.lang == "markdown" and u.origin != "decoded"}
+    scripts = {u.path: u for u in units if u.lang == "shell" and u.origin in ("file", "member")}
     parsed: dict[str, tuple[list, LineIndex]] = {}
     marks: dict[str, tuple] = {}
     out = []
     for hit in hits:
         if rules is not None:
-            hit = _documented(hit, docs, rules, parsed, marks)
+            hit = _documented(hit, docs, rules, parsed, marks, intent)
         if hit.inert:
             pass
         elif hit.rule == "shady-host":
@@ -226,6 +261,11 @@ def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],
                 hit = _soften(hit, "medium", "mentioned in prose, not given as a command")
             elif _WARNED.search(line) or _WARNED.search(seg.heading):
                 hit = _soften(hit, "low", "shown as something not to do")
+            elif reason := recreated_target(hit.evidence, unit.text[seg.start:seg.end]):
+                hit = _soften(hit, "medium", reason)
+        elif hit.rule == "destructive-targeted" and hit.file in scripts and not hit.inert:
+            if reason := recreated_target(hit.evidence, scripts[hit.file].text):
+                hit = _soften(hit, "medium", reason)
         elif hit.rule.startswith("yara-") and hit.file in docs and hit.line:
             unit = docs[hit.file]
             if hit.file not in parsed:

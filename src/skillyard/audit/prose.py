@@ -210,6 +210,8 @@ class _Reader:
             sentence, verb.end()) or (lex.destination.search(sentence) if strong else None)
         if dest is None:
             return
+        if re.match(r"\s*(?:the|this|your)\s+user\b", masked[verb.end():], re.I):
+            return  # "send the user this link": the user is the recipient, not a third party
         lead = sentence[max(dest.start() - 12, 0):dest.start()].lower()
         if re.search(r"\b(?:from|von|de|desde|из|从|から)\s*$", lead):
             return  # "get your key from https://..." names where a secret comes from
@@ -252,6 +254,9 @@ class _Reader:
             return
         if self.documented(text, start + verb.start(), start + verb.end(), sentence, seg):
             return
+        if re.search(r"\bpoison\w*|^\W*instructions\s+to\b", text[max(start - 300, 0):start]
+                     .rsplit("\n\n", 1)[-1] + "\n" + sentence, re.I | re.M):
+            return  # a checklist item naming the technique ("Instructions to modify CLAUDE.md")
         following = text[end:end + 300]
         said = sentence + "\n" + following
         if lex.lasting.search(said) and not re.search(

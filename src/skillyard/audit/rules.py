@@ -39,7 +39,6 @@ class Rule:
     skill_scope: bool = False
     group: str = "catalog"
     any: tuple[str, ...] = ()  # lowercase literals; the rule runs only near one of them
-    literals: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
 
@@ -110,8 +109,6 @@ def _make_rule(rule_id: str, data: dict[str, Any], group: str, pattern: str | No
         quoted=data.get("quoted"), where=data.get("where", "any"),
         skill_scope=bool(data.get("skill_scope", False)), group=group, pattern=compiled,
         any=tuple(str(w).lower() for w in data.get("any", ())),
-        literals=re.compile("|".join(re.escape(str(w).lower()) for w in data["any"]))
-        if data.get("any") else None,
     )
 
 

@@ -250,7 +250,9 @@ class ShFlow:
                                              and len(code.steps) <= 1):
                     # (bash -c "$(curl URL)" is curl | bash: the pattern rules weigh the host)
                     self.report(code, "shell-string", command)
-        elif words and re.match(r"^\"?\$\{?\w+", words[0] if words else ""):
+        elif words and re.match(r"^\"?\$\{?\w+", words[0] if words else "") and not \
+                re.search(r"\]\]?\s*(?:;\s*then)?$", command):
+            # (the second half of `[[ "$a" == x || "$b" == y ]]` is a test, not a command)
             self.report(self.word_taint(words[0]), "exec", command)
         self.redirects(command, merge(data, stdin) if prog in ("tee",) else data, words, prog)
         return data if piped else data

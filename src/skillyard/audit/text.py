@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from .content import DATA_LANGS, FENCE_LANGS, TextUnit
 from .mdparse import LineIndex, Segment, is_quoted, segment_at
 from .model import Hit, clip
-from .rules import Rule, RuleSet
+from .rules import PATTERN_FILES, Rule, RuleSet
 
 MAX_HITS_PER_RULE = 5
 _COMMENT = re.compile(r"<!--(.{0,20000}?)-->", re.S)
@@ -31,20 +31,58 @@ _DATA_WORDS = re.compile(
 _URL = re.compile(r"(?i)\b(?:https?|ftp|wss?)://[^\s)\]>\"'`|]+")
 
 
-def _windows(text: str, lowered: str, literals: re.Pattern[str]) -> list[tuple[int, int]]:
+_AUTOMATA: dict[str, object] = {}
+_LAST: list[object] = [None, "", {}]  # the text last scanned, the rules digest, its literals
+
+
+def _automaton(rules: RuleSet) -> object:
+    """One Aho-Corasick automaton over the prefilter literals of every pattern rule."""
+    if rules.digest not in _AUTOMATA:
+        import ahocorasick
+
+        owners: dict[str, list[str]] = {}
+        for group in PATTERN_FILES:
+            for rule in rules.group(group):
+                for literal in rule.any:
+                    owners.setdefault(literal, []).append(rule.id)
+        automaton = ahocorasick.Automaton()
+        for literal, ids in owners.items():
+            automaton.add_word(literal, (len(literal), tuple(ids)))
+        automaton.make_automaton()
+        _AUTOMATA[rules.digest] = automaton
+    return _AUTOMATA[rules.digest]
+
+
+def _literal_hits(text: str, rules: RuleSet) -> dict[str, list[tuple[int, int]]]:
+    """Rule id -> (start, end) of each of its prefilter literals in ``text``, in order. One
+    pass for all rules; the last text's answer is kept, as each unit is scanned by several
+    pattern groups in a row."""
+    if _LAST[0] is text and _LAST[1] == rules.digest:
+        return _LAST[2]  # type: ignore[return-value]
+    found: dict[str, list[tuple[int, int]]] = {}
+    for end, (length, ids) in _automaton(rules).iter(same_length_lower(text)):  # type: ignore[attr-defined]
+        for rule_id in ids:
+            found.setdefault(rule_id, []).append((end - length + 1, end + 1))
+    for spans in found.values():
+        spans.sort()
+    _LAST[:] = [text, rules.digest, found]
+    return found
+
+
+def _windows(text: str, places: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans (a line holding a prefilter literal, plus the next line) worth running a rule on."""
     spans: list[tuple[int, int]] = []
-    hit = literals.search(lowered)
-    while hit is not None:
-        start = text.rfind("\n", 0, hit.start()) + 1
-        end = text.find("\n", hit.end())
+    for lit_start, lit_end in places:
+        if spans and lit_start < spans[-1][1]:
+            continue
+        start = text.rfind("\n", 0, lit_start) + 1
+        end = text.find("\n", lit_end)
         end = len(text) if end < 0 else text.find("\n", end + 1)
         end = len(text) if end < 0 else end
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
-        hit = literals.search(lowered, max(end, hit.end()))
     return spans
 
 
@@ -72,15 +110,12 @@ def run_patterns(unit: TextUnit, group: str, rules: RuleSet, index: LineIndex,
     A rule with prefilter literals runs only on the lines (and the line after) where one of
     them occurs; the literals are chosen so that every match contains one."""
     text = unit.text
-    lowered = same_length_lower(text)
+    literals = _literal_hits(text, rules)
     prose_unit = unit.lang in ("markdown", "text") and unit.origin != "decoded"
     hits: list[Hit] = []
     for rule in rules.group(group):
         assert rule.pattern is not None
-        if rule.literals is not None:
-            spans = _windows(text, lowered, rule.literals)
-        else:
-            spans = [(0, len(text))]
+        spans = _windows(text, literals.get(rule.id, [])) if rule.any else [(0, len(text))]
         count = 0
         seen: set[int] = set()
         for span_start, span_end in spans:
