@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import envchain
 from .content import TextUnit
 from .mdparse import segments
 from .model import Hit
@@ -116,7 +117,12 @@ def chain_hits(skill_id: str, effects: dict[str, Effects]) -> list[Hit]:
             continue  # the same flow: already correlated by combine
         role = "collects" if skill_id == collector else "sends"
         other = sender if role == "collects" else collector
-        evidence = (f"{collector} writes {path_a}; {sender} sends {path_b}"
+        if path_a.startswith(envchain.PREFIX):
+            what = (f"{collector} exports a secret in {envchain.describe(path_a)}; "
+                    f"{sender} sends {envchain.describe(path_b)}")
+        else:
+            what = f"{collector} writes {path_a}; {sender} sends {path_b}"
+        evidence = (what
                     + ("" if other == skill_id else f" (this skill {role})"))
         hits.append(Hit("chain-exfiltration", "SKILL.md", None, evidence, flow="chain"))
     return hits[:5]
