@@ -33,7 +33,7 @@ from .jsbase import (
     text,
     unwrap,
 )
-from .jsnames import Names
+from .jsnames import Names, require_target
 from .jsparse import parse_js
 from .jssinks import (
     ARGV_EXEC,
@@ -116,6 +116,8 @@ class JsFlow:
         self.names = Names()
         self.functions: dict[str, Node] = {}
         self.sockets: set[str] = set()
+        self.classes: dict[str, dict[str, Node]] = {}  # class -> method -> definition
+        self.instances: dict[str, str] = {}  # variable -> class of the object it holds
         self.analyzed: set[int] = set()
         self.memo: dict[tuple[int, tuple[frozenset[str] | None, ...]], Taint | None] = {}
         self.returns: list[Taint | None] = []
@@ -241,7 +243,8 @@ class JsFlow:
         inner = unwrap(value)
         if pattern.type == "identifier":
             name = text(pattern)
-            scope.set(name, self.step(taint, pattern, f"{name} = {text(value)[:60]}"), declare)
+            scope.set(name, self.step(taint, pattern, f"{name} = {text(value)[:60]}")
+                      if value is not None else taint, declare)
             const = self.static(value, scope) if value is not None else None
             if const is not None:
                 (scope if declare else (scope.find(name) or scope)).consts[name] = const
@@ -253,6 +256,8 @@ class JsFlow:
                 if canonical(self.names.resolve(callee)) in SOCKETS | {"XMLHttpRequest",
                                                                          "Image"}:
                     self.sockets.add(name)
+                if inner.type == "new_expression" and text(callee) in self.classes:
+                    self.instances[name] = text(callee)
             return
         from_env = canonical(self.names.resolve(value)) == "process.env" if value else False
         for name, prop in pattern_names(pattern):
@@ -269,7 +274,7 @@ class JsFlow:
             return None
         self.ctx.budget.tick()
         kind = node.type
-        if kind == "identifier":
+        if kind in ("identifier", "shorthand_property_identifier"):
             name = text(node)
             found = scope.get(name)
             if found is not None or scope.find(name) is not None:
@@ -366,6 +371,10 @@ class JsFlow:
         if func is not None and func.type in FUNCTIONS:  # (() => {...})()
             return self.invoke(func, [self.expr(a, scope) for a in args], scope)
         name = canonical(self.names.resolve(func))
+        called = None
+        if func is not None and func.type not in ("identifier", "member_expression",
+                                                  "subscript_expression", "import"):
+            called = self.expr(func, scope)  # new Function(code)(), f(a)(b)
         receiver_node = unwrap(func.child_by_field_name("object")) \
             if func is not None and func.type == "member_expression" else None
         receiver = self.expr(receiver_node, scope) if receiver_node is not None else None
@@ -384,6 +393,9 @@ class JsFlow:
                 result = self.read_source(node, args, scope)
             elif name in self.functions and func is not None and func.type == "identifier":
                 result = self.invoke(self.functions[name], taints, scope)
+            elif receiver_node is not None and self.method(receiver_node, method) is not None:
+                result = self.invoke(self.method(receiver_node, method), taints,  # type: ignore[arg-type]
+                                     scope)
             elif method == "toString" and receiver is not None and taints and \
                     string_value(args[0]) in ("base64", "hex", "base64url"):
                 result = self.step(receiver, node, f"encodes: {text(node)[:80]}", encoded=True)
@@ -396,12 +408,15 @@ class JsFlow:
             elif sink_of(name) == "network":
                 result = None
             else:
-                result = merge(receiver, *taints)
+                result = merge(receiver, called, *taints)
         # callbacks: fs.readFile(p, (err, data) => ...), fetch(u).then(r => ...)
         for arg in args:
             fn = unwrap(arg)
             if fn is None or fn.type not in FUNCTIONS:
                 continue
+            if method == "then" and require_target(receiver_node) and params(fn):
+                # import('child_process').then(({ exec }) => ...): the module's names
+                self.names.bind(params(fn)[0], receiver_node)
             if READ.match(name):
                 given = [None, result]
             elif name in REMOTE or name in SOCKETS:
@@ -414,6 +429,16 @@ class JsFlow:
             if method in ("then", "map", "flatMap", "reduce", "filter") and receiver is not None:
                 result = merge(back, receiver) if method != "then" else (back or receiver)
         return result
+
+    def method(self, receiver: Node, method: str) -> Node | None:
+        """The in-file method a call like ``up.send(x)`` or ``new Up().send(x)`` runs."""
+        if receiver.type == "identifier":
+            cls = self.instances.get(text(receiver), "")
+        elif receiver.type == "new_expression":
+            cls = text(receiver.child_by_field_name("constructor"))
+        else:
+            return None
+        return self.classes.get(cls, {}).get(method)
 
     def decodes(self, name: str, args: list[Node]) -> bool:
         if name != "Buffer.from":
@@ -564,6 +589,13 @@ class JsFlow:
                 if value is not None and value.type in FUNCTIONS and pattern is not None \
                         and pattern.type == "identifier":
                     self.functions.setdefault(text(pattern), value)
+            elif node.type in ("class_declaration", "class"):
+                cname = node.child_by_field_name("name")
+                body = node.child_by_field_name("body")
+                if cname is not None and body is not None:
+                    self.classes[text(cname)] = {
+                        text(m.child_by_field_name("name")): m for m in body.named_children
+                        if m.type == "method_definition"}
             elif node.type in ("function_declaration", "generator_function_declaration"):
                 fname = node.child_by_field_name("name")
                 if fname is not None:
