@@ -69,7 +69,8 @@ _BLOCKS = frozenset({"program", "statement_block", "if_statement", "else_clause"
                      "catch_clause", "finally_clause", "switch_statement", "switch_body",
                      "switch_case", "switch_default", "labeled_statement", "class_body",
                      "class", "with_statement"})
-TRIGGER_SOURCE = re.compile(r"process\.env|process\[|readFile|createReadStream|homedir|argv|atob|"
+TRIGGER_SOURCE = re.compile(r"['\"](?:node:)?https?['\"]|process\.env|process\[|readFile|"
+                            r"createReadStream|homedir|argv|atob|"
                             r"Buffer\.from|fromCharCode|fetch|axios|https?\.get|\.body|\.query|"
                             r"readline|stdin|unescape|inflate|gunzip|got\(|request\(|\.ssh|\.aws|"
                             r"\.kube|\.docker|\.npmrc|\.pypirc|\.netrc|\.gnupg|credentials|"
