@@ -171,11 +171,10 @@ class JsFlow:
                     out.append(text(child))
             return "".join(out)
         if kind == "binary_expression" and text(node.child_by_field_name("operator")) == "+":
-            left = self.static(node.child_by_field_name("left"), scope)
-            right = self.static(node.child_by_field_name("right"), scope)
-            if left is None and right is None:
+            parts = [self.static(n, scope) for n in _operands(node)]
+            if all(p is None for p in parts):
                 return None
-            return (left or "*") + (right or "*")
+            return "".join(p or "*" for p in parts)
         if kind == "identifier":
             found = scope.const(text(node))
             if found is not None:
@@ -301,6 +300,8 @@ class JsFlow:
         if kind in ("string", "number", "true", "false", "null", "undefined", "regex",
                     "comment", "this"):
             return None
+        if kind == "binary_expression":
+            return merge(*(self.expr(n, scope) for n in _operands(node)))
         if kind == "object":
             return merge(*(self.expr(v, scope) for _, v in pairs(node)),
                          *(self.expr(c, scope) for c in node.named_children
@@ -613,6 +614,22 @@ class JsFlow:
             if node.type in FUNCTIONS and id(node) not in self.analyzed:
                 self.invoke(node, [], self.top)
             stack.extend(node.named_children)
+
+
+def _operands(node: Node) -> list[Node]:
+    """The operands of a left-nested chain ``a + b + c`` without recursion."""
+    out: list[Node] = []
+    while node.type == "binary_expression":
+        right = node.child_by_field_name("right")
+        if right is not None:
+            out.append(right)
+        left = node.child_by_field_name("left")
+        if left is None:
+            break
+        node = unwrap(left) or left
+    if node.type != "binary_expression":
+        out.append(node)
+    return out[::-1]
 
 
 def _socket_call(node: Node, names: Names) -> bool:

@@ -23,6 +23,7 @@ MAX_CHARS = 512 * 1024
 MAX_DEPTH = 400
 MAX_NODES = 400_000
 _CACHE_SIZE = 64
+_FLAT = frozenset({"binary_expression"})
 _cache: OrderedDict[str, tree_sitter.Tree] = OrderedDict()
 
 
@@ -59,19 +60,27 @@ def _check(tree: tree_sitter.Tree) -> None:
     """Iterative depth and size check (the analyzers recurse; they must never blow the stack)."""
     cursor = tree.walk()
     depth = nodes = 0
+    counted: list[bool] = []  # long a + b + c chains are walked iteratively: not nesting
     while True:
         nodes += 1
         if nodes > MAX_NODES:
             raise JsParseBomb(f"more than {MAX_NODES} syntax nodes")
         if cursor.goto_first_child():
-            depth += 1
+            flat = cursor.node is not None and cursor.node.type in _FLAT
+            counted.append(not flat)
+            depth += not flat
             if depth > MAX_DEPTH:
                 raise JsParseBomb(f"syntax nested deeper than {MAX_DEPTH}")
             continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return
-            depth -= 1
+            depth -= counted.pop()
+        if counted:  # a sibling replaces the node this level counted
+            depth -= counted.pop()
+            flat = cursor.node is not None and cursor.node.type in _FLAT
+            counted.append(not flat)
+            depth += not flat
 
 
 def parse_js(text: str, path: str = "") -> tree_sitter.Tree:
