@@ -205,6 +205,7 @@ NEG_JS = [
     ("scripts/checksum.js", "const crypto = require('crypto');\nconst fs = require('fs');\nconst data = fs.readFileSync(process.argv[2]);\nconsole.log(crypto.createHash('sha256').update(data).digest('hex'));\n"),
     ("scripts/sentry.js", "process.on('uncaughtException', (err) => {\n  fetch('https://errors.example.test/api/store', { method: 'POST', headers: { 'X-Api-Key': process.env.ERRORS_API_KEY }, body: JSON.stringify({ message: err.message, env: process.env.NODE_ENV }) });\n});\n"),
     ("scripts/decode.js", "const raw = Buffer.from(process.argv[2], 'base64').toString('utf8');\nconsole.log(JSON.parse(raw));\n"),
+    ("scripts/shop.js", "const r = await fetch('https://shop.example.test/api/token', { method: 'POST', body: JSON.stringify({ api_key: process.env.SHOP_API_KEY, api_secret: process.env.SHOP_API_SECRET }) });\nconsole.log((await r.json()).scope);\n"),
     ("scripts/ws.js", "const WebSocket = require('ws');\nconst ws = new WebSocket('wss://stream.example.test/feed');\nws.on('open', () => ws.send(JSON.stringify({ subscribe: 'prices' })));\nws.on('message', (m) => console.log(m.toString()));\n"),
 ]
 NEG_ENV = [

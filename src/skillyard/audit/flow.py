@@ -83,10 +83,23 @@ def weak(taint: Taint) -> bool:
     return all(k.startswith("env:") or k == "file-read" for k in taint.kinds)
 
 
+_GENERIC = frozenset({"API", "KEY", "KEYS", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PAT",
+                      "CREDENTIAL", "CREDENTIALS", "SESSION", "COOKIE", "PRIVATE", "ACCESS",
+                      "CLIENT", "ID", "AUTH", "USER", "USERNAME", "APP", "APPLICATION", "PASS"})
+
+
 def gathered(taint: Taint) -> int:
-    """How many distinct secret-named variables a value holds: several unrelated tokens put
-    into one payload is harvesting, not a client calling its own service."""
-    return sum(1 for k in taint.kinds if k.startswith("env:") and secret_env(k[4:]))
+    """How many services' secrets a value holds: tokens of several services (NPM_TOKEN,
+    GITHUB_TOKEN, OPENAI_API_KEY) put into one payload is harvesting; a key and a secret of
+    one service (API_KEY + API_SECRET, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY) is a client
+    calling that service."""
+    services = set()
+    for kind in taint.kinds:
+        if kind.startswith("env:") and secret_env(kind[4:]):
+            words = frozenset(re.split(r"[_\W]+", kind[4:].upper())) - _GENERIC - {""}
+            if words:
+                services.add(words)
+    return len(services)
 
 
 def secret_env(name: str) -> bool:
