@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
+from .flow import Taint
+
 # Wrappers whose value is their (only) inner expression.
 TRANSPARENT = frozenset({"parenthesized_expression", "await_expression", "as_expression",
                          "satisfies_expression", "non_null_expression", "type_assertion",
@@ -135,3 +137,48 @@ def pattern_names(pattern: Node | None) -> Iterator[tuple[str, str]]:
         yield from pattern_names(pattern.child_by_field_name("left"))
     elif kind in ("required_parameter", "optional_parameter"):
         yield from pattern_names(pattern.child_by_field_name("pattern"))
+
+
+def operands(node: Node) -> list[Node]:
+    """The operands of a left-nested chain ``a + b + c`` without recursion."""
+    out: list[Node] = []
+    while node.type == "binary_expression":
+        right = node.child_by_field_name("right")
+        if right is not None:
+            out.append(right)
+        left = node.child_by_field_name("left")
+        if left is None:
+            break
+        node = unwrap(left) or left
+    if node.type != "binary_expression":
+        out.append(node)
+    return out[::-1]
+
+
+class Scope:
+    """Variables (taint) and constant strings of one function or block."""
+
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.parent = parent
+        self.vars: dict[str, Taint | None] = {}
+        self.consts: dict[str, str] = {}
+
+    def find(self, name: str) -> Scope | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.vars or name in scope.consts:
+                return scope
+            scope = scope.parent
+        return None
+
+    def get(self, name: str) -> Taint | None:
+        found = self.find(name)
+        return found.vars.get(name) if found else None
+
+    def const(self, name: str) -> str | None:
+        found = self.find(name)
+        return found.consts.get(name) if found else None
+
+    def set(self, name: str, taint: Taint | None, declare: bool) -> None:
+        target = self if declare else (self.find(name) or self)
+        target.vars[name] = taint

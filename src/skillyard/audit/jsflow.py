@@ -23,9 +23,11 @@ from .content import TextUnit
 from .flow import FlowContext, Taint, merge, sink_hits, source
 from .jsbase import (
     FUNCTIONS,
+    Scope,
     arguments,
     dotted,
     line,
+    operands,
     pairs,
     params,
     pattern_names,
@@ -47,6 +49,8 @@ from .jssinks import (
     REMOTE,
     SOCKET_SENDS,
     SOCKETS,
+    TRIGGER_SINK,
+    TRIGGER_SOURCE,
     canonical,
     sink_of,
 )
@@ -69,46 +73,6 @@ _BLOCKS = frozenset({"program", "statement_block", "if_statement", "else_clause"
                      "catch_clause", "finally_clause", "switch_statement", "switch_body",
                      "switch_case", "switch_default", "labeled_statement", "class_body",
                      "class", "with_statement"})
-TRIGGER_SOURCE = re.compile(r"['\"](?:node:)?https?['\"]|process\.env|process\[|readFile|"
-                            r"createReadStream|homedir|argv|atob|"
-                            r"Buffer\.from|fromCharCode|fetch|axios|https?\.get|\.body|\.query|"
-                            r"readline|stdin|unescape|inflate|gunzip|got\(|request\(|\.ssh|\.aws|"
-                            r"\.kube|\.docker|\.npmrc|\.pypirc|\.netrc|\.gnupg|credentials|"
-                            r"\.config/g|\.env\b|base64|curl|wget|CLAUDE|AGENTS|MEMORY|SOUL|"
-                            r"cursorrules|settings\.json")
-TRIGGER_SINK = re.compile(r"child_process|eval|Function|\bvm\b|fetch|axios|https?|\bnet\b|"
-                          r"\btls\b|WebSocket|sendBeacon|\bdns\b|writeFile|appendFile|"
-                          r"XMLHttpRequest|Image|\bgot\b|request|needle|superagent|setTimeout|"
-                          r"setInterval|require\(|process\.env\.\w+\s*=|location")
-
-
-class Scope:
-    def __init__(self, parent: Scope | None = None) -> None:
-        self.parent = parent
-        self.vars: dict[str, Taint | None] = {}
-        self.consts: dict[str, str] = {}
-
-    def find(self, name: str) -> Scope | None:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.vars or name in scope.consts:
-                return scope
-            scope = scope.parent
-        return None
-
-    def get(self, name: str) -> Taint | None:
-        found = self.find(name)
-        return found.vars.get(name) if found else None
-
-    def const(self, name: str) -> str | None:
-        found = self.find(name)
-        return found.consts.get(name) if found else None
-
-    def set(self, name: str, taint: Taint | None, declare: bool) -> None:
-        target = self if declare else (self.find(name) or self)
-        target.vars[name] = taint
-
-
 class JsFlow:
     def __init__(self, unit: TextUnit, ctx: FlowContext) -> None:
         self.unit = unit
@@ -171,7 +135,7 @@ class JsFlow:
                     out.append(text(child))
             return "".join(out)
         if kind == "binary_expression" and text(node.child_by_field_name("operator")) == "+":
-            parts = [self.static(n, scope) for n in _operands(node)]
+            parts = [self.static(n, scope) for n in operands(node)]
             if all(p is None for p in parts):
                 return None
             return "".join(p or "*" for p in parts)
@@ -301,7 +265,7 @@ class JsFlow:
                     "comment", "this"):
             return None
         if kind == "binary_expression":
-            return merge(*(self.expr(n, scope) for n in _operands(node)))
+            return merge(*(self.expr(n, scope) for n in operands(node)))
         if kind == "object":
             return merge(*(self.expr(v, scope) for _, v in pairs(node)),
                          *(self.expr(c, scope) for c in node.named_children
@@ -614,22 +578,6 @@ class JsFlow:
             if node.type in FUNCTIONS and id(node) not in self.analyzed:
                 self.invoke(node, [], self.top)
             stack.extend(node.named_children)
-
-
-def _operands(node: Node) -> list[Node]:
-    """The operands of a left-nested chain ``a + b + c`` without recursion."""
-    out: list[Node] = []
-    while node.type == "binary_expression":
-        right = node.child_by_field_name("right")
-        if right is not None:
-            out.append(right)
-        left = node.child_by_field_name("left")
-        if left is None:
-            break
-        node = unwrap(left) or left
-    if node.type != "binary_expression":
-        out.append(node)
-    return out[::-1]
 
 
 def _socket_call(node: Node, names: Names) -> bool:

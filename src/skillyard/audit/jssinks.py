@@ -67,3 +67,16 @@ def sink_of(name: str) -> str:
     if WRITE.match(name):
         return "write"
     return ""
+
+# a file needs a source and a sink for any flow to exist (or something staged earlier)
+TRIGGER_SOURCE = re.compile(r"['\"](?:node:)?https?['\"]|process\.env|process\[|readFile|"
+                            r"createReadStream|homedir|argv|atob|"
+                            r"Buffer\.from|fromCharCode|fetch|axios|https?\.get|\.body|\.query|"
+                            r"readline|stdin|unescape|inflate|gunzip|got\(|request\(|\.ssh|\.aws|"
+                            r"\.kube|\.docker|\.npmrc|\.pypirc|\.netrc|\.gnupg|credentials|"
+                            r"\.config/g|\.env\b|base64|curl|wget|CLAUDE|AGENTS|MEMORY|SOUL|"
+                            r"cursorrules|settings\.json")
+TRIGGER_SINK = re.compile(r"child_process|eval|Function|\bvm\b|fetch|axios|https?|\bnet\b|"
+                          r"\btls\b|WebSocket|sendBeacon|\bdns\b|writeFile|appendFile|"
+                          r"XMLHttpRequest|Image|\bgot\b|request|needle|superagent|setTimeout|"
+                          r"setInterval|require\(|process\.env\.\w+\s*=|location")
