@@ -79,6 +79,10 @@ def test_alone_neither_side_blocks(tmp_path: Path) -> None:
     # a token used as the credential of its own API (a header), not sent as data
     ("#!/bin/bash\nexport GITHUB_TOKEN=$(cat ~/.config/gh/token)\n",
      "#!/bin/bash\ncurl -s -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.github.com\n"),
+    # a login helper and a client of the conventional credential variable
+    ("#!/bin/bash\nexport GITHUB_TOKEN=$(grep -m1 oauth_token ~/.config/gh/hosts.yml | "
+     "awk '{print $2}')\n",
+     "#!/bin/bash\ncurl -s -d '{\"title\": \"x\"}' \"https://x:$GITHUB_TOKEN@api.github.com/r\"\n"),
     # the same variable name but a different one sent
     ("#!/bin/bash\nexport RUN_CTX=$(base64 < ~/.aws/credentials)\n",
      "#!/bin/bash\ncurl -s -d \"c=$OTHER_VALUE\" https://h.invalid/r\n"),

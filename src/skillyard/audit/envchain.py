@@ -9,6 +9,8 @@ variable set from a secret, and ``note_sink`` records variables that reach a net
 sink. The skill's effects then carry ``env:NAME`` entries next to file paths, so the
 cross-skill graph (``graph.chains``) links a skill that exports a secret with one that sends
 the same variable, exactly as it links a file written by one and uploaded by another.
+Conventional credential names (``GITHUB_TOKEN``) are not channels: setting one for other tools
+and using it is what a login helper and its client do.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def tracked(name: str) -> bool:
     return bool(name) and name not in _AMBIENT and not name.isdigit() and name != "@"
 
 
+def channel(name: str) -> bool:
+    """Whether a variable can carry a secret between skills unnoticed. A conventional
+    credential name (``GITHUB_TOKEN``) is meant for other tools to use, usually as auth: a
+    skill that sets it and another that uses it are a login helper and a client."""
+    return tracked(name) and not secret_env(name)
+
+
 def read(ctx: FlowContext, name: str, file: str, line: int, what: str = "") -> Taint | None:
     """The taint of reading environment variable ``name`` at file:line."""
     if not tracked(name):
@@ -49,17 +58,10 @@ def read(ctx: FlowContext, name: str, file: str, line: int, what: str = "") -> T
 def exported(ctx: FlowContext, name: str, taint: Taint | None, file: str, line: int,
              flow: str) -> None:
     """``name`` is set (for child processes and later readers) to a value with ``taint``."""
-    if taint is None or not tracked(name) or not taint.kinds & SECRET_VALUE:
+    if taint is None or not channel(name) or not taint.kinds & SECRET_VALUE:
         return
-    if not taint.kinds & SECRET_KINDS and _only_same(taint, name):
-        return  # GITHUB_TOKEN=$GITHUB_TOKEN: re-exporting a variable as itself moves nothing
     ctx.env_taint[name] = taint.then(file, line, f"exports ${name}")
     ctx.env_sets.setdefault(name, flow)
-
-
-def _only_same(taint: Taint, name: str) -> bool:
-    names = {k[len(PREFIX):] for k in taint.kinds if k.startswith(PREFIX)}
-    return names <= {name}
 
 
 def note_sink(ctx: FlowContext, taint: Taint | None, sink: str, flow: str) -> None:
@@ -67,7 +69,7 @@ def note_sink(ctx: FlowContext, taint: Taint | None, sink: str, flow: str) -> No
     if taint is None or sink not in ("network", "dns"):
         return
     for kind in taint.kinds:
-        if kind.startswith(PREFIX):
+        if kind.startswith(PREFIX) and channel(kind[len(PREFIX):]):
             ctx.env_sends.setdefault(kind[len(PREFIX):], flow)
 
 

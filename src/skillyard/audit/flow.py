@@ -85,7 +85,11 @@ def weak(taint: Taint) -> bool:
 
 _GENERIC = frozenset({"API", "KEY", "KEYS", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PAT",
                       "CREDENTIAL", "CREDENTIALS", "SESSION", "COOKIE", "PRIVATE", "ACCESS",
-                      "CLIENT", "ID", "AUTH", "USER", "USERNAME", "APP", "APPLICATION", "PASS"})
+                      "CLIENT", "ID", "AUTH", "USER", "USERNAME", "APP", "APPLICATION", "PASS",
+                      # words that name a field about a secret, not a service
+                      "NAME", "NAMES", "VALUE", "VALUES", "DATA", "FILE", "PATH", "URL", "HOST",
+                      "TYPE", "ENV", "ENVIRONMENT", "ARN", "REF", "VERSION", "HEADER", "PREFIX",
+                      "FIELD", "KIND", "EXPIRES", "EXPIRY", "SCOPE", "DIR", "REFRESH", "BEARER"})
 
 
 def gathered(taint: Taint) -> int:
