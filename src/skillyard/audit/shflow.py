@@ -323,7 +323,7 @@ class ShFlow:
                 envchain.exported(self.ctx, name, taint, *self.at(f"export {name}")[:2],
                                   self.flow)
             return
-        bare = re.match(r"^export\s+((?:[A-Za-z_]\w*\s*)+)$", stmt)
+        bare = _BARE_EXPORT.match(stmt)
         if bare:
             for name in bare.group(1).split():
                 envchain.exported(self.ctx, name, self.vars.get(name),
@@ -387,6 +387,7 @@ TRIGGER = re.compile(r"\b(?:env|printenv|base64|base32|xxd|openssl|gunzip|zcat|r
                      r"PASSWD|PAT)\b|/proc/|\.ssh|\.aws|\.config/g|\.kube|\.docker|\.npmrc|"
                      r"\.pypirc|\.netrc|credentials|\.env\b|\.gnupg|MEMORY|CLAUDE|AGENTS|SOUL|"
                      r"cursorrules")
+_BARE_EXPORT = re.compile(r"^export\s+([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*)\s*$")
 # a variable given to a network command: a chain may pass a secret through it
 ENV_USE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*")
 # downloaded text only matters when something could run it
