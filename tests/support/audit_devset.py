@@ -10,7 +10,8 @@ Everything is inert: hosts are ``*.invalid`` / ``*.test`` or documentation IPs (
 
 A fixed ``blind`` split (about a third, by a hash of the specimen id) is never used for tuning:
 ``bench/audit.py`` reports it separately. Templates live in ``audit_devset_text.py`` (prose and
-foreign-language wording) and ``audit_devset_code.py`` (scripts, config, archives).
+foreign-language wording), ``audit_devset_code.py`` (scripts, config, archives) and
+``audit_devset_js.py`` (JavaScript/TypeScript and chains through environment variables).
 """
 
 from __future__ import annotations
@@ -141,9 +142,10 @@ def specimens() -> list[Specimen]:
     """Every specimen, malicious and benign, in a fixed order."""
     from .audit_devset_code import code_specimens
     from .audit_devset_docs import doc_benign
+    from .audit_devset_js import all_js_specimens
     from .audit_devset_text import text_specimens
 
-    out = text_specimens() + code_specimens() + doc_benign()
+    out = text_specimens() + code_specimens() + doc_benign() + all_js_specimens()
     ids = [s.id for s in out]
     assert len(ids) == len(set(ids)), "duplicate specimen ids"
     return out

@@ -11,7 +11,7 @@ from ..skill import SKILL_FILE, Skill
 from ..sources import open_source
 from .combine import to_finding
 from .engine import analyze, decide, rules_digest
-from .graph import Effects, chain_hits
+from .graph import Effects, chain_hits, chain_index
 from .inventory import BlobReader
 from .model import AuditResult, Finding, Hit
 from .policy import Policy
@@ -102,13 +102,14 @@ class Auditor:
                 progress(skill)
         effects = {item.skill.id: item.effects for item in items
                    if item.effects.collects or item.effects.sends}
+        index = chain_index(effects)
         digest = rules_digest(self.rules, self.policy)
         results = []
         for item in items:
             findings = list(item.findings)
             if item.skill.id in effects:
                 findings += [to_finding(h, self.rules) for h in chain_hits(item.skill.id,
-                                                                            effects)]
+                                                                            effects, index)]
             if self.judge is not None:
                 findings = self.judge.review(item.skill, findings, self.policy,  # type: ignore[attr-defined]
                                              read_blob=self.read_blob)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ..skill import Skill
+from . import envchain
 from .combine import correlate
 from .consistency import check_consistency
 from .content import DATA_LANGS, FENCE_LANGS, TextUnit
@@ -143,6 +144,11 @@ def analyze(skill: Skill, *, rules: RuleSet | None = None,
     for path, flow in ctx.writes.items():
         effects.collects.setdefault(path, flow)
     for path, flow in ctx.sends.items():
+        effects.sends.setdefault(path, flow)
+    env_collects, env_sends = envchain.effects(ctx)
+    for path, flow in env_collects.items():
+        effects.collects.setdefault(path, flow)
+    for path, flow in env_sends.items():
         effects.sends.setdefault(path, flow)
     return Analysis(correlate(hits, rules), effects, inv.units, inv.unseen_scripts)
 

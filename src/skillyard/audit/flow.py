@@ -78,6 +78,34 @@ def merge(*taints: Taint | None) -> Taint | None:
     return Taint(kinds, first.steps, any(t.encoded for t in found))
 
 
+def weak(taint: Taint) -> bool:
+    """Only bookkeeping kinds (a variable read, a file read): no finding, nothing staged."""
+    return all(k.startswith("env:") or k == "file-read" for k in taint.kinds)
+
+
+_GENERIC = frozenset({"API", "KEY", "KEYS", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PAT",
+                      "CREDENTIAL", "CREDENTIALS", "SESSION", "COOKIE", "PRIVATE", "ACCESS",
+                      "CLIENT", "ID", "AUTH", "USER", "USERNAME", "APP", "APPLICATION", "PASS",
+                      # words that name a field about a secret, not a service
+                      "NAME", "NAMES", "VALUE", "VALUES", "DATA", "FILE", "PATH", "URL", "HOST",
+                      "TYPE", "ENV", "ENVIRONMENT", "ARN", "REF", "VERSION", "HEADER", "PREFIX",
+                      "FIELD", "KIND", "EXPIRES", "EXPIRY", "SCOPE", "DIR", "REFRESH", "BEARER"})
+
+
+def gathered(taint: Taint) -> int:
+    """How many services' secrets a value holds: tokens of several services (NPM_TOKEN,
+    GITHUB_TOKEN, OPENAI_API_KEY) put into one payload is harvesting; a key and a secret of
+    one service (API_KEY + API_SECRET, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY) is a client
+    calling that service."""
+    services = set()
+    for kind in taint.kinds:
+        if kind.startswith("env:") and secret_env(kind[4:]):
+            words = frozenset(re.split(r"[_\W]+", kind[4:].upper())) - _GENERIC - {""}
+            if words:
+                services.add(words)
+    return len(services)
+
+
 def secret_env(name: str) -> bool:
     return bool(_SECRET_ENV.search(name))
 
@@ -109,6 +137,9 @@ class FlowContext:
     functions: dict[str, object] = field(default_factory=dict)  # python helpers across files
     archives: dict[str, list[str]] = field(default_factory=dict)  # archive -> what it packs
     trusted: tuple[str, ...] = ()  # installer hosts whose scripts are not "remote code"
+    env_taint: dict[str, Taint] = field(default_factory=dict)  # variable set from a secret
+    env_sets: dict[str, str] = field(default_factory=dict)  # exported secret variable -> flow
+    env_sends: dict[str, str] = field(default_factory=dict)  # variable sent out -> flow
 
     def trusted_url(self, text: str) -> bool:
         from .text import host_listed
@@ -141,7 +172,7 @@ class FlowContext:
 
     def wrote(self, path: str, taint: Taint, flow: str) -> None:
         norm = normalize_path(path)
-        if norm:
+        if norm and not weak(taint):
             self.files[norm] = taint
             if taint.kinds & SECRET_KINDS:
                 self.writes.setdefault(norm, flow)
@@ -164,7 +195,7 @@ def sink_hits(taint: Taint, sink: str, file: str, line: int, evidence: str,
     rule = ""
     if sink in ("network", "dns"):
         if kinds & SECRET_KINDS or (
-            "secret-env" in kinds and (taint.encoded or sink == "dns")
+            "secret-env" in kinds and (taint.encoded or sink == "dns" or gathered(taint) > 1)
         ):
             rule = "flow-dns-exfiltration" if sink == "dns" else "flow-secret-exfiltration"
         elif "secret-env" in kinds:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import envchain
 from .content import TextUnit
 from .mdparse import segments
 from .model import Hit
@@ -94,21 +95,45 @@ def linked(collected: str, sent: str) -> bool:
 
 
 def chains(effects: dict[str, Effects]) -> list[tuple[str, str, str, str]]:
-    """(collector skill, collected path, sender skill, sent path) for every linked pair."""
+    """(collector skill, collected path, sender skill, sent path) for every linked pair.
+    Variables (``env:NAME``) link by name through an index; paths pairwise (few skills
+    collect files)."""
     out = []
+    env_senders: dict[str, list[str]] = {}
+    file_senders: list[tuple[str, str]] = []
+    for sender, eff in effects.items():
+        for path in eff.sends:
+            if path.startswith(envchain.PREFIX):
+                env_senders.setdefault(path, []).append(sender)
+            else:
+                file_senders.append((sender, path))
     for collector, eff_a in effects.items():
         for path_a in eff_a.collects:
-            for sender, eff_b in effects.items():
-                for path_b in eff_b.sends:
-                    if linked(path_a, path_b):
-                        out.append((collector, path_a, sender, path_b))
+            if path_a.startswith(envchain.PREFIX):
+                out += [(collector, path_a, s, path_a) for s in env_senders.get(path_a, [])]
+                continue
+            for sender, path_b in file_senders:
+                if linked(path_a, path_b):
+                    out.append((collector, path_a, sender, path_b))
     return out
 
 
-def chain_hits(skill_id: str, effects: dict[str, Effects]) -> list[Hit]:
+def chain_index(effects: dict[str, Effects]) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Every chain, listed under both of its skills (compute once per batch)."""
+    index: dict[str, list[tuple[str, str, str, str]]] = {}
+    for link in chains(effects):
+        index.setdefault(link[0], []).append(link)
+        if link[2] != link[0]:
+            index.setdefault(link[2], []).append(link)
+    return index
+
+
+def chain_hits(skill_id: str, effects: dict[str, Effects],
+               index: dict[str, list[tuple[str, str, str, str]]] | None = None) -> list[Hit]:
     """Chain findings for one skill, as collector or sender (self-chains across flows too)."""
     hits = []
-    for collector, path_a, sender, path_b in chains(effects):
+    links = chains(effects) if index is None else index.get(skill_id, [])
+    for collector, path_a, sender, path_b in links:
         if skill_id not in (collector, sender):
             continue
         if collector == sender and effects[collector].collects.get(path_a) == \
@@ -116,7 +141,12 @@ def chain_hits(skill_id: str, effects: dict[str, Effects]) -> list[Hit]:
             continue  # the same flow: already correlated by combine
         role = "collects" if skill_id == collector else "sends"
         other = sender if role == "collects" else collector
-        evidence = (f"{collector} writes {path_a}; {sender} sends {path_b}"
+        if path_a.startswith(envchain.PREFIX):
+            what = (f"{collector} exports a secret in {envchain.describe(path_a)}; "
+                    f"{sender} sends {envchain.describe(path_b)}")
+        else:
+            what = f"{collector} writes {path_a}; {sender} sends {path_b}"
+        evidence = (what
                     + ("" if other == skill_id else f" (this skill {role})"))
         hits.append(Hit("chain-exfiltration", "SKILL.md", None, evidence, flow="chain"))
     return hits[:5]

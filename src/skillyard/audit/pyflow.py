@@ -10,8 +10,9 @@ import re
 import warnings
 from typing import Any
 
+from . import envchain
 from .content import TextUnit
-from .flow import FlowContext, Taint, merge, normalize_path, secret_env, sink_hits, source
+from .flow import FlowContext, Taint, merge, normalize_path, sink_hits, source
 from .model import Hit, clip
 from .rules import RuleSet
 
@@ -173,9 +174,8 @@ class PyFlow:
             name = self.resolve(node.value)
             if name in ("os.environ", "environ"):
                 key = self.static(node.slice, scope)
-                if key and secret_env(key):
-                    return source("secret-env", self.unit.path, self.line(node), f"${key}")
-                return None
+                return envchain.read(self.ctx, key, self.unit.path, self.line(node),
+                                     f"${key}") if key else None
             return merge(self.taint(node.value, scope), self.taint(node.slice, scope))
         if isinstance(node, ast.JoinedStr | ast.BinOp):
             found = merge(*(self.taint(c, scope) for c in ast.iter_child_nodes(node)))
@@ -217,9 +217,20 @@ class PyFlow:
             return source("env-dump", path, line, self.text(node))
         if name in ("os.getenv", "os.environ.get", "environ.get"):
             key = self.static(node.args[0] if node.args else None, scope)
-            if key and secret_env(key):
-                return source("secret-env", path, line, f"${key}")
-            return None
+            return envchain.read(self.ctx, key, path, line, f"${key}") if key else None
+        if name in ("os.putenv", "os.environ.setdefault") and len(node.args) > 1:
+            key = self.static(node.args[0], scope)
+            envchain.exported(self.ctx, key, arg_taints[1], path, line, self.flow)
+        elif name == "os.environ.update":
+            for kw in node.keywords:
+                if kw.arg:
+                    envchain.exported(self.ctx, kw.arg, self.taint(kw.value, scope), path,
+                                      line, self.flow)
+            if node.args and isinstance(node.args[0], ast.Dict):
+                for k, v in zip(node.args[0].keys, node.args[0].values, strict=False):
+                    key = self.static(k, scope) if k is not None else ""
+                    envchain.exported(self.ctx, key, self.taint(v, scope), path, line,
+                                      self.flow)
         if name in ("open", "io.open", "codecs.open") or short in (
                 "read_text", "read_bytes", "open") and isinstance(node.func, ast.Attribute):
             target = node.args[0] if node.args and name in ("open", "io.open", "codecs.open") \
@@ -297,6 +308,7 @@ class PyFlow:
     def report(self, taint: Taint | None, sink: str, node: ast.AST) -> None:
         if taint is None:
             return
+        envchain.note_sink(self.ctx, taint, sink, self.flow)
         for hit in sink_hits(taint, sink, self.unit.path, self.line(node), self.text(node),
                              self.flow):
             key = (hit.rule, hit.line or 0)
@@ -393,6 +405,12 @@ class PyFlow:
 
     def assign(self, target: ast.AST, value: ast.AST | None, taint: Taint | None,
                scope: _Scope) -> None:
+        if isinstance(target, ast.Subscript) and self.resolve(target.value) in (
+                "os.environ", "environ"):
+            key = self.static(target.slice, scope)
+            if key:
+                envchain.exported(self.ctx, key, taint, self.unit.path, self.line(target),
+                                  self.flow)
         for name in _names(target):
             if taint is not None:
                 scope.taint[name] = taint.then(self.unit.path, self.line(target),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
+from . import envchain
 from .content import TextUnit
-from .flow import FlowContext, Taint, merge, normalize_path, secret_env, sink_hits, source
+from .flow import FlowContext, Taint, merge, normalize_path, sink_hits, source
 from .model import Hit
 
 MAX_SCRIPT_CHARS = 256 * 1024
@@ -142,6 +143,7 @@ class ShFlow:
     def report(self, taint: Taint | None, sink: str, evidence: str) -> None:
         if taint is None:
             return
+        envchain.note_sink(self.ctx, taint, sink, self.flow)
         line = self.line + self.unit.line_offset
         for hit in sink_hits(taint, sink, self.unit.path, line, evidence, self.flow):
             if (hit.rule, line) not in self.seen:
@@ -158,8 +160,8 @@ class ShFlow:
         for name in _VAR_REF.findall(text):
             if name in self.vars:
                 found.append(self.vars[name])
-            elif secret_env(name) and name not in ("HOME", "PATH"):
-                found.append(source("secret-env", *self.at(f"${name}")))
+            else:
+                found.append(envchain.read(self.ctx, name, *self.at(f"${name}")))
         for body in _substitutions(text):
             found.append(self.pipeline(body, sub=True))
         return merge(*found)
@@ -319,6 +321,15 @@ class ShFlow:
                 self.vars[name] = taint.then(*self.at(f"{name}={value.strip()[:60]}"))
             elif kind is None:
                 self.vars.pop(name, None)
+            if stmt.startswith("export"):
+                envchain.exported(self.ctx, name, taint, *self.at(f"export {name}")[:2],
+                                  self.flow)
+            return
+        bare = _BARE_EXPORT.match(stmt)
+        if bare:
+            for name in bare.group(1).split():
+                envchain.exported(self.ctx, name, self.vars.get(name),
+                                  *self.at(f"export {name}")[:2], self.flow)
             return
         loop = _FOR.match(stmt)
         if loop:
@@ -378,6 +389,9 @@ TRIGGER = re.compile(r"\b(?:env|printenv|base64|base32|xxd|openssl|gunzip|zcat|r
                      r"PASSWD|PAT)\b|/proc/|\.ssh|\.aws|\.config/g|\.kube|\.docker|\.npmrc|"
                      r"\.pypirc|\.netrc|credentials|\.env\b|\.gnupg|MEMORY|CLAUDE|AGENTS|SOUL|"
                      r"cursorrules")
+_BARE_EXPORT = re.compile(r"^export\s+([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*)\s*$")
+# a variable given to a network command: a chain may pass a secret through it
+ENV_USE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*")
 # downloaded text only matters when something could run it
 FETCHER = re.compile(r"\b(?:curl|wget|iwr|irm|Invoke-\w+)\b")
 RUNNER = re.compile(r"\beval\b|\b(?:ba|z)?sh\s+-c|\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|python\d?\s+-c|"
@@ -389,7 +403,9 @@ def shell_flows(unit: TextUnit, ctx: FlowContext) -> list[Hit]:
     text = unit.text
     if not ctx.files and not TRIGGER.search(text) and not (
             FETCHER.search(text) and RUNNER.search(text)) and not FILE_ARG.search(
-                text) and not re.search(r"\b(?:scp|rsync)\b", text):
+                text) and not re.search(r"\b(?:scp|rsync)\b", text) and not (
+                    ENV_USE.search(text) and (FETCHER.search(text) or re.search(
+                        r"\b(?:dig|nslookup|nc|ncat)\b", text))):
         return []  # no source and nothing staged: no flow can start here
     analyzer = ShFlow(unit, ctx)
     analyzer.run()
