@@ -223,7 +223,8 @@ def test_hostile_solution_stays_in_the_container(tmp_path: Path, attack: str) ->
     command = {"network": NET_PROBE,
                "timeout": "sleep 30",
                "host-file": f"cat {secret}"}[attack]
-    solve = f"#!/bin/bash\nset -e\n{command}\nmkdir -p /root/output; echo 5 > /root/output/sum.txt\n"
+    solve = (f"#!/bin/bash\nset -e\n{command}\n"
+             "mkdir -p /root/output; echo 5 > /root/output/sum.txt\n")
     container_task(tmp_path / "tasks", solve=solve)
     trials = run(tmp_path, arms="bundled", timeout=3.0)
     trial = trials[0]

@@ -2,8 +2,10 @@
 
 With a writable cgroup v2 hierarchy each trial gets its own cgroup (``memory.max`` with no
 swap, ``cpu.max``, ``pids.max``) and every process of the trial is started inside it; the
-cgroup is killed and removed when the trial ends. Without one (cgroup v1 or a hybrid hierarchy,
-as on this host, or no permission) the limits fall back to rlimits through ``prlimit``: address
+cgroup is killed and removed when the trial ends. On a cgroup v1 or hybrid host (this one) the
+same limits go into groups of the v1 memory, cpu and pids controllers, created under this
+process's own groups so the trial stays inside whatever limits the harness itself has. With
+neither (or no permission) the limits fall back to rlimits through ``prlimit``: address
 space for memory, CPU seconds for CPU, and ``RLIMIT_NPROC`` for processes (which the kernel
 counts per user, so the limit is the user's current count plus the trial's allowance). Which
 mechanism applied, and why, is recorded in each trial's result (``detail["limits"]``).
@@ -11,8 +13,12 @@ mechanism applied, and why, is recorded in each trial's result (``detail["limits
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import os
+import signal
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +31,24 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 SLICE = "skillyard-eval"
 CONTROLLERS = ("memory", "cpu", "pids")
 CPU_PERIOD = 100_000
+PROC_CGROUP = Path("/proc/self/cgroup")
+_JOIN = ('IFS=:; for d in $0; do echo $$ > "$d/cgroup.procs" || exit 125; done; unset IFS; '
+         'exec "$@"')
+
+
+def _own_paths(proc_cgroup: Path) -> dict[str, str]:
+    """This process's cgroup per controller ('' for the v2 unified hierarchy)."""
+    out: dict[str, str] = {}
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            for name in parts[1].split(",") if parts[1] else [""]:
+                out[name] = parts[2].lstrip("/")
+    return out
 
 
 def v2_problem(root: Path = CGROUP_ROOT) -> str | None:
@@ -44,6 +68,17 @@ def v2_problem(root: Path = CGROUP_ROOT) -> str | None:
     return None
 
 
+def v1_problem(root: Path = CGROUP_ROOT) -> str | None:
+    """Why trials cannot get cgroup v1 groups (memory, cpu, pids) here, or None."""
+    for name in CONTROLLERS:
+        folder = root / name
+        if not (folder / "cgroup.procs").is_file():
+            return f"the cgroup v1 {name} controller is not mounted at {folder}"
+        if not os.access(folder, os.W_OK):
+            return f"{folder} is not writable by this user"
+    return None
+
+
 def _enable(folder: Path) -> None:
     control = folder / "cgroup.subtree_control"
     enabled = control.read_text().split() if control.is_file() else []
@@ -57,16 +92,16 @@ class TrialLimits:
     """The limits one trial runs under; :meth:`prefix` goes before its commands."""
 
     limits: Limits
-    mechanism: str  # cgroup-v2 | rlimit
+    mechanism: str  # cgroup-v2 | cgroup-v1 | rlimit
     why: str | None = None  # why the fallback
-    cgroup: Path | None = None
+    groups: list[Path] = field(default_factory=list)  # one (v2) or one per controller (v1)
     record: dict[str, Any] = field(default_factory=dict)
 
     def prefix(self, timeout: float) -> list[str]:
         lim = self.limits
-        if self.cgroup is not None:
-            # join the cgroup, then keep the file-size rlimit (cgroups have none)
-            return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.cgroup),
+        if self.groups:
+            # join the cgroups, then keep the file-size rlimit (cgroups have none)
+            return ["sh", "-c", _JOIN, ":".join(map(str, self.groups)),
                     "prlimit", f"--fsize={lim.file_mb * 1024 * 1024}", "--core=0"]
         argv = ["prlimit", f"--as={lim.memory_mb * 1024 * 1024}",
                 f"--fsize={lim.file_mb * 1024 * 1024}", "--core=0",
@@ -75,16 +110,30 @@ class TrialLimits:
             argv.append(f"--cpu={max(1, math.ceil(timeout * lim.cpus))}")
         return argv
 
+    @property
+    def cgroup(self) -> Path | None:
+        return self.groups[0] if self.groups else None
+
     def close(self) -> None:
-        if self.cgroup is None:
-            return
-        try:
-            kill = self.cgroup / "cgroup.kill"
-            if kill.exists():
-                kill.write_text("1")
-            self.cgroup.rmdir()
-        except OSError:
-            pass  # still busy: the kernel removes nothing, the next sweep may
+        for group in self.groups:
+            for _ in range(50):
+                try:
+                    kill = group / "cgroup.kill"
+                    if kill.exists():
+                        kill.write_text("1")
+                    else:  # v1: kill what is left one by one
+                        for pid in (group / "cgroup.procs").read_text().split():
+                            with contextlib.suppress(OSError):
+                                os.kill(int(pid), signal.SIGKILL)
+                    group.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as exc:
+                    if exc.errno != errno.EBUSY:
+                        break  # not a cgroupfs (tests) or not ours: nothing to undo
+                    time.sleep(0.02)
+        self.groups = []
 
 
 def _user_processes() -> int:
@@ -100,32 +149,84 @@ def _user_processes() -> int:
     return count
 
 
-def trial_limits(limits: Limits, root: Path = CGROUP_ROOT) -> TrialLimits:
-    """A cgroup for one trial when cgroup v2 allows it, else the rlimit fallback."""
+def _write(path: Path, value: str, required: bool = True) -> None:
+    try:
+        path.write_text(value)
+    except OSError:
+        if required:
+            raise
+
+
+def _v2(limits: Limits, root: Path, name: str) -> TrialLimits:
+    # a non-root v2 group that holds processes cannot hand controllers to children (the "no
+    # internal processes" rule), so the slice hangs off the hierarchy's root
+    _enable(root)
+    parent = root / SLICE
+    parent.mkdir(exist_ok=True)
+    _enable(parent)
+    group = parent / name
+    group.mkdir()
+    _write(group / "memory.max", str(limits.memory_mb * 1024 * 1024))
+    _write(group / "memory.swap.max", "0", required=False)
+    _write(group / "pids.max", str(limits.pids))
+    _write(group / "cpu.max",
+           f"{int(limits.cpus * CPU_PERIOD)} {CPU_PERIOD}" if limits.cpus else "max")
+    return TrialLimits(limits, "cgroup-v2", groups=[group], record={
+        "mechanism": "cgroup-v2", "memory": f"{limits.memory_mb} MB (memory.max)",
+        "cpu": f"{limits.cpus:g} CPUs (cpu.max)" if limits.cpus else "not limited",
+        "pids": f"{limits.pids} (pids.max)"})
+
+
+def _v1(limits: Limits, root: Path, own: dict[str, str], name: str) -> TrialLimits:
+    groups = []
+    try:
+        for controller in CONTROLLERS:
+            # under this process's own group, so the trial stays inside whatever limits it
+            group = root / controller / own.get(controller, "") / SLICE / name
+            group.mkdir(parents=True)
+            groups.append(group)
+            if controller == "memory":
+                _write(group / "memory.limit_in_bytes", str(limits.memory_mb * 1024 * 1024))
+                _write(group / "memory.memsw.limit_in_bytes",
+                       str(limits.memory_mb * 1024 * 1024), required=False)
+            elif controller == "pids":
+                _write(group / "pids.max", str(limits.pids))
+            elif limits.cpus:
+                _write(group / "cpu.cfs_period_us", str(CPU_PERIOD))
+                _write(group / "cpu.cfs_quota_us", str(int(limits.cpus * CPU_PERIOD)))
+    except OSError:
+        TrialLimits(limits, "cgroup-v1", groups=groups).close()
+        raise
+    return TrialLimits(limits, "cgroup-v1", why=v2_problem(root), groups=groups, record={
+        "mechanism": "cgroup-v1", "why": v2_problem(root),
+        "memory": f"{limits.memory_mb} MB (memory.limit_in_bytes)",
+        "cpu": f"{limits.cpus:g} CPUs (cpu.cfs_quota_us)" if limits.cpus else "not limited",
+        "pids": f"{limits.pids} (pids.max)"})
+
+
+def trial_limits(limits: Limits, root: Path = CGROUP_ROOT,
+                 proc_cgroup: Path = PROC_CGROUP) -> TrialLimits:
+    """A cgroup for one trial (v2, else v1 controllers), else the rlimit fallback."""
+    name = f"trial-{uuid.uuid4().hex[:12]}"
+    own = _own_paths(proc_cgroup)
     problem = v2_problem(root)
     if problem is None:
         try:
-            parent = root / SLICE
-            _enable(root)
-            parent.mkdir(exist_ok=True)
-            _enable(parent)
-            group = parent / f"trial-{uuid.uuid4().hex[:12]}"
-            group.mkdir()
-            (group / "memory.max").write_text(str(limits.memory_mb * 1024 * 1024))
-            if (group / "memory.swap.max").exists():
-                (group / "memory.swap.max").write_text("0")
-            (group / "pids.max").write_text(str(limits.pids))
-            quota = f"{int(limits.cpus * CPU_PERIOD)} {CPU_PERIOD}" if limits.cpus else "max"
-            (group / "cpu.max").write_text(quota)
-            return TrialLimits(limits, "cgroup-v2", cgroup=group, record={
-                "mechanism": "cgroup-v2", "memory": f"{limits.memory_mb} MB (memory.max)",
-                "cpu": f"{limits.cpus:g} CPUs (cpu.max)" if limits.cpus else "not limited",
-                "pids": f"{limits.pids} (pids.max)"})
+            return _v2(limits, root, name)
         except OSError as exc:
-            problem = f"cannot create a cgroup under {root}: {exc.strerror or exc}"
+            problem = f"cannot create a cgroup v2 group under {root}: {exc.strerror or exc}"
+    else:
+        v1 = v1_problem(root)
+        if v1 is None:
+            try:
+                return _v1(limits, root, own, name)
+            except OSError as exc:
+                v1 = f"cannot create cgroup v1 groups: {exc.strerror or exc}"
+        problem = f"{problem}; {v1}"
     record = {"mechanism": "rlimit", "why": problem,
               "memory": f"{limits.memory_mb} MB of address space (RLIMIT_AS)",
               "cpu": (f"{limits.cpus:g} x wall-clock CPU seconds (RLIMIT_CPU)" if limits.cpus
                       else "not limited"),
-              "pids": f"{limits.pids} more processes of this user (RLIMIT_NPROC)"}
+              "pids": (f"{limits.pids} more processes of this user (RLIMIT_NPROC)"
+                       if os.geteuid() != 0 else "not limited (root ignores RLIMIT_NPROC)")}
     return TrialLimits(limits, "rlimit", why=problem, record=record)

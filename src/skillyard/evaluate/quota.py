@@ -13,6 +13,7 @@ Needs root (mounting a tmpfs); :func:`quota_problem` says why not otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -96,9 +97,7 @@ class DiskQuota:
     def close(self) -> None:
         if self._proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self._proc.communicate()
         self._proc, self.pid = None, None

@@ -231,7 +231,8 @@ def _size_mb(value: Any) -> int | None:
 
 
 def task_limits(task: Task) -> Limits:
-    """Memory and disk limits from ``task.toml`` ([environment] memory_mb/memory, storage)."""
+    """Memory, CPU and disk limits from ``task.toml`` ([environment] memory_mb/memory, cpus,
+    storage)."""
     limits = Limits()
     if task.root is None:
         return limits
@@ -244,6 +245,9 @@ def task_limits(task: Task) -> Limits:
         return limits
     memory = _size_mb(env.get("memory_mb")) or _size_mb(env.get("memory"))
     storage = _size_mb(env.get("storage_mb")) or _size_mb(env.get("storage"))
+    cpus = env.get("cpus")
+    if isinstance(cpus, int | float) and not isinstance(cpus, bool) and 0 < cpus <= 1024:
+        limits.cpus = float(cpus)
     if memory:
         limits.memory_mb = max(memory, MIN_MEMORY_MB)
     if storage:
