@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillyard.evaluate.cgroups import trial_limits, v2_problem
+from skillyard.evaluate.quota import DiskQuota, quota_problem
 from skillyard.evaluate.sandbox import Layout, Limits, TrialBox, bwrap_problem
 
 needs_bwrap = pytest.mark.skipif(bwrap_problem() is not None,
@@ -131,3 +132,58 @@ def test_trial_result_records_how_limits_were_enforced(tmp_path: Path) -> None:
     if v2_problem() is not None:  # this host (v1/hybrid): the record says why not v2
         assert limits["mechanism"] in ("cgroup-v1", "rlimit")
         assert limits["why"].startswith(v2_problem())
+
+
+# -- total disk quota (quota.py) -----------------------------------------------------------
+needs_quota = pytest.mark.skipif(quota_problem() is not None,
+                                 reason=f"no disk quota here: {quota_problem()}")
+
+
+@needs_quota
+def test_quota_is_one_limit_the_host_never_sees(tmp_path: Path) -> None:
+    quota = DiskQuota(tmp_path / "trial" / "fs", 4).start()
+    try:
+        view = quota.view
+        (view / "small.txt").write_text("ok")
+        assert not (tmp_path / "trial" / "fs" / "small.txt").exists()  # host side: plain dir
+        with pytest.raises(OSError, match="No space left"):
+            for i in range(8):
+                (view / f"chunk{i}").write_bytes(b"\0" * 1024 * 1024)
+        assert quota.used_mb() >= 3
+    finally:
+        quota.close()
+    assert not os.path.ismount(tmp_path / "trial" / "fs")
+    assert list((tmp_path / "trial" / "fs").iterdir()) == []
+
+
+@needs_quota
+@needs_bwrap
+@pytest.mark.parametrize("disk_mb", [64, 8])
+def test_disk_quota_counts_every_file_and_tmp(tmp_path: Path, disk_mb: int) -> None:
+    from skillyard import Library
+    from skillyard.evaluate import RunConfig, make_runner, run_experiment
+    from test_eval_sandbox import SOLVE, sandbox_task
+
+    spread = ("for i in 1 2 3 4 5 6; do head -c 1M /dev/zero > /root/f$i; "
+              "head -c 1M /dev/zero > /tmp/t$i; done\n")
+    sandbox_task(tmp_path / "tasks", solve="#!/bin/bash\nset -e\n" + spread
+                 + SOLVE.split("\n", 2)[2])
+    with Library(tmp_path / "lib.db") as lib:
+        exp = run_experiment(lib, tmp_path / "tasks", runner=make_runner("scripted:oracle"),
+                             arms="bundled", config=RunConfig(workers=1, disk_mb=disk_mb))
+    trial = exp.trials[0]
+    assert trial.detail["limits"]["disk"].startswith(f"{disk_mb} MB in total")
+    if disk_mb == 64:
+        assert trial.passed, trial.detail
+    else:  # 12 files of 1 MB, each under any per-file limit, over the 8 MB total
+        assert not trial.passed and "No space left" in trial.detail["log"], trial.detail
+
+
+def test_disk_quota_needs_bwrap_and_a_size(tmp_path: Path) -> None:
+    from skillyard.evaluate import RunConfig
+    from skillyard.evaluate.errors import EvalError
+
+    with pytest.raises(EvalError, match="at least 1 MB"):
+        RunConfig(disk_mb=0).check()
+    with pytest.raises(EvalError, match="needs --sandbox bwrap"):
+        RunConfig(disk_mb=10, sandbox="none").check()

@@ -201,17 +201,16 @@ def test_image_is_built_and_the_curated_skill_is_needed(tmp_path: Path) -> None:
 
 @needs_runtime
 def test_cli_runs_with_sandbox_podman(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from skillyard.cli import app
+    import sys
 
     ensure_base_image()
     container_task(tmp_path / "tasks")
-    res = CliRunner().invoke(app, ["eval", "run", str(tmp_path / "tasks"), "--sandbox", KIND,
-                                   "--arms", "bundled", "--db", str(tmp_path / "lib.db"),
-                                   "--json"], env={"SKILLYARD_ENV_CACHE": str(tmp_path / "c")})
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.output)["runs"][0]
+    res = subprocess.run([sys.executable, "-m", "skillyard", "eval", "run",
+                          str(tmp_path / "tasks"), "--sandbox", KIND, "--arms", "bundled",
+                          "--db", str(tmp_path / "lib.db"), "--json"], capture_output=True,
+                         text=True, env={**os.environ, "SKILLYARD_ENV_CACHE": str(tmp_path)})
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)["runs"][0]
     assert data["failures"] == [] and data["spec"]["config"]["sandbox"] == KIND, data
 
 

@@ -42,8 +42,19 @@ Examples:
 
 Trials run in a bubblewrap sandbox (--sandbox bwrap, the default): the task's files at the
 paths its Dockerfile puts them, its pip packages in a cached virtualenv, a private /tmp, no
-network unless task.toml allows it and --allow-network is given. --sandbox none runs trials
-on the host with container paths rewritten (not isolated).
+network unless task.toml allows it and --allow-network is given, memory/CPU/process limits
+(a cgroup per trial, else rlimits; each trial records which). --disk-mb caps a trial's total
+disk use. --no-index --wheelhouse DIR builds environments without PyPI (see `eval
+wheelhouse`). --sandbox docker|podman builds and runs the task's own image instead.
+--sandbox none runs trials on the host with container paths rewritten (not isolated).
+"""
+
+WHEELHOUSE_EXAMPLES = """
+Examples:
+
+  skillyard eval wheelhouse ../shared/data/eval-tasks/skillsbench wheels/   # where PyPI works
+
+  skillyard eval run ../shared/data/eval-tasks/skillsbench --no-index --wheelhouse wheels/
 """
 
 REPORT_EXAMPLES = """
@@ -120,7 +131,15 @@ RecordOption = Annotated[Path | None, typer.Option(
 ReplayOption = Annotated[Path | None, typer.Option(
     "--llm-replay", help="Answer LLM calls from this recording; no network.")]
 SandboxOption = Annotated[str, typer.Option(
-    help="bwrap (isolated trials at the task's container paths) or none (host, no isolation).")]
+    help="bwrap (isolated trials at the task's container paths), docker or podman (the task's "
+    "own image, built from its Dockerfile), or none (host, no isolation).")]
+NoIndexOption = Annotated[bool, typer.Option(
+    "--no-index", help="Build task environments from the wheelhouse only (no PyPI).")]
+WheelhouseOption = Annotated[Path | None, typer.Option(
+    help="Folder of wheels to build task environments from first (default: "
+    "$SKILLYARD_WHEELHOUSE).")]
+DiskOption = Annotated[int | None, typer.Option(
+    "--disk-mb", min=1, help="Total disk space per trial, /tmp included (bwrap, root).")]
 NetworkOption = Annotated[bool, typer.Option(
     "--allow-network", help="Give trials the network when their task.toml allows internet.")]
 SystemDepsOption = Annotated[bool, typer.Option(
@@ -229,6 +248,9 @@ def register(app: typer.Typer) -> None:
         sandbox: SandboxOption = "bwrap",
         allow_network: NetworkOption = False,
         install_system_deps: SystemDepsOption = False,
+        no_index: NoIndexOption = False,
+        wheelhouse: WheelhouseOption = None,
+        disk_mb: DiskOption = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -244,7 +266,8 @@ def register(app: typer.Typer) -> None:
         config = RunConfig(trials=trials, workers=workers, timeout=timeout, seed=seed,
                            skills_dir=skills_dir, keep=keep is not None, root=keep,
                            sandbox=sandbox, allow_network=allow_network,
-                           install_system_deps=install_system_deps)
+                           install_system_deps=install_system_deps, no_index=no_index,
+                           wheelhouse=wheelhouse, disk_mb=disk_mb)
         config.check()
         _sandbox_warning(sandbox)
         arm_text = arms or ("none,skill" if skill else "none,routed")
@@ -375,6 +398,41 @@ def register(app: typer.Typer) -> None:
         if any(t.bundled_skills for t in task_set.tasks):
             console.print("note: skills under environment/skills/ are never copied into a "
                           "trial; index them to evaluate them as arms")
+
+    @group.command("wheelhouse", epilog=WHEELHOUSE_EXAMPLES)
+    def wheelhouse_cmd(
+        tasks: Annotated[Path, typer.Argument(help="Task folder(s).")],
+        dest: Annotated[Path, typer.Argument(help="Folder to put the wheels in.")],
+        no_index: NoIndexOption = False,
+        source: Annotated[Path | None, typer.Option(
+            "--from", help="Take wheels from this folder (with --no-index: only from it).")]
+        = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Build wheels for every package the tasks' environments install, so that later runs
+        can use --no-index --wheelhouse DEST (no PyPI)."""
+        from ..evaluate import load_tasks
+        from ..evaluate.errors import EvalError
+        from ..evaluate.offline import Offline, fill_wheelhouse
+        from ..evaluate.taskenv import wheel_groups
+
+        if dest.exists() and not dest.is_dir():
+            raise EvalError(f"{dest} is not a folder")
+        origin = Offline.from_options(no_index, source) if (no_index or source) else None
+        groups = wheel_groups(load_tasks(tasks).tasks)
+        problems = fill_wheelhouse(groups, dest, source=origin,
+                                   log=lambda line: err_console.print(escape(line)))
+        wheels = sorted(p.name for p in dest.glob("*.whl"))
+        if as_json:
+            print_json({"wheelhouse": str(dest), "groups": len(groups), "wheels": wheels,
+                        "problems": problems})
+        else:
+            console.print(f"{len(wheels)} wheels in {escape(str(dest))} for {len(groups)} "
+                          "requirement group(s)")
+            for line in problems:
+                console.print(f"[red]failed[/red] {escape(line)}")
+        if problems:
+            raise typer.Exit(1)
 
     @group.command("triggers", epilog=TRIGGER_EXAMPLES)
     def triggers_cmd(

@@ -27,6 +27,7 @@ from .verify import verify
 from .workspace import DEFAULT_SKILLS_DIR, check_skills_dir, make_sandboxed_trial, make_trial
 
 if TYPE_CHECKING:
+    from .offline import Offline
     from .taskenv import TaskEnvironment
 
 DEFAULT_AGENT_TIMEOUT = 600.0
@@ -81,6 +82,13 @@ class RunConfig:
     install_system_deps: bool = False  # apt-get install what a Dockerfile asks for (root)
     env_cache: Path | None = None  # virtualenv cache (default: SKILLYARD_ENV_CACHE)
     disk_mb: int | None = None  # total disk quota per trial (bwrap, tmpfs; see quota.py)
+    no_index: bool = False  # build environments from the wheelhouse only (offline.py)
+    wheelhouse: Path | None = None  # default: SKILLYARD_WHEELHOUSE
+
+    def offline(self) -> Offline:
+        from .offline import Offline
+
+        return Offline.from_options(self.no_index, self.wheelhouse)
 
     def check(self) -> None:
         if self.trials < 1:
@@ -92,6 +100,7 @@ class RunConfig:
             if value is not None and value <= 0:
                 raise EvalError(f"{name.replace('_', ' ')} must be positive")
         check_skills_dir(self.skills_dir)
+        self.offline()
         from .sandbox import require_sandbox
 
         require_sandbox(self.sandbox)
@@ -110,7 +119,8 @@ class RunConfig:
         return {"trials": self.trials, "workers": self.workers, "timeout": self.timeout,
                 "verifier_timeout": self.verifier_timeout, "seed": self.seed,
                 "skills_dir": self.skills_dir, "sandbox": self.sandbox,
-                "allow_network": self.allow_network, "disk_mb": self.disk_mb}
+                "allow_network": self.allow_network, "disk_mb": self.disk_mb,
+                **self.offline().to_dict()}
 
 
 def prepare_environments(tasks: Sequence[Task], config: RunConfig,
@@ -132,7 +142,7 @@ def prepare_environments(tasks: Sequence[Task], config: RunConfig,
             continue
         out[task.id] = prepare(task, allow_network=config.allow_network,
                                install_system_deps=config.install_system_deps,
-                               cache=config.env_cache, log=log)
+                               cache=config.env_cache, log=log, offline=config.offline())
     return out
 
 

@@ -108,6 +108,7 @@ class Layout:
     extra: list[tuple[str, str]] = field(default_factory=list)  # (host, inside) read-only
     binds: list[tuple[str, str]] = field(default_factory=list)  # (host, inside) read-write
     env: dict[str, str] = field(default_factory=dict)
+    mount_fs: Path | None = None  # fs as the sandbox's commands name it (quota namespace)
 
     def inside(self, host: Path) -> str:
         """The container path of a host path under the trial's folders."""
@@ -159,13 +160,14 @@ def bwrap_argv(layout: Layout, argv: Sequence[str], *, network: bool, limits: Li
     if Path("/var/lib/dpkg").is_dir():
         args += ["--ro-bind", "/var/lib/dpkg", "/var/lib/dpkg"]
     args += ["--proc", "/proc", "--dev", "/dev"]
+    fs = layout.mount_fs or layout.fs
     if limits.disk_mb:
-        args += ["--bind", str(layout.fs / QUOTA_TMP), "/tmp"]
+        args += ["--bind", str(fs / QUOTA_TMP), "/tmp"]
     else:
         args += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     args += ["--tmpfs", "/var/tmp", "--tmpfs", "/run"]
     for root in sorted(layout.roots, key=lambda r: r.count("/")):
-        args += ["--bind", str(layout.fs / root.lstrip("/")), root]
+        args += ["--bind", str(fs / root.lstrip("/")), root]
     for host, inside in layout.binds:
         args += ["--bind", host, inside]
     for host, inside in layout.extra:
@@ -235,7 +237,8 @@ class TrialBox:
         layout = self.layout
         if readonly:
             layout = Layout(layout.fs, layout.roots, layout.workdir,
-                            layout.extra + [(p, p) for p in readonly], layout.binds, layout.env)
+                            layout.extra + [(p, p) for p in readonly], layout.binds, layout.env,
+                            layout.mount_fs)
         prefix = (self.quota.prefix() if self.quota else []) \
             + self.trial_limits().prefix(timeout)
         command = bwrap_argv(layout, argv, network=self.network, limits=self.limits,

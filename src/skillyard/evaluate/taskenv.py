@@ -19,6 +19,7 @@ from typing import Any
 
 from .dockerfile import VAR_PATTERN, EnvPlan, parse_dockerfile
 from .errors import EvalError
+from .offline import Offline, sandbox_env
 from .provision import (
     BuildError,
     BuiltVenv,
@@ -167,7 +168,8 @@ def check_task(task: Task, *, allow_network: bool = False) -> TaskEnvironment:
 
 
 def prepare(task: Task, *, allow_network: bool = False, install_system_deps: bool = False,
-            cache: Path | None = None, log: Any = None) -> TaskEnvironment:
+            cache: Path | None = None, log: Any = None,
+            offline: Offline | None = None) -> TaskEnvironment:
     """Check the task, install missing Debian packages when asked, and build its virtualenvs.
 
     A build that fails becomes a blocker (the trials then fail with that reason)."""
@@ -185,12 +187,29 @@ def prepare(task: Task, *, allow_network: bool = False, install_system_deps: boo
         return out
     main, tool = env_specs(out.plan, out.verifier, out.python)
     try:
-        out.main = build_venv(main, cache, log)
+        flags = offline.pip_flags() if offline else []
+        out.main = build_venv(main, cache, log, flags)
         if tool is not None:
-            out.tool = build_venv(tool, cache, log)
+            out.tool = build_venv(tool, cache, log, flags)
     except BuildError as exc:
         out.blockers.append(f"environment build: {exc}")
     return out
+
+
+def wheel_groups(tasks: list[Task]) -> list[tuple[str, list[str]]]:
+    """(interpreter, requirements) of every environment the tasks would build."""
+    groups: list[tuple[str, list[str]]] = []
+    for task in tasks:
+        out = check_task(task)
+        if out.python is None or task.kind != "harbor":
+            continue
+        main, tool = env_specs(out.plan, out.verifier, out.python)
+        for spec in (main, tool):
+            for reqs, _flags in spec.groups if spec else []:
+                group = (spec.python.path, list(reqs))
+                if reqs and group not in groups:
+                    groups.append(group)
+    return groups
 
 
 def prepare_container(task: Task, kind: str, *, allow_network: bool = False,
@@ -274,6 +293,7 @@ def make_box(tenv: TaskEnvironment, trial_root: Path, *, kind: str, limits: Limi
         env["SKILLYARD_UVX_ENV"] = str(tenv.tool.path)
     extra.append((str(shim_dir(cache or cache_root())), SHIMS))
     env["PATH"] = f"{SHIMS}:{path}"
+    env.update(sandbox_env(tenv.network))
     for key, value in tenv.plan.env:
         env[key] = VAR_PATTERN.sub(lambda m: env.get(m.group(1) or m.group(2), ""), value)
     if tenv.image is not None:
@@ -283,11 +303,11 @@ def make_box(tenv: TaskEnvironment, trial_root: Path, *, kind: str, limits: Limi
         skill_dirs = tenv.plan.skill_dirs or [str(PurePosixPath(tenv.workdir) / skills_dir)]
         return make_container_box(kind, tenv.image, layout, skill_dirs, network=tenv.network,
                                   limits=limits)
-    fs, quota = trial_root / "fs", None
+    fs, quota, mount_fs = trial_root / "fs", None, None
     if kind == "bwrap" and limits.disk_mb:
         quota = DiskQuota(fs, limits.disk_mb).start()
-        fs = quota.view
+        fs, mount_fs = quota.view, quota.folder
         (fs / QUOTA_TMP).mkdir()
         (fs / QUOTA_TMP).chmod(0o1777)
-    layout = Layout(fs, list(tenv.roots), tenv.workdir, extra, binds, env)
+    layout = Layout(fs, list(tenv.roots), tenv.workdir, extra, binds, env, mount_fs)
     return TrialBox(kind, layout, network=tenv.network, limits=limits, quota=quota)
