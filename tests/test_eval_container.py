@@ -197,6 +197,12 @@ def test_image_is_built_and_the_curated_skill_is_needed(tmp_path: Path) -> None:
     assert "adder_tool/scripts/add.sh" in none.detail["reason"]  # emptied skill folder
     assert none.detail["environment"]["hash"] == bundled.detail["environment"]["hash"]
     assert _containers() == before  # every trial's container is removed
+    with Library(tmp_path / "lib.db") as lib:
+        from skillyard.evaluate import load_experiment
+
+        env = load_experiment(lib, "latest").spec["environments"]["adder"]
+    assert env["image"].startswith("skillyard-task:") and env["image_id"]
+    assert none.detail["limits"]["mechanism"] == f"{KIND} (runtime cgroups)"
 
 
 @needs_runtime
