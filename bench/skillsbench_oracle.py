@@ -77,6 +77,9 @@ def main() -> None:
     print(f"\nsandboxed oracle (bundled arm): {len(passed)} of {len(tasks)} tasks pass; "
           f"{len([t for t in passed if t in faithful])} of {len(faithful)} that can run "
           f"faithfully here ({boxed_s:.0f} s)")
+    limits = {str(r.detail.get("limits", {}).get("mechanism")) for r in boxed.values()
+              if r.detail.get("limits")}
+    print(f"trial limits enforced by: {', '.join(sorted(limits)) or '-'}")
     print(f"tasks whose oracle needs the curated skill (pass with it, fail without): "
           f"{len(needs_skill)}: {', '.join(needs_skill) or '-'}")
     if args.baseline:

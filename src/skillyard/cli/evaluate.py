@@ -22,6 +22,13 @@ from .common import (
     png_path,
     print_json,
 )
+from .eval_environment import (
+    DiskOption,
+    NoIndexOption,
+    WheelhouseOption,
+    check_tasks,
+    register_environment,
+)
 
 RUN_EXAMPLES = """
 Examples:
@@ -42,8 +49,11 @@ Examples:
 
 Trials run in a bubblewrap sandbox (--sandbox bwrap, the default): the task's files at the
 paths its Dockerfile puts them, its pip packages in a cached virtualenv, a private /tmp, no
-network unless task.toml allows it and --allow-network is given. --sandbox none runs trials
-on the host with container paths rewritten (not isolated).
+network unless task.toml allows it and --allow-network is given, memory/CPU/process limits
+(a cgroup per trial, else rlimits; each trial records which). --disk-mb caps a trial's total
+disk use. --no-index --wheelhouse DIR builds environments without PyPI (see `eval
+wheelhouse`). --sandbox docker|podman builds and runs the task's own image instead.
+--sandbox none runs trials on the host with container paths rewritten (not isolated).
 """
 
 REPORT_EXAMPLES = """
@@ -120,7 +130,8 @@ RecordOption = Annotated[Path | None, typer.Option(
 ReplayOption = Annotated[Path | None, typer.Option(
     "--llm-replay", help="Answer LLM calls from this recording; no network.")]
 SandboxOption = Annotated[str, typer.Option(
-    help="bwrap (isolated trials at the task's container paths) or none (host, no isolation).")]
+    help="bwrap (isolated trials at the task's container paths), docker or podman (the task's "
+    "own image, built from its Dockerfile), or none (host, no isolation).")]
 NetworkOption = Annotated[bool, typer.Option(
     "--allow-network", help="Give trials the network when their task.toml allows internet.")]
 SystemDepsOption = Annotated[bool, typer.Option(
@@ -199,6 +210,7 @@ def register(app: typer.Typer) -> None:
         help="Does a skill help? Paired with/without-skill experiments with honest statistics.",
     )
     app.add_typer(group, name="eval")
+    register_environment(group)
 
     @group.command("run", epilog=RUN_EXAMPLES)
     def run_cmd(
@@ -229,6 +241,9 @@ def register(app: typer.Typer) -> None:
         sandbox: SandboxOption = "bwrap",
         allow_network: NetworkOption = False,
         install_system_deps: SystemDepsOption = False,
+        no_index: NoIndexOption = False,
+        wheelhouse: WheelhouseOption = None,
+        disk_mb: DiskOption = None,
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -244,7 +259,8 @@ def register(app: typer.Typer) -> None:
         config = RunConfig(trials=trials, workers=workers, timeout=timeout, seed=seed,
                            skills_dir=skills_dir, keep=keep is not None, root=keep,
                            sandbox=sandbox, allow_network=allow_network,
-                           install_system_deps=install_system_deps)
+                           install_system_deps=install_system_deps, no_index=no_index,
+                           wheelhouse=wheelhouse, disk_mb=disk_mb)
         config.check()
         _sandbox_warning(sandbox)
         arm_text = arms or ("none,skill" if skill else "none,routed")
@@ -351,7 +367,7 @@ def register(app: typer.Typer) -> None:
 
         task_set = load_tasks(tasks, skip_bad=skip_bad)
         if check:
-            _check_tasks(task_set, allow_network, as_json)
+            check_tasks(task_set, allow_network, as_json)
             return
         judged = set(needs_judge(task_set.tasks))
         if as_json:
@@ -455,32 +471,6 @@ def register(app: typer.Typer) -> None:
             return
         _print_tables([tournament_table(result)])
         console.print(f"stored as run {result.run_id}")
-
-
-def _check_tasks(task_set: Any, allow_network: bool, as_json: bool) -> None:
-    from ..evaluate.sandbox import bwrap_problem
-    from ..evaluate.taskenv import check_task
-
-    envs = [check_task(t, allow_network=allow_network) for t in task_set.tasks
-            if t.kind == "harbor"]
-    problem = bwrap_problem()
-    if as_json:
-        print_json({"source": task_set.source, "sandbox": problem or "bwrap available",
-                    "tasks": [e.to_dict() for e in envs],
-                    "faithful": sum(e.faithful for e in envs), "total": len(envs)})
-    else:
-        table = RichTable("task", "faithful", "python", "why not / notes", show_lines=True)
-        for e in envs:
-            why = "\n".join([f"✗ {b}" for b in e.blockers] + [f"· {n}" for n in e.notes])
-            table.add_row(escape(e.task_id), "yes" if e.faithful else "[red]no[/red]",
-                          e.python.version if e.python else "–", escape(why) or "–")
-        console.print(table)
-        console.print(f"{sum(e.faithful for e in envs)} of {len(envs)} tasks can run "
-                      "faithfully here")
-        if problem:
-            console.print(f"[red]sandbox unavailable[/red]: {escape(problem)}")
-    if problem or not all(e.faithful for e in envs):
-        raise typer.Exit(1)
 
 
 def _write(text: str, out: Path | None) -> None:

@@ -27,6 +27,7 @@ from .verify import verify
 from .workspace import DEFAULT_SKILLS_DIR, check_skills_dir, make_sandboxed_trial, make_trial
 
 if TYPE_CHECKING:
+    from .offline import Offline
     from .taskenv import TaskEnvironment
 
 DEFAULT_AGENT_TIMEOUT = 600.0
@@ -76,10 +77,18 @@ class RunConfig:
     skills_dir: str = DEFAULT_SKILLS_DIR
     keep: bool = False  # keep trial folders (under root) for inspection
     root: Path | None = None
-    sandbox: str = "bwrap"  # bwrap | none (trials on the host, container paths rewritten)
+    sandbox: str = "bwrap"  # bwrap | docker | podman | none (host, container paths rewritten)
     allow_network: bool = False  # granted to tasks whose task.toml allows internet
     install_system_deps: bool = False  # apt-get install what a Dockerfile asks for (root)
     env_cache: Path | None = None  # virtualenv cache (default: SKILLYARD_ENV_CACHE)
+    disk_mb: int | None = None  # total disk quota per trial (bwrap, tmpfs; see quota.py)
+    no_index: bool = False  # build environments from the wheelhouse only (offline.py)
+    wheelhouse: Path | None = None  # default: SKILLYARD_WHEELHOUSE
+
+    def offline(self) -> Offline:
+        from .offline import Offline
+
+        return Offline.from_options(self.no_index, self.wheelhouse)
 
     def check(self) -> None:
         if self.trials < 1:
@@ -91,22 +100,34 @@ class RunConfig:
             if value is not None and value <= 0:
                 raise EvalError(f"{name.replace('_', ' ')} must be positive")
         check_skills_dir(self.skills_dir)
+        self.offline()
         from .sandbox import require_sandbox
 
         require_sandbox(self.sandbox)
+        if self.disk_mb is not None:
+            if self.disk_mb < 1:
+                raise EvalError("disk quota must be at least 1 MB")
+            if self.sandbox != "bwrap":
+                raise EvalError("--disk-mb needs --sandbox bwrap")
+            from .quota import quota_problem
+
+            problem = quota_problem()
+            if problem:
+                raise EvalError(f"--disk-mb unavailable: {problem}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"trials": self.trials, "workers": self.workers, "timeout": self.timeout,
                 "verifier_timeout": self.verifier_timeout, "seed": self.seed,
                 "skills_dir": self.skills_dir, "sandbox": self.sandbox,
-                "allow_network": self.allow_network}
+                "allow_network": self.allow_network, "disk_mb": self.disk_mb,
+                **self.offline().to_dict()}
 
 
 def prepare_environments(tasks: Sequence[Task], config: RunConfig,
                          log: Callable[[str], None] | None = None
                          ) -> dict[str, TaskEnvironment]:
     """Check every task and build its virtualenvs (cached) before any trial runs."""
-    from .taskenv import prepare
+    from .taskenv import prepare, prepare_container
 
     if config.sandbox == "none":
         return {}
@@ -114,9 +135,14 @@ def prepare_environments(tasks: Sequence[Task], config: RunConfig,
     for task in tasks:
         if log is not None:
             log(f"environment of {task.id}")
+        if config.sandbox in ("docker", "podman"):
+            out[task.id] = prepare_container(task, config.sandbox,
+                                             allow_network=config.allow_network,
+                                             cache=config.env_cache, log=log)
+            continue
         out[task.id] = prepare(task, allow_network=config.allow_network,
                                install_system_deps=config.install_system_deps,
-                               cache=config.env_cache, log=log)
+                               cache=config.env_cache, log=log, offline=config.offline())
     return out
 
 
@@ -148,8 +174,11 @@ def _make(folder: Path, task: Task, bundles: Any, config: RunConfig,
         return make_trial(folder, task, bundles, config.skills_dir)
     from .taskenv import make_box, task_limits
 
-    box = make_box(tenv, folder, kind=config.sandbox, limits=task_limits(task),
-                   cache=config.env_cache)
+    limits = task_limits(task)
+    if config.disk_mb:
+        limits.disk_mb = config.disk_mb
+    box = make_box(tenv, folder, kind=config.sandbox, limits=limits,
+                   cache=config.env_cache, skills_dir=config.skills_dir)
     return make_sandboxed_trial(folder, task, bundles, tenv, box, config.skills_dir)
 
 
@@ -164,12 +193,15 @@ def run_trial(item: TrialPlan, runner: Runner, config: RunConfig, root: Path,
     if tenv is not None:
         result.detail["environment"] = {"hash": tenv.env_hash, "faithful": tenv.faithful,
                                         "blockers": tenv.blockers}
-        if tenv.main is None:
+        if not tenv.ready:
             result.status, result.error = "error", "environment: " + "; ".join(tenv.blockers)
             result.wall_seconds = time.monotonic() - started
             return result
+    dirs = None
     try:
         dirs, visible = _make(folder, task, bundles, config, tenv)
+        if dirs.box is not None:
+            result.detail["limits"] = dirs.box.limits_record()
         ctx = TrialContext(task, dirs, visible, config.skills_dir,
                            config.timeout or task.agent_timeout or DEFAULT_AGENT_TIMEOUT,
                            trial_seed(config.seed, task.id, item.trial), item.trial)
@@ -205,6 +237,8 @@ def run_trial(item: TrialPlan, runner: Runner, config: RunConfig, root: Path,
     except OSError as exc:
         result.status, result.error = "error", f"harness: {exc}"
     finally:
+        if dirs is not None and dirs.box is not None:
+            dirs.box.close()
         if not config.keep:
             shutil.rmtree(folder, ignore_errors=True)
     result.wall_seconds = time.monotonic() - started

@@ -162,7 +162,8 @@ def run_prepared(
         "environments": {tid: {"hash": e.env_hash, "faithful": e.faithful,
                                "blockers": e.blockers, "notes": e.notes,
                                "python": e.python.version if e.python else None,
-                               "packages": e.main.packages if e.main else {}}
+                               "packages": e.main.packages if e.main else {},
+                               "image": e.image, "image_id": e.image_id}
                          for tid, e in environments.items()},
     }
     run_id = evals.create_run("experiment", spec) if evals else None

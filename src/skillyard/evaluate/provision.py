@@ -20,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,8 +245,12 @@ class BuildError(EvalError):
     pass
 
 
-def build_venv(spec: VenvSpec, root: Path | None = None, log: Any = None) -> BuiltVenv:
-    """Build (or reuse) the virtualenv for ``spec``; safe to call from several processes."""
+def build_venv(spec: VenvSpec, root: Path | None = None, log: Any = None,
+               pip_flags: Sequence[str] = ()) -> BuiltVenv:
+    """Build (or reuse) the virtualenv for ``spec``; safe to call from several processes.
+
+    ``pip_flags`` say where packages come from (a wheelhouse, ``--no-index``); they do not
+    change the environment's key, since the same requirements give the same environment."""
     root = root or cache_root()
     root.mkdir(parents=True, exist_ok=True)
     key = spec.key()
@@ -255,7 +260,7 @@ def build_venv(spec: VenvSpec, root: Path | None = None, log: Any = None) -> Bui
         if not (path / DONE).is_file():
             shutil.rmtree(path, ignore_errors=True)
             try:
-                _build(spec, path, log)
+                _build(spec, path, log, pip_flags)
             except BaseException:
                 shutil.rmtree(path, ignore_errors=True)
                 raise
@@ -274,7 +279,7 @@ def _run(argv: list[str], what: str) -> None:
         raise BuildError(f"{what} failed: {' | '.join(lines[-3:])[:600]}")
 
 
-def _build(spec: VenvSpec, path: Path, log: Any) -> None:
+def _build(spec: VenvSpec, path: Path, log: Any, pip_flags: Sequence[str] = ()) -> None:
     has_pip = any(reqs for reqs, _ in spec.groups)
     argv = [spec.python.path, "-m", "venv", str(path)] + ([] if has_pip else ["--without-pip"])
     _run(argv, f"creating a virtualenv with Python {spec.python.version}")
@@ -285,7 +290,7 @@ def _build(spec: VenvSpec, path: Path, log: Any) -> None:
         if log is not None:
             log(f"pip install {' '.join(reqs)}")
         _run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *flags,
-              *reqs], f"pip install {' '.join(reqs)}")
+              *pip_flags, *reqs], f"pip install {' '.join(reqs)}")
     packages: dict[str, str] = {}
     if has_pip:
         res = subprocess.run([python, "-m", "pip", "list", "--format=json",

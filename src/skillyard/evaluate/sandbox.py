@@ -17,10 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .cgroups import TrialLimits, trial_limits
 from .errors import EvalError
+from .quota import DiskQuota
 from .runners.base import ProcessResult, run_process
 
-SANDBOXES = ("bwrap", "none")
+SANDBOXES = ("bwrap", "docker", "podman", "none")
 # Host folders bound read-only; a task may place files in sub-folders of the ones marked True.
 _SYSTEM = {"usr": False, "bin": False, "sbin": False, "lib": False, "lib64": False,
            "lib32": False, "libx32": False, "etc": True}
@@ -28,6 +30,7 @@ _FORBIDDEN = frozenset({"proc", "dev", "sys", "run", "tmp", "var", "boot", "mnt"
                         "srv", "snap", ""})
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SHIMS = "/opt/skillyard/shims"
+QUOTA_TMP = ".skillyard-tmp"  # /tmp of a trial with a disk quota, inside its quota folder
 _probe_cache: dict[str, str | None] = {}
 
 
@@ -64,6 +67,13 @@ def require_sandbox(kind: str) -> None:
         if problem:
             raise SandboxUnavailable(f"sandbox unavailable: {problem}; pass --sandbox none to "
                                      "run trials on the host without isolation")
+    elif kind != "none":
+        from .container import runtime_problem
+
+        problem = runtime_problem(kind)
+        if problem:
+            raise SandboxUnavailable(f"sandbox {kind} unavailable: {problem}; use --sandbox "
+                                     "bwrap")
 
 
 def mount_root(path: str) -> str:
@@ -83,6 +93,9 @@ class Limits:
     memory_mb: int = 4096
     file_mb: int = 10240
     tmp_mb: int = 1024
+    pids: int = 1024
+    cpus: float | None = None  # CPUs a trial may use (cgroup) or its CPU-time budget (rlimit)
+    disk_mb: int | None = None  # total writable space of the trial's folders (quota.py)
 
 
 @dataclass
@@ -95,6 +108,7 @@ class Layout:
     extra: list[tuple[str, str]] = field(default_factory=list)  # (host, inside) read-only
     binds: list[tuple[str, str]] = field(default_factory=list)  # (host, inside) read-write
     env: dict[str, str] = field(default_factory=dict)
+    mount_fs: Path | None = None  # fs as the sandbox's commands name it (quota namespace)
 
     def inside(self, host: Path) -> str:
         """The container path of a host path under the trial's folders."""
@@ -133,22 +147,27 @@ def _system_binds(expand: set[str]) -> list[str]:
 
 
 def bwrap_argv(layout: Layout, argv: Sequence[str], *, network: bool, limits: Limits,
-               env: Mapping[str, str], cwd: str) -> list[str]:
+               env: Mapping[str, str], cwd: str, prefix: Sequence[str] = ()) -> list[str]:
+    """The bwrap command line; ``prefix`` (limits, quota namespace) goes before it.
+
+    With a disk quota (``limits.disk_mb``) ``/tmp`` lives in the trial's quota folder."""
     expand = {PurePosixPath(r).parts[1] for r in layout.roots
               if PurePosixPath(r).parts[1] in _SYSTEM}
-    args = ["prlimit", f"--as={limits.memory_mb * 1024 * 1024}",
-            f"--fsize={limits.file_mb * 1024 * 1024}", "--core=0",
-            "bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+    args = [*prefix, "bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
     if network:
         args.append("--share-net")
     args += _system_binds(expand)
     if Path("/var/lib/dpkg").is_dir():
         args += ["--ro-bind", "/var/lib/dpkg", "/var/lib/dpkg"]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-             "--tmpfs", "/var/tmp", "--tmpfs", "/run"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    fs = layout.mount_fs or layout.fs
+    if limits.disk_mb:
+        args += ["--bind", str(fs / QUOTA_TMP), "/tmp"]
+    else:
+        args += ["--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    args += ["--tmpfs", "/var/tmp", "--tmpfs", "/run"]
     for root in sorted(layout.roots, key=lambda r: r.count("/")):
-        args += ["--bind", str(layout.fs / root.lstrip("/")), root]
+        args += ["--bind", str(fs / root.lstrip("/")), root]
     for host, inside in layout.binds:
         args += ["--bind", host, inside]
     for host, inside in layout.extra:
@@ -168,6 +187,31 @@ class TrialBox:
     network: bool = False
     limits: Limits = field(default_factory=Limits)
     host_env: dict[str, str] = field(default_factory=dict)  # for kind none
+    quota: DiskQuota | None = None
+    _limits: TrialLimits | None = None
+
+    def trial_limits(self) -> TrialLimits:
+        if self._limits is None:
+            self._limits = trial_limits(self.limits)
+        return self._limits
+
+    def limits_record(self) -> dict[str, object]:
+        """How this trial's limits are enforced (for the result)."""
+        if self.kind == "none":
+            return {"mechanism": "none"}
+        record = dict(self.trial_limits().record)
+        record["disk"] = (f"{self.limits.disk_mb} MB in total (tmpfs quota)" if self.quota
+                          else f"{self.limits.file_mb} MB per file (RLIMIT_FSIZE), "
+                          f"/tmp {self.limits.tmp_mb} MB")
+        return record
+
+    def close(self) -> None:
+        """Release what the box holds (a cgroup, a quota namespace); idempotent."""
+        if self._limits is not None:
+            self._limits.close()
+            self._limits = None
+        if self.quota is not None:
+            self.quota.close()
 
     @property
     def workdir(self) -> str:
@@ -193,9 +237,12 @@ class TrialBox:
         layout = self.layout
         if readonly:
             layout = Layout(layout.fs, layout.roots, layout.workdir,
-                            layout.extra + [(p, p) for p in readonly], layout.binds, layout.env)
+                            layout.extra + [(p, p) for p in readonly], layout.binds, layout.env,
+                            layout.mount_fs)
+        prefix = (self.quota.prefix() if self.quota else []) \
+            + self.trial_limits().prefix(timeout)
         command = bwrap_argv(layout, argv, network=self.network, limits=self.limits,
-                             env=full, cwd=cwd or self.layout.workdir)
+                             env=full, cwd=cwd or self.layout.workdir, prefix=prefix)
         res = run_process(command, cwd=self.layout.fs, timeout=timeout, env={}, stdin=stdin)
         if res.returncode == 1 and res.stderr.startswith("bwrap: execvp"):
             why = res.stderr.split(":", 2)[-1].strip()

@@ -15,6 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .offline import UV
+
 APT = r"""#!/bin/bash
 # skillyard sandbox: system packages come from the host; apt-get only checks them.
 sub=""; pkgs=()
@@ -67,7 +69,7 @@ done
 exec /usr/bin/curl "$@"
 """
 
-SCRIPTS = {"apt-get": APT, "apt": APT, "uvx": UVX, "curl": CURL}
+SCRIPTS = {"apt-get": APT, "apt": APT, "uvx": UVX, "curl": CURL, "uv": UV}
 
 
 def shim_dir(cache: Path) -> Path:

@@ -14,11 +14,12 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .dockerfile import VAR_PATTERN, EnvPlan, parse_dockerfile
 from .errors import EvalError
+from .offline import Offline, sandbox_env
 from .provision import (
     BuildError,
     BuiltVenv,
@@ -32,7 +33,8 @@ from .provision import (
     missing_apt,
     script_needs,
 )
-from .sandbox import BASE_PATH, SHIMS, Layout, Limits, TrialBox, mount_root
+from .quota import DiskQuota
+from .sandbox import BASE_PATH, QUOTA_TMP, SHIMS, Layout, Limits, TrialBox, mount_root
 from .shims import shim_dir
 from .tasks import Task
 
@@ -56,6 +58,13 @@ class TaskEnvironment:
     notes: list[str] = field(default_factory=list)
     main: BuiltVenv | None = None
     tool: BuiltVenv | None = None
+    image: str | None = None  # --sandbox docker|podman: the task's built image (tag)
+    image_id: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Trials can run: the virtualenv is built, or the container image is."""
+        return self.main is not None or self.image is not None
 
     @property
     def faithful(self) -> bool:
@@ -70,7 +79,7 @@ class TaskEnvironment:
         data = {"dockerfile": self.dockerfile,
                 "python": self.python.version if self.python else None,
                 "main": self.main.packages if self.main else None,
-                "tool": self.tool.packages if self.tool else None}
+                "tool": self.tool.packages if self.tool else None, "image": self.image_id}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +89,8 @@ class TaskEnvironment:
                 "network": self.network, "pip": self.plan.pip, "verifier_pip": self.verifier.pip,
                 "uvx": self.verifier.uvx, "apt": self.plan.apt,
                 "skill_dirs": self.plan.skill_dirs,
-                "env_hash": self.env_hash if self.main else None}
+                "image": self.image,
+                "env_hash": self.env_hash if self.ready else None}
 
 
 def _allow_internet(task: Task) -> bool:
@@ -158,7 +168,8 @@ def check_task(task: Task, *, allow_network: bool = False) -> TaskEnvironment:
 
 
 def prepare(task: Task, *, allow_network: bool = False, install_system_deps: bool = False,
-            cache: Path | None = None, log: Any = None) -> TaskEnvironment:
+            cache: Path | None = None, log: Any = None,
+            offline: Offline | None = None) -> TaskEnvironment:
     """Check the task, install missing Debian packages when asked, and build its virtualenvs.
 
     A build that fails becomes a blocker (the trials then fail with that reason)."""
@@ -176,11 +187,49 @@ def prepare(task: Task, *, allow_network: bool = False, install_system_deps: boo
         return out
     main, tool = env_specs(out.plan, out.verifier, out.python)
     try:
-        out.main = build_venv(main, cache, log)
+        flags = offline.pip_flags() if offline else []
+        out.main = build_venv(main, cache, log, flags)
         if tool is not None:
-            out.tool = build_venv(tool, cache, log)
+            out.tool = build_venv(tool, cache, log, flags)
     except BuildError as exc:
         out.blockers.append(f"environment build: {exc}")
+    return out
+
+
+def wheel_groups(tasks: list[Task]) -> list[tuple[str, list[str]]]:
+    """(interpreter, requirements) of every environment the tasks would build."""
+    groups: list[tuple[str, list[str]]] = []
+    for task in tasks:
+        out = check_task(task)
+        if out.python is None or task.kind != "harbor":
+            continue
+        main, tool = env_specs(out.plan, out.verifier, out.python)
+        for spec in (main, tool):
+            for reqs, _flags in spec.groups if spec else []:
+                group = (spec.python.path, list(reqs))
+                if reqs and group not in groups:
+                    groups.append(group)
+    return groups
+
+
+def prepare_container(task: Task, kind: str, *, allow_network: bool = False,
+                      cache: Path | None = None, log: Any = None) -> TaskEnvironment:
+    """Build the task's own image with ``kind`` (docker or podman); the image does what the
+    Dockerfile says, so only the network and a failed build stop a faithful run."""
+    from .container import build_image, image_id
+
+    out = check_task(task, allow_network=allow_network)
+    out.blockers = [b for b in out.blockers if "has no network" in b]
+    out.notes = [n for n in out.notes if "internet" in n]
+    env_dir = task.environment
+    if env_dir is None or not (env_dir / "Dockerfile").is_file():
+        out.blockers.append(f"--sandbox {kind} needs environment/Dockerfile")
+        return out
+    try:
+        out.image = build_image(kind, env_dir, lock_dir=cache or cache_root(), log=log)
+        out.image_id = image_id(kind, out.image)
+    except EvalError as exc:
+        out.blockers.append(f"image build: {exc}")
     return out
 
 
@@ -201,7 +250,8 @@ def _size_mb(value: Any) -> int | None:
 
 
 def task_limits(task: Task) -> Limits:
-    """Memory and disk limits from ``task.toml`` ([environment] memory_mb/memory, storage)."""
+    """Memory, CPU and disk limits from ``task.toml`` ([environment] memory_mb/memory, cpus,
+    storage)."""
     limits = Limits()
     if task.root is None:
         return limits
@@ -214,6 +264,9 @@ def task_limits(task: Task) -> Limits:
         return limits
     memory = _size_mb(env.get("memory_mb")) or _size_mb(env.get("memory"))
     storage = _size_mb(env.get("storage_mb")) or _size_mb(env.get("storage"))
+    cpus = env.get("cpus")
+    if isinstance(cpus, int | float) and not isinstance(cpus, bool) and 0 < cpus <= 1024:
+        limits.cpus = float(cpus)
     if memory:
         limits.memory_mb = max(memory, MIN_MEMORY_MB)
     if storage:
@@ -222,7 +275,7 @@ def task_limits(task: Task) -> Limits:
 
 
 def make_box(tenv: TaskEnvironment, trial_root: Path, *, kind: str, limits: Limits,
-             cache: Path | None = None) -> TrialBox:
+             cache: Path | None = None, skills_dir: str = ".agents/skills") -> TrialBox:
     """The sandbox of one trial of this task (folders under ``trial_root``)."""
     binds = [(str(trial_root / "tests"), "/tests"), (str(trial_root / "solution"), "/solution"),
              (str(trial_root / "logs"), "/logs")]
@@ -240,7 +293,21 @@ def make_box(tenv: TaskEnvironment, trial_root: Path, *, kind: str, limits: Limi
         env["SKILLYARD_UVX_ENV"] = str(tenv.tool.path)
     extra.append((str(shim_dir(cache or cache_root())), SHIMS))
     env["PATH"] = f"{SHIMS}:{path}"
+    env.update(sandbox_env(tenv.network))
     for key, value in tenv.plan.env:
         env[key] = VAR_PATTERN.sub(lambda m: env.get(m.group(1) or m.group(2), ""), value)
-    layout = Layout(trial_root / "fs", list(tenv.roots), tenv.workdir, extra, binds, env)
-    return TrialBox(kind, layout, network=tenv.network, limits=limits)
+    if tenv.image is not None:
+        from .container import make_container_box
+
+        layout = Layout(trial_root / "fs", list(tenv.roots), tenv.workdir, [], binds, {})
+        skill_dirs = tenv.plan.skill_dirs or [str(PurePosixPath(tenv.workdir) / skills_dir)]
+        return make_container_box(kind, tenv.image, layout, skill_dirs, network=tenv.network,
+                                  limits=limits)
+    fs, quota, mount_fs = trial_root / "fs", None, None
+    if kind == "bwrap" and limits.disk_mb:
+        quota = DiskQuota(fs, limits.disk_mb).start()
+        fs, mount_fs = quota.view, quota.folder
+        (fs / QUOTA_TMP).mkdir()
+        (fs / QUOTA_TMP).chmod(0o1777)
+    layout = Layout(fs, list(tenv.roots), tenv.workdir, extra, binds, env, mount_fs)
+    return TrialBox(kind, layout, network=tenv.network, limits=limits, quota=quota)

@@ -184,7 +184,7 @@ def make_sandboxed_trial(root: Path, task: Task, bundles: Sequence[SkillBundle],
     from .tasks import ENV_SKILLS
 
     layout = box.layout
-    root.mkdir(parents=True, exist_ok=False)
+    root.mkdir(parents=True, exist_ok=box.quota is not None)  # the quota made root/fs
     for mount in layout.roots:
         (layout.fs / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
     for folder in ("tests", "solution", "logs/verifier", "logs/agent"):
