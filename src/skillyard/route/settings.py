@@ -43,6 +43,9 @@ class RouteSettings:
     # smallest source collection is shown first (a project's own copy before a marketplace
     # mirror's); set prefer_focused_sources=False to rank versions by score alone.
     family_cosine: float = 0.8
+    # The same for an index whose descriptions were encoded by the static encoder alone (its
+    # centred, projected vectors), chosen to match the model's families on the 11K corpus.
+    static_family_cosine: float = 0.8
     family_margin: float = 2.0
     prefer_focused_sources: bool = False
     # Abstain when the closest description (cosine) is below the calibrated threshold: this
