@@ -85,6 +85,8 @@ def test_reindex_full_model_and_back(db: Path) -> None:
     assert out["results"][0]["name"] == "sql-tuner"
     static = json.loads(run("reindex", "--static-only", "--json", db=db).stdout)
     assert static["embedded"] == 0 and static["read"] == 4 and not static["up_to_date"]
+    bad = run("reindex", "--static-only", "--ray", db=db, check=False)
+    assert bad.returncode == 2 and "implies --full-model" in bad.stderr
 
 
 def test_index_can_skip_routing(tmp_path: Path) -> None:

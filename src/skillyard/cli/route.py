@@ -161,6 +161,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build or update the routing index (only new or changed skills are embedded)."""
         settings = ray_settings(ray, ray_address, ray_workers)
+        if settings is not None and full_model is False:
+            raise typer.BadParameter("--ray spreads the model's description embedding; it "
+                                     "implies --full-model", param_hint="--static-only")
         job = None
         with open_library(db) as lib:
             if settings is not None:
