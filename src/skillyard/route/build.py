@@ -340,8 +340,9 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     group_ids = dedup.groups(ids, names, signatures)
     # Versions are told apart by description meaning: the model's vectors when it ran, else
     # the static ones in the library's centred space (where a cosine means as much).
-    family_ids = dedup.families(ids, names, vectors["desc"] if model else sproj, group_ids,
-                                settings.family_cosine if model else settings.static_family_cosine)
+    family_ids = dedup.families(
+        ids, names, vectors["desc"] if model else _centred(sdesc, sproj), group_ids,
+        settings.family_cosine if model else settings.static_family_cosine)
     report.groups = _multi_groups(group_ids)
     sizes: dict[str, int] = {}
     for key in collections:
@@ -395,6 +396,15 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     stage("write", t0)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _centred(raw: np.ndarray, proj: np.ndarray) -> np.ndarray:
+    """The projected static vectors, or, in a library too small to fit a projection (kept
+    as it is), the raw ones centred on the library: uncentred static vectors all look alike."""
+    if proj.shape[1] < raw.shape[1] or not len(raw):
+        return proj
+    out = raw - raw.mean(axis=0)
+    return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-9, None)
 
 
 def _keep_rows(gen: storage.Generation, raw: str, proj: str, reuse: list[int | None],
