@@ -78,13 +78,21 @@ def phase_load(db: str, corpus: str) -> None:
     emit({"loaded": report.loaded, "seconds": time.perf_counter() - t0})
 
 
-def phase_build(db: str, full: str) -> None:
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def phase_build(db: str, full: str, docs: str = "keep") -> None:
+    """``docs``: model (--full-model), static (--static-only) or keep (what the index has)."""
     from skillyard.api import Library
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     with Library(db) as lib:
-        report = lib.route_index(full=full == "full")
-    emit({**report.to_dict(), "wall": time.perf_counter() - t0, "peak_mb": peak_mb()})
+        report = lib.route_index(full=full == "full",
+                                 full_model={"model": True, "static": False}.get(docs))
+    emit({**report.to_dict(), "wall": time.perf_counter() - t0, "cpu": cpu_s() - c0,
+          "peak_mb": peak_mb()})
 
 
 def phase_touch(db: str, count: str) -> None:
@@ -221,6 +229,8 @@ def _systems(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
     index = RouteIndex.open(db)
     out = {}
     for label, change in SYSTEMS.items():
+        if replace(RouteSettings(), **change).desc_weight and index.desc is None:
+            continue  # needs the model's description vectors: build with --full-model
         router = Router(index, settings=replace(RouteSettings(), **change))
         router.warm()
         ranked, latency = _route_all(router, queries)
@@ -241,6 +251,8 @@ def _multilingual(db: str, group_of: dict[str, str]) -> dict[str, Any]:
     index = RouteIndex.open(db)
     out: dict[str, Any] = {}
     for label, change in (("skillyard fast (default)", {}), ("today", TODAY)):
+        if replace(RouteSettings(), **change).desc_weight and index.desc is None:
+            continue
         router = Router(index, settings=replace(RouteSettings(), **change))
         router.warm()
         rows: dict[str, Any] = {}
@@ -353,7 +365,10 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     n = len(ids)
     counts = TermCounts(src.array("tc_ptr", mmap=False), src.array("tc_terms", mmap=False),
                         src.array("tc_tf", mmap=False), src.array("tc_len", mmap=False))
-    desc, sigs = src.array("desc", mmap=False), src.array("minhash", mmap=False)
+    has_model = (src.path / "desc.npy").is_file()
+    sigs = src.array("minhash", mmap=False)
+    desc = (src.array("desc", mmap=False) if has_model
+            else np.zeros((n, 0), np.float32))
     sdesc = np.asarray(src.array("sdesc", mmap=False), np.float32)
     svecs = [sdesc]
     copies = [np.arange(n)]
@@ -370,9 +385,10 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
         kept = np.bincount(doc_of[keep], minlength=len(take))
         parts.append(TermCounts(np.concatenate(([0], np.cumsum(kept))).astype(np.int64),
                                 sub.terms[keep], sub.tf[keep], sub.lengths * 0.9))
-        noise = rng.normal(0, 0.012, (len(take), desc.shape[1])).astype(np.float32)
-        v = desc[take] + noise
-        vecs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+        if has_model:
+            noise = rng.normal(0, 0.012, (len(take), desc.shape[1])).astype(np.float32)
+            v = desc[take] + noise
+            vecs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
         sv = sdesc[take] + rng.normal(0, 0.012, (len(take), sdesc.shape[1])).astype(np.float32)
         svecs.append(sv / np.linalg.norm(sv, axis=1, keepdims=True))
         s = sigs[take].copy()
@@ -387,12 +403,17 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     settings = RouteSettings()
     lexical = BM25FIndex.build(merged, settings.bm25f)
     signatures = np.concatenate(sig_parts)
-    vectors = np.concatenate(vecs)
     group_ids = dedup.groups(all_ids, all_names, signatures)
-    family_ids = dedup.families(all_ids, all_names, vectors, group_ids, settings.family_cosine)
-    mean, basis = fit_projection(vectors, PROJECTION_DIMS)
     static = np.concatenate(svecs)
     smean, sbasis = fit_projection(static, PROJECTION_DIMS)
+    sproj = project(static, smean, sbasis)
+    if has_model:
+        vectors = np.concatenate(vecs)
+        family_ids = dedup.families(all_ids, all_names, vectors, group_ids,
+                                    settings.family_cosine)
+    else:
+        family_ids = dedup.families(all_ids, all_names, sproj, group_ids,
+                                    settings.static_family_cosine)
     sizes: dict[str, int] = {}
     for key in all_colls:
         sizes[key] = sizes.get(key, 0) + 1
@@ -407,14 +428,17 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     gen.save_lines("collections", all_colls)
     for name, arr in (("tc_ptr", merged.ptr), ("tc_terms", merged.terms), ("tc_tf", merged.tf),
                       ("sdesc", static.astype(np.float16)),
-                      ("sdesc_proj", project(static, smean, sbasis)), ("sproj_mean", smean),
+                      ("sdesc_proj", sproj), ("sproj_mean", smean),
                       ("sproj_basis", sbasis), ("static_idf", src.array("static_idf")),
                       ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
                       ("lex_docs", lexical.docs), ("lex_weights", lexical.weights),
-                      ("desc", vectors), ("desc_proj", project(vectors, mean, basis)),
-                      ("proj_mean", mean), ("proj_basis", basis),
                       ("collection_size", np.array([sizes[c] for c in all_colls], np.int32))):
         gen.save_array(name, arr)
+    if has_model:
+        mean, basis = fit_projection(vectors, PROJECTION_DIMS)
+        for name, arr in (("desc", vectors), ("desc_proj", project(vectors, mean, basis)),
+                          ("proj_mean", mean), ("proj_basis", basis)):
+            gen.save_array(name, arr)
     manifest = src.manifest()
     manifest["skills"] = len(all_ids)
     manifest["abstain"] = None
@@ -444,6 +468,9 @@ def main() -> None:
     parser.add_argument("--eval-only", action="store_true",
                         help="Reuse the library and index in --workdir; skip the build timings.")
     parser.add_argument("--json", dest="json_out", default=None, help="Also write results.")
+    parser.add_argument("--full-model", action="store_true",
+                        help="Build with the MiniLM model over descriptions too (slow; adds "
+                             "the rows that need it: today's configuration, +MiniLM query).")
     args = parser.parse_args()
     if args.phase:
         name, *rest = args.phase
@@ -452,16 +479,18 @@ def main() -> None:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="skillyard-bench-routing-"))
     work.mkdir(parents=True, exist_ok=True)
     db = str(work / "library.db")
-    res: dict[str, Any] = {"cores": os.cpu_count()}
+    docs = "model" if args.full_model else "static"
+    res: dict[str, Any] = {"cores": os.cpu_count(), "docs": docs}
     if not Path(db).exists():
         res["load"] = run_phase("load", db, args.corpus)
         print(f"library loaded: {res['load']['loaded']} skills in "
               f"{res['load']['seconds']:.0f} s", flush=True)
     if args.eval_only:  # reuse the index of --workdir: routing figures only
-        res["build"] = res["rebuild"] = res["update"] = run_phase("build", db, "incremental")
+        res["build"] = res["rebuild"] = res["update"] = run_phase("build", db, "incremental",
+                                                                 docs)
         res["touch"] = {"touched": 0}
     else:
-        res["build"] = run_phase("build", db, "full")
+        res["build"] = run_phase("build", db, "full", docs)
         print(f"first build: {res['build']['wall']:.1f} s", flush=True)
         res["rebuild"] = run_phase("build", db, "incremental")
         res["touch"] = run_phase("touch", db, "110")
@@ -505,14 +534,20 @@ def report(res: dict[str, Any]) -> None:
     for label, r in ev["systems"].items():
         print(_row(label, r["parts"], f"{r['p50_ms']:6.2f}/{r['p95_ms']:.2f}"))
     print(_row("skillyard via Library.route", parts, f"{ev['p50_ms']:6.2f}/{ev['p95_ms']:.2f}"))
-    today = ev["systems"][next(iter(ev["systems"]))]["parts"]
+    first = next(iter(ev["systems"]))
+    today = ev["systems"][first]["parts"] if first.startswith("today") else None
     for source in ("shared", "mine"):
         for split in ("tune", "heldout"):
             a = parts[f"{source}/{split}"]["strict"]["hit@1"]
-            b = today[f"{source}/{split}"]["strict"]["hit@1"]
             c = base["bm25_full_text"]["parts"][f"{source}/{split}"]["strict"]["hit@1"]
-            print(f"  {source}/{split}: Hit@1 strict skillyard / today {ratio(a, b)} "
-                  f"({100 * (a - b):+.1f} points), / plain BM25 full text {ratio(a, c)}")
+            vs_today = ""
+            if today is not None:
+                b = today[f"{source}/{split}"]["strict"]["hit@1"]
+                vs_today = f"skillyard / today {ratio(a, b)} ({100 * (a - b):+.1f} points), "
+            print(f"  {source}/{split}: Hit@1 strict {vs_today}"
+                  f"skillyard / plain BM25 full text {ratio(a, c)} ({100 * (a - c):+.1f} points)")
+    if today is None:
+        print("  (today's configuration needs the model's description vectors: --full-model)")
     for label, rows in ev["multilingual"].items():
         cells = []
         for lang, r in rows.items():
@@ -533,10 +568,12 @@ def report(res: dict[str, Any]) -> None:
         if avoided is not None:
             print(f"  must-not-pick-X queries, {source}: X avoided at rank 1 {pct(avoided)}%")
     b, rb, up = res["build"], res["rebuild"], res["update"]
-    print(f"\nindex: first build {b['wall']:.1f} s (stages {b['stages']}), "
+    print(f"\nindex ({res.get('docs', 'static')} descriptions): first build {b['wall']:.1f} s "
+          f"wall, {b.get('cpu', 0):.1f} s CPU (stages {b['stages']}), "
           f"peak {b['peak_mb']:.0f} MB; rebuild with nothing changed {rb['wall']:.2f} s; "
           f"after {res['touch']['touched']} "
-          f"body edits {up['wall']:.1f} s ({up['read']} read, {up['embedded']} embedded, "
+          f"body edits {up['wall']:.1f} s wall, {up.get('cpu', 0):.1f} s CPU "
+          f"({up['read']} read, {up['embedded']} embedded, "
           f"{up['cached']} vectors from cache)")
     print(f"query process: open + first query {ev['open_s']:.2f} s, peak {ev['peak_mb']:.0f} MB")
     if res["scale"]:

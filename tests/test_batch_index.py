@@ -40,7 +40,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], np.n
     db = tmp_path_factory.mktemp("single") / "single.db"
     with Library(db) as lib:
         lib.index([str(SAMPLE_SKILLS)])
-        report = lib.route_index()
+        report = lib.route_index(full_model=True)
         assert report.embedded == 41 and report.from_store == 0
     return index_vectors(db)
 
@@ -68,7 +68,7 @@ def test_ray_index_equals_single_process_and_is_shared(
         first = _routes(lib)
         # Another machine (no local index) over the same library embeds nothing.
         shutil.rmtree(storage.index_dir(lib.path))
-        again = lib.route_index()
+        again = lib.route_index(full_model=True)
         assert again.embedded == 0 and again.from_store == 41 and again.cached == 41
         assert np.array_equal(index_vectors(lib.path)[1], reference[1])
         assert _routes(lib) == first

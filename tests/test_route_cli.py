@@ -38,7 +38,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "lib.db"
     out = json.loads(run("index", str(root / "skills"), "--json", db=path).stdout)
     assert out["loaded"] == 4 and out["route"]["skills"] == 4
-    assert out["route"]["embedded"] == 4
+    assert out["route"]["embedded"] == 0  # the default build runs no model
     return path
 
 
@@ -75,6 +75,18 @@ def test_reindex_is_incremental(db: Path, tmp_path: Path) -> None:
     full = json.loads(run("reindex", "--full", "--json", db=db).stdout)
     assert full["read"] == 4 and not full["up_to_date"]
     assert "up to date" in run("reindex", db=db).stdout
+
+
+def test_reindex_full_model_and_back(db: Path) -> None:
+    model = json.loads(run("reindex", "--full-model", "--json", db=db).stdout)
+    assert model["embedded"] + model["cached"] == 4 and model["read"] == 4
+    assert json.loads(run("reindex", "--json", db=db).stdout)["up_to_date"]  # kept
+    out = json.loads(run("route", "my SQL query is slow", "-k", "1", "--json", db=db).stdout)
+    assert out["results"][0]["name"] == "sql-tuner"
+    static = json.loads(run("reindex", "--static-only", "--json", db=db).stdout)
+    assert static["embedded"] == 0 and static["read"] == 4 and not static["up_to_date"]
+    bad = run("reindex", "--static-only", "--ray", db=db, check=False)
+    assert bad.returncode == 2 and "implies --full-model" in bad.stderr
 
 
 def test_index_can_skip_routing(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Library(db) as lib:
         lib.index([str(SAMPLE_SKILLS)])
         report = lib.route_index()
-    assert report.skills == 41 and report.read == 41 and report.embedded == 41
+    # The default build encodes descriptions with the static encoder alone: no model pass.
+    assert report.skills == 41 and report.read == 41 and report.embedded == 0
     return db
 
 
@@ -33,9 +34,11 @@ def test_index_lives_beside_the_db_and_opens_memory_mapped(sample_db: Path) -> N
     assert root.parent == sample_db.parent and root.name == "library.db.route"
     gen = storage.current(root)
     assert gen is not None and len(gen.lines("ids")) == 41
-    assert isinstance(gen.array("desc"), np.memmap)
-    norms = np.linalg.norm(gen.array("desc"), axis=1)
+    assert isinstance(gen.array("sdesc_proj"), np.memmap)
+    norms = np.linalg.norm(gen.array("sdesc_proj"), axis=1)
     assert np.allclose(norms, 1.0, atol=1e-4)
+    assert not (gen.path / "desc.npy").exists()  # no model vectors in a static build
+    assert gen.manifest()["config"]["docs"] == "static"
     assert gen.manifest()["abstain"]["threshold"] > 0
 
 
@@ -62,7 +65,7 @@ def test_only_changed_skills_are_read_and_embedded(tmp_path: Path) -> None:
     db = tmp_path / "lib.db"
     with Library(db) as lib:
         lib.index([str(src)])
-        first = lib.route_index()
+        first = lib.route_index(full_model=True)
         assert (first.read, first.embedded) == (2, 2)
         # Body change, same description: re-read, but the vector comes from the cache.
         write_skill(src, "git-helper", "Write clear git commit messages.",
@@ -73,12 +76,56 @@ def test_only_changed_skills_are_read_and_embedded(tmp_path: Path) -> None:
         # A new skill: only it is embedded.
         write_skill(src, "csv-cleaner", "Clean messy CSV files: fix encodings and delimiters.")
         lib.index([str(src)])
-        third = lib.route_index()
+        third = lib.route_index()  # keeps the model, as the live index used it
         assert (third.read, third.reused, third.embedded) == (1, 2, 1)
         assert lib.route("my csv file has broken delimiters", k=1).results[0].name == \
             "csv-cleaner"
         full = lib.route_index(full=True)
         assert full.read == 3 and full.embedded == 3
+        gen = storage.current(storage.index_dir(db))
+        assert gen.manifest()["config"]["docs"] == "model" and (gen.path / "desc.npy").exists()
+        static = lib.route_index(full_model=False)
+        assert static.read == 3 and static.embedded == 0
+        gen = storage.current(storage.index_dir(db))
+        assert gen.manifest()["config"]["docs"] == "static"
+        assert not (gen.path / "desc.npy").exists()
+        assert lib.route("my csv file has broken delimiters", k=1).results[0].name == \
+            "csv-cleaner"
+
+
+def test_an_update_keeps_idf_and_projection_and_reused_rows(tmp_path: Path) -> None:
+    src = tmp_path / "skills"
+    for name, desc in (("pdf-tables", "Extract tables from PDF files into CSV."),
+                       ("git-helper", "Write clear git commit messages."),
+                       ("poem", "Write rhyming poems for birthdays."),
+                       ("hike", "Plan a hiking trip with maps and weather."),
+                       ("budget", "Track monthly expenses in a spreadsheet.")):
+        write_skill(src, name, desc)
+    db = tmp_path / "lib.db"
+    root = storage.index_dir(db)
+    with Library(db) as lib:
+        lib.index([str(src)])
+        lib.route_index()
+        before = storage.current(root)
+        idf, sproj = before.array("static_idf", mmap=False), before.array("sdesc_proj", mmap=False)
+        old_ids = before.lines("ids")
+        assert before.manifest()["fitted_on"] == 5
+        write_skill(src, "csv-cleaner", "Clean messy CSV files: fix encodings and delimiters.")
+        lib.index([str(src)])
+        assert lib.route_index().read == 1
+        after = storage.current(root)
+        assert after.manifest()["fitted_on"] == 5  # within the drift allowance: kept
+        assert np.array_equal(after.array("static_idf"), idf)
+        ids = after.lines("ids")
+        kept = [ids.index(sid) for sid in old_ids]
+        assert np.array_equal(after.array("sdesc_proj")[kept], sproj)
+        # A full build fits them again, on the six skills.
+        lib.route_index(full=True)
+        again = storage.current(root)
+        assert again.manifest()["fitted_on"] == 6
+        assert not np.array_equal(again.array("static_idf"), idf)
+        assert lib.route("my csv file has broken delimiters", k=1).results[0].name == \
+            "csv-cleaner"
 
 
 def test_reference_file_names_and_headings_are_searchable(tmp_path: Path) -> None:

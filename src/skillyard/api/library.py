@@ -214,11 +214,15 @@ class Library:
 
         return route(self, query, k, explain=explain, reranker=reranker)
 
-    def route_index(self, *, full: bool = False, progress: Any = None) -> Any:
-        """Bring the routing index up to date (only new or changed skills are embedded)."""
+    def route_index(self, *, full: bool = False, full_model: bool | None = None,
+                    progress: Any = None) -> Any:
+        """Bring the routing index up to date (only new or changed skills are read again).
+        ``full_model`` True also encodes every description with the MiniLM model (slow; only
+        the ``desc_weight`` signal reads it), False uses the static encoder alone (the
+        default), None keeps what the current index used."""
         from ..route.api import reindex
 
-        return reindex(self, full=full, progress=progress)
+        return reindex(self, full=full, full_model=full_model, progress=progress)
 
     # -- audit (skillyard.audit) -----------------------------------------------------------
     def audit(self, refs: Sequence[str] | None = None, *, policy: Any = None,

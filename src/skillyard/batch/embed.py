@@ -68,7 +68,8 @@ def build_index_ray(
 ) -> tuple[BuildReport, JobReport]:
     """Bring the routing index up to date with the embedding done on Ray workers."""
     maker = RayEmbedding(runtime, chunk)
-    build = build_index(store, full=full, progress=progress, vectors=maker)
+    # Ray spreads the model's work, so this build always encodes descriptions with it.
+    build = build_index(store, full=full, full_model=True, progress=progress, vectors=maker)
     job = maker.report
     job.workers = runtime.workers
     # Passages whose vector already existed: reused rows, previous index, embedding store.

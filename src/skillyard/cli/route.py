@@ -46,8 +46,10 @@ A batch file has one JSON object a line: {"qid": "...", "query": "..."}.
 REINDEX_EXAMPLES = """
 Examples:
 
-  skillyard reindex            # embed only new or changed skills
-  skillyard reindex --full     # rebuild everything from scratch
+  skillyard reindex                # read only new or changed skills
+  skillyard reindex --full         # rebuild everything from scratch
+  skillyard reindex --full-model   # also encode descriptions with the MiniLM model (slow)
+  skillyard reindex --static-only  # back to the static encoder alone (the default)
   skillyard reindex --json
   skillyard reindex --ray      # embed on a local Ray instance (or --ray-address a cluster)
 """
@@ -91,7 +93,8 @@ def _progress() -> Progress:
                     disable=not err_console.is_terminal)  # no stray blank line in logs
 
 
-def update_routing_index(lib: Library, *, full: bool = False) -> Any:
+def update_routing_index(lib: Library, *, full: bool = False,
+                         full_model: bool | None = None) -> Any:
     """Bring the routing index up to date with a progress bar on stderr; return the report."""
     with _progress() as bar:
         tasks: dict[str, Any] = {}
@@ -101,7 +104,7 @@ def update_routing_index(lib: Library, *, full: bool = False) -> Any:
                 tasks[stage] = bar.add_task(f"routing index: {stage}", total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return lib.route_index(full=full, progress=tick)
+        return lib.route_index(full=full, full_model=full_model, progress=tick)
 
 
 def register(app: typer.Typer) -> None:
@@ -145,6 +148,11 @@ def register(app: typer.Typer) -> None:
     @app.command(epilog=REINDEX_EXAMPLES)
     def reindex(
         full: Annotated[bool, typer.Option("--full", help="Ignore the previous index.")] = False,
+        full_model: Annotated[bool | None, typer.Option(
+            "--full-model/--static-only",
+            help="Also encode every description with the MiniLM model (slow; only the "
+                 "desc_weight signal uses it), or the static encoder alone (default). "
+                 "Unset: keep what the current index uses.")] = None,
         ray: RayOption = False,
         ray_address: RayAddressOption = None,
         ray_workers: RayWorkersOption = None,
@@ -153,12 +161,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build or update the routing index (only new or changed skills are embedded)."""
         settings = ray_settings(ray, ray_address, ray_workers)
+        if settings is not None and full_model is False:
+            raise typer.BadParameter("--ray spreads the model's description embedding; it "
+                                     "implies --full-model", param_hint="--static-only")
         job = None
         with open_library(db) as lib:
             if settings is not None:
                 report, job = ray_routing(lib, settings, full=full)
             else:
-                report = update_routing_index(lib, full=full)
+                report = update_routing_index(lib, full=full, full_model=full_model)
         if as_json:
             print_json({**report.to_dict(), **({"batch": job.to_dict()} if job else {})})
             return

@@ -101,5 +101,6 @@ def route(lib: Any, query: str, k: int = 5, *, explain: bool = False,
     return router_for(lib).route(query, k, explain=explain, reranker=make_reranker(reranker))
 
 
-def reindex(lib: Any, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
-    return build_index(lib.store, full=full, progress=progress)
+def reindex(lib: Any, *, full: bool = False, full_model: bool | None = None,
+            progress: Progress | None = None) -> BuildReport:
+    return build_index(lib.store, full=full, full_model=full_model, progress=progress)

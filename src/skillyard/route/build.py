@@ -28,7 +28,7 @@ from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
 from .static import StaticEncoder, idf_weights, shared_static
-from .text import FIELDS, TEXT_SUFFIXES, SkillText, collection, skill_text, tokenize
+from .text import FIELDS, TEXT_SUFFIXES, collection, skill_text, tokenize
 from .vectors import LocalEmbedding, VectorMaker, stored
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -59,9 +59,9 @@ class BuildReport:
         return asdict(self)
 
 
-def _config(settings: RouteSettings) -> dict[str, Any]:
+def _config(model: bool) -> dict[str, Any]:
     return {"format": storage.FORMAT, "text_version": TEXT_VERSION, "model": MODEL_ID,
-            "dense_max_tokens": DENSE_MAX_TOKENS}
+            "dense_max_tokens": DENSE_MAX_TOKENS, "docs": DOCS_MODEL if model else DOCS_STATIC}
 
 
 def with_resource_text(store: Store, skill: Skill) -> Skill:
@@ -78,38 +78,73 @@ def with_resource_text(store: Store, skill: Skill) -> Skill:
                  tuple(files), skill.provenance, skill.diagnostics, skill.parse_method)
 
 
+READ_CHUNK = 512  # skills read, tokenized and counted at a time (memory stays flat)
+# The static idf weights and the projections are kept from the previous generation while the
+# library stays within this fraction of the size they were fitted on; an update then touches
+# only the vectors of changed skills. A full build, or drift past this, fits them again.
+REFIT_DRIFT = 0.25
+DOCS_MODEL, DOCS_STATIC = "model", "static"
+# Files every generation has (the up-to-date check only looks that they are there).
+LINES = ("ids", "digests", "names", "descs", "groups", "families", "collections")
+ARRAYS = ("collection_size", "sd_ptr", "sd_ids", "static_idf", "sdesc", "sdesc_proj",
+          "sproj_mean", "sproj_basis", "tc_ptr", "tc_terms", "tc_tf", "tc_len", "minhash",
+          "lex_vocab", "lex_indptr", "lex_docs", "lex_weights")
+MODEL_ARRAYS = ("proj_mean", "proj_basis", "desc_proj", *DENSE_KINDS,
+                *(f"{k}_keys" for k in DENSE_KINDS))
+
+
+def _complete(gen: storage.Generation, model: bool) -> bool:
+    names = [f"{n}.txt" for n in LINES] + [f"{n}.npy" for n in ARRAYS]
+    if model:
+        names += [f"{n}.npy" for n in MODEL_ARRAYS]
+    return all((gen.path / n).is_file() for n in names)
+
+
 class _Previous:
-    """The parts of the last generation that a build may reuse."""
+    """The parts of the last generation that a build may reuse (loaded only when needed)."""
 
     def __init__(self, gen: storage.Generation | None, config: dict[str, Any]) -> None:
         self.rows: dict[str, int] = {}
         self.settings: Any = None
         self.digests: list[str] = []
         self.keys: dict[bytes, tuple[str, int]] = {}
+        self.manifest: dict[str, Any] = {}
         self.gen = gen
         if gen is None:
             return
         try:
-            self._load(gen, config)
+            self.manifest = gen.manifest()
+            if self.manifest.get("config") != config:
+                self.gen = None
+                return
+            if not _complete(gen, config["docs"] == DOCS_MODEL):
+                self.gen = None  # damaged: rebuild everything
+                return
+            self.settings = self.manifest.get("settings")
+            ids = gen.lines("ids")
+            self.digests = gen.lines("digests")
+            self.rows = {sid: i for i, sid in enumerate(ids)}
         except (OSError, ValueError, storage.RouteIndexError):
             self.gen = None  # unusable: rebuild everything
-            self.rows, self.digests, self.keys = {}, [], {}
-        if self.gen is not None and len(self.digests) != len(self.rows):
+        if self.gen is None or len(self.digests) != len(self.rows):
+            self.gen, self.rows, self.digests = None, {}, []
+
+    def load(self, model: bool) -> None:
+        """Read the per-skill parts an update reuses (after the up-to-date check)."""
+        gen = self.gen
+        if gen is None:
+            return
+        try:
+            self._load(gen, model)
+        except (OSError, ValueError, storage.RouteIndexError):
             self.gen, self.rows, self.digests, self.keys = None, {}, [], {}
 
-    def _load(self, gen: storage.Generation, config: dict[str, Any]) -> None:
-        manifest = gen.manifest()
-        if manifest.get("config") != config:
-            self.gen = None
-            return
-        self.settings = manifest.get("settings")
-        ids = gen.lines("ids")
-        self.digests = gen.lines("digests")
-        self.rows = {sid: i for i, sid in enumerate(ids)}
-        for kind in DENSE_KINDS:
-            for i, key in enumerate(gen.array(f"{kind}_keys", mmap=False).tolist()):
-                # numpy drops trailing NUL bytes of "S16" items; keys are 16 bytes long
-                self.keys.setdefault(key.ljust(16, b"\0"), (kind, i))
+    def _load(self, gen: storage.Generation, model: bool) -> None:
+        if model:
+            for kind in DENSE_KINDS:
+                for i, key in enumerate(gen.array(f"{kind}_keys", mmap=False).tolist()):
+                    # numpy drops trailing NUL bytes of "S16" items; keys are 16 bytes long
+                    self.keys.setdefault(key.ljust(16, b"\0"), (kind, i))
         self.names = gen.lines("names")
         self.descs = gen.lines("descs")
         self.collections = gen.lines("collections")
@@ -130,11 +165,26 @@ class _Previous:
             return None
         return np.asarray(self.gen.array(hit[0])[hit[1]])
 
+    def fit(self, n: int) -> bool:
+        """Whether the previous idf and projections may be kept for a library of ``n``."""
+        fitted = int(self.manifest.get("fitted_on") or 0)
+        return self.gen is not None and fitted > 0 and abs(n - fitted) <= REFIT_DRIFT * fitted
+
+
+def previous_docs(store: Store) -> str | None:
+    """How the live generation encoded descriptions (``model`` or ``static``), if any."""
+    try:
+        gen = storage.current(storage.index_dir(store.path))
+        return None if gen is None else gen.manifest().get("config", {}).get("docs")
+    except (OSError, storage.RouteIndexError):
+        return None
+
 
 def build_index(
     store: Store,
     *,
     full: bool = False,
+    full_model: bool | None = None,
     settings: RouteSettings | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
@@ -142,24 +192,68 @@ def build_index(
     static: StaticEncoder | None = None,
 ) -> BuildReport:
     """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one and
-    the stored vectors (everything is embedded again). ``vectors`` makes the missing vectors
-    (default: this process, in chunks; ``skillyard.batch`` spreads them over Ray workers)."""
+    the stored vectors (everything is embedded again). Descriptions are encoded by the static
+    (distilled) encoder alone unless ``full_model`` is set, which also runs the MiniLM model
+    over every description (needed only for the ``desc_weight`` signal); None keeps what the
+    live generation used. ``vectors`` makes the missing model vectors (default: this process,
+    in chunks; ``skillyard.batch`` spreads them over Ray workers)."""
     with storage.build_lock(storage.index_dir(store.path)):
-        return _build(store, full, settings or RouteSettings(), embedder, progress, vectors,
-                      static or shared_static())
+        if full_model is None:
+            full_model = previous_docs(store) == DOCS_MODEL
+        return _build(store, full, full_model, settings or RouteSettings(), embedder, progress,
+                      vectors, static or shared_static())
 
 
-def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder | None,
-           progress: Progress | None, maker: VectorMaker | None,
+@dataclass
+class _Read:
+    """What the streaming pass over new or changed skills keeps (no skill text)."""
+
+    counts: TermCounts
+    dense: dict[int, str]  # row -> description passage (only when the model encodes them)
+
+
+def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: StaticEncoder,
+          names: list[str], descs: list[str], collections: list[str], signatures: np.ndarray,
+          static_ids: list[np.ndarray], progress: Progress | None) -> _Read:
+    """Read, tokenize, count and hash the ``fresh`` skills a chunk at a time, so memory holds
+    one chunk of skill text, not the corpus."""
+    parts: list[TermCounts] = []
+    dense: dict[int, str] = {}
+    for start in range(0, len(fresh), READ_CHUNK):
+        chunk = fresh[start:start + READ_CHUNK]
+        tokens: list[list[list[str]]] = []
+        passages: list[str] = []
+        for i in chunk:
+            skill = with_resource_text(store, store.get(ids[i]))
+            text = skill_text(skill)
+            names[i] = skill.name
+            descs[i] = skill.description
+            collections[i] = collection(skill)
+            tokens.append([tokenize(text.field(f)) for f in FIELDS])
+            signatures[i] = dedup.minhash(skill.body)
+            passages.append(text.dense_desc)
+            if model:
+                dense[i] = text.dense_desc
+        parts.append(TermCounts.from_fields(tokens))
+        for i, row in zip(chunk, static.token_ids(passages), strict=True):
+            static_ids[i] = row
+        if progress is not None:
+            progress("reading", start + len(chunk), len(fresh))
+    return _Read(TermCounts.concat(parts), dense)
+
+
+def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
+           embedder: Embedder | None, progress: Progress | None, maker: VectorMaker | None,
            static: StaticEncoder) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))
-    config = _config(settings)
+    config = _config(model)
     prev = _Previous(None if full else storage.current(root), config)
     summaries = sorted(store.summaries(), key=lambda s: s.id)
     ids = [s.id for s in summaries]
     digests = [s.digest for s in summaries]
+    del summaries
     report.skills = len(ids)
     report.dropped = len(set(prev.rows) - set(ids))
     settings_key = json.loads(json.dumps(asdict(settings)))
@@ -168,6 +262,7 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
         report.up_to_date = True
         report.seconds = time.perf_counter() - started
         return report
+    prev.load(model)
 
     def stage(name: str, t0: float) -> float:
         now = time.perf_counter()
@@ -182,69 +277,78 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     report.reused = len(ids) - len(fresh)
 
     t0 = time.perf_counter()
-    texts: dict[int, SkillText] = {}
     names = [""] * len(ids)
     descs = [""] * len(ids)
     collections = [""] * len(ids)
-    tokens: list[list[list[str]]] = []
     signatures = np.zeros((len(ids), dedup.PERMS), np.uint32)
-    for n, i in enumerate(fresh):
-        skill = with_resource_text(store, store.get(ids[i]))
-        text = skill_text(skill)
-        texts[i] = text
-        names[i] = skill.name
-        descs[i] = skill.description
-        collections[i] = collection(skill)
-        tokens.append([tokenize(text.field(f)) for f in FIELDS])
-        signatures[i] = dedup.minhash(skill.body)
-        if progress is not None:
-            progress("reading", n + 1, len(fresh))
+    static_ids = [prev.static_ids(r) if r is not None else np.zeros(0, np.int64) for r in reuse]
     for i, r in enumerate(reuse):
         if r is not None:
             names[i] = prev.names[r]
             descs[i] = prev.descs[r]
             collections[i] = prev.collections[r]
             signatures[i] = prev.minhash[r]
-    t0 = stage("read", t0)
     if progress is not None:
         progress("static encoder", 0, 1)
     table_rows = len(static.table)  # distilled once per machine (about a minute), then cached
     if progress is not None:
         progress("static encoder", 1, 1)
-    fresh_ids = static.token_ids([texts[i].dense_desc for i in fresh])
-    static_ids = [prev.static_ids(r) if r is not None else np.zeros(0, np.int64) for r in reuse]
-    for i, row in zip(fresh, fresh_ids, strict=True):
-        static_ids[i] = row
-    t0 = stage("static_tokens", t0)
+    read = _read(store, ids, fresh, model, static, names, descs, collections, signatures,
+                 static_ids, progress)
+    t0 = stage("read", t0)
 
-    new_counts = TermCounts.from_fields(tokens)
     reused_rows = [r for r in reuse if r is not None]
     old_counts = prev.counts.take(reused_rows) if reused_rows else TermCounts.empty()
-    combined = TermCounts.concat([old_counts, new_counts])
+    combined = TermCounts.concat([old_counts, read.counts])
+    del old_counts, read.counts
     order = np.empty(len(ids), np.int64)
     order[[i for i, r in enumerate(reuse) if r is not None]] = np.arange(len(reused_rows))
     order[fresh] = len(reused_rows) + np.arange(len(fresh))
     counts = combined.take(order) if len(ids) else TermCounts.empty()
+    del combined
     t0 = stage("counts", t0)
 
-    maker = maker or LocalEmbedding(embedder)
-    vectors, keys = _dense(store, ids, reuse, texts, prev, maker, report, progress, full)
+    vectors: dict[str, np.ndarray] = {}
+    keys: dict[str, np.ndarray] = {}
+    if model:
+        maker = maker or LocalEmbedding(embedder)
+        vectors, keys = _dense(store, ids, reuse, read.dense, prev, maker, report, progress,
+                               full)
     t0 = stage("embed", t0)
 
+    refit = not prev.fit(len(ids))
+    gen = storage.new_generation(root)
+    fitted_on = len(ids) if refit else int(prev.manifest["fitted_on"])
+    # Static description vectors: idf and projection fitted now, or kept from the previous
+    # generation (then only new and changed skills are encoded and projected).
+    if refit:
+        idf = idf_weights(static_ids, table_rows)
+        sdesc = static.encode_ids(static_ids, idf)
+        smean, sbasis = fit_projection(sdesc, PROJECTION_DIMS)
+        sproj = project(sdesc, smean, sbasis)
+    else:
+        assert prev.gen is not None
+        idf = prev.gen.array("static_idf", mmap=False)
+        smean = prev.gen.array("sproj_mean", mmap=False)
+        sbasis = prev.gen.array("sproj_basis", mmap=False)
+        sdesc, sproj = _keep_rows(prev.gen, "sdesc", "sdesc_proj", reuse, sbasis.shape[1])
+        if fresh:
+            made = static.encode_ids([static_ids[i] for i in fresh], idf)
+            sdesc[fresh] = made
+            sproj[fresh] = project(made, smean, sbasis)
     lexical = BM25FIndex.build(counts, settings.bm25f)
     group_ids = dedup.groups(ids, names, signatures)
-    family_ids = dedup.families(ids, names, vectors["desc"], group_ids, settings.family_cosine)
+    # Versions are told apart by description meaning: the model's vectors when it ran, else
+    # the static ones in the library's centred space (where a cosine means as much).
+    family_ids = dedup.families(
+        ids, names, vectors["desc"] if model else _centred(sdesc, sproj), group_ids,
+        settings.family_cosine if model else settings.static_family_cosine)
     report.groups = _multi_groups(group_ids)
-    mean, basis = fit_projection(vectors["desc"], PROJECTION_DIMS)
-    idf = idf_weights(static_ids, table_rows)
-    sdesc = static.encode_ids(static_ids, idf)
-    smean, sbasis = fit_projection(sdesc, PROJECTION_DIMS)
     sizes: dict[str, int] = {}
     for key in collections:
         sizes[key] = sizes.get(key, 0) + 1
     t0 = stage("index", t0)
 
-    gen = storage.new_generation(root)
     gen.save_lines("ids", ids)
     gen.save_lines("digests", digests)
     gen.save_lines("names", names)
@@ -253,15 +357,21 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     gen.save_lines("families", family_ids)
     gen.save_lines("collections", collections)
     gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
-    gen.save_array("proj_mean", mean)
-    gen.save_array("proj_basis", basis)
-    gen.save_array("desc_proj", project(vectors["desc"], mean, basis))
+    if model:
+        if refit or prev.gen is None or not (prev.gen.path / "proj_basis.npy").is_file():
+            mean, basis = fit_projection(vectors["desc"], PROJECTION_DIMS)
+        else:
+            mean = prev.gen.array("proj_mean", mmap=False)
+            basis = prev.gen.array("proj_basis", mmap=False)
+        gen.save_array("proj_mean", mean)
+        gen.save_array("proj_basis", basis)
+        gen.save_array("desc_proj", project(vectors["desc"], mean, basis))
     sd_ptr = np.concatenate(([0], np.cumsum([len(r) for r in static_ids]))).astype(np.int64)
     gen.save_array("sd_ptr", sd_ptr)
     gen.save_array("sd_ids", np.concatenate([np.zeros(0, np.int32), *static_ids]).astype(np.int32))
     gen.save_array("static_idf", idf)
     gen.save_array("sdesc", sdesc.astype(np.float16))
-    gen.save_array("sdesc_proj", project(sdesc, smean, sbasis))
+    gen.save_array("sdesc_proj", sproj)
     gen.save_array("sproj_mean", smean)
     gen.save_array("sproj_basis", sbasis)
     for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
@@ -269,11 +379,11 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
                       ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
                       ("lex_docs", lexical.docs), ("lex_weights", lexical.weights)):
         gen.save_array(name, arr)
-    for kind in DENSE_KINDS:
+    for kind in vectors:
         gen.save_array(kind, vectors[kind])
         gen.save_array(f"{kind}_keys", keys[kind])
     manifest = {"format": storage.FORMAT, "config": config, "settings": settings_key,
-                "skills": len(ids),
+                "skills": len(ids), "fitted_on": fitted_on,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "abstain": None}
     gen.save_manifest(manifest)
@@ -288,8 +398,31 @@ def _build(store: Store, full: bool, settings: RouteSettings, embedder: Embedder
     return report
 
 
+def _centred(raw: np.ndarray, proj: np.ndarray) -> np.ndarray:
+    """The projected static vectors, or, in a library too small to fit a projection (kept
+    as it is), the raw ones centred on the library: uncentred static vectors all look alike."""
+    if proj.shape[1] < raw.shape[1] or not len(raw):
+        return proj
+    out = raw - raw.mean(axis=0)
+    return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-9, None)
+
+
+def _keep_rows(gen: storage.Generation, raw: str, proj: str, reuse: list[int | None],
+               dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """The previous generation's rows of two arrays, in the new order (zeros for new rows)."""
+    old_raw, old_proj = gen.array(raw), gen.array(proj)
+    out_raw = np.zeros((len(reuse), DIM), np.float32)
+    out_proj = np.zeros((len(reuse), dims), np.float32)
+    at = [i for i, r in enumerate(reuse) if r is not None]
+    rows = np.asarray([r for r in reuse if r is not None], np.int64)
+    if len(rows):
+        out_raw[at] = np.asarray(old_raw[rows], np.float32)
+        out_proj[at] = np.asarray(old_proj[rows], np.float32)
+    return out_raw, out_proj
+
+
 def _dense(
-    store: Store, ids: list[str], reuse: list[int | None], texts: dict[int, SkillText],
+    store: Store, ids: list[str], reuse: list[int | None], texts: dict[int, str],
     prev: _Previous, maker: VectorMaker, report: BuildReport, progress: Progress | None,
     full: bool,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -305,7 +438,7 @@ def _dense(
                 keys[kind][i] = old_keys[r]
                 vectors[kind][i] = old_vecs[r]
                 continue
-            text = getattr(texts[i], f"dense_{kind}")
+            text = texts[i]  # the description passage (the only kind today)
             key = bytes.fromhex(text_key(text, DENSE_MAX_TOKENS))
             keys[kind][i] = key
             cached = prev.vector(key)

@@ -167,24 +167,32 @@ def shared_embedder() -> Embedder:
     return Embedder(threads=1)
 
 
-def fit_projection(vectors: np.ndarray, dims: int, sample: int = 20_000
+def fit_projection(vectors: np.ndarray, dims: int, block: int = 8192
                    ) -> tuple[np.ndarray, np.ndarray]:
     """(mean, basis [DIM, dims]): centre on the library and keep its top principal axes.
 
     Centring removes the direction every skill description shares, which sharpens cosine
     ranking; fewer dimensions make each query's scan of the library proportionally cheaper.
-    A small library (fewer than four rows per kept axis) cannot estimate its axes, so its
-    vectors are kept as they are.
+    The axes are the top eigenvectors of the covariance matrix (DIM x DIM), summed a block
+    of rows at a time: every row counts, memory does not grow with the library, and it takes
+    well under a second where an SVD of the rows took tens. A small library (fewer than four
+    rows per kept axis) cannot estimate its axes, so its vectors are kept as they are.
     """
-    if len(vectors) < 4 * dims:
-        return np.zeros(DIM, np.float32), np.eye(DIM, dtype=np.float32)
-    rows = vectors
-    if len(rows) > sample:
-        rows = vectors[np.random.default_rng(0).choice(len(vectors), sample, replace=False)]
-    rows = np.asarray(rows, np.float32)
-    mean = rows.mean(axis=0)
-    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
-    return mean.astype(np.float32), np.ascontiguousarray(vt[:dims].T, dtype=np.float32)
+    n = len(vectors)
+    width = vectors.shape[1] if vectors.ndim == 2 else DIM
+    if n < 4 * dims:
+        return np.zeros(width, np.float32), np.eye(width, dtype=np.float32)
+    total = np.zeros(width, np.float64)
+    gram = np.zeros((width, width), np.float64)
+    for start in range(0, n, block):
+        rows = np.asarray(vectors[start:start + block], np.float64)
+        total += rows.sum(axis=0)
+        gram += rows.T @ rows
+    mean = total / n
+    cov = gram / n - np.outer(mean, mean)
+    values, axes = np.linalg.eigh(cov)  # ascending
+    top = axes[:, np.argsort(-values, kind="stable")[:dims]]
+    return mean.astype(np.float32), np.ascontiguousarray(top, dtype=np.float32)
 
 
 def project(vectors: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:

@@ -40,10 +40,12 @@ class RouteIndex:
             gen.array("lex_vocab"), gen.array("lex_indptr"), gen.array("lex_docs"),
             gen.array("lex_weights"), len(self.ids),
         )
-        self.desc = gen.array("desc_proj")
-        self.raw_desc = gen.array("desc")
-        self.proj_mean = gen.array("proj_mean", mmap=False)
-        self.proj_basis = gen.array("proj_basis", mmap=False)
+        # The model's description vectors exist only in an index built with --full-model.
+        self.desc: np.ndarray | None = None
+        if (gen.path / "desc_proj.npy").is_file():
+            self.desc = gen.array("desc_proj")
+            self.proj_mean = gen.array("proj_mean", mmap=False)
+            self.proj_basis = gen.array("proj_basis", mmap=False)
         self.family_ids = gen.lines("families")
         self.collection_size = gen.array("collection_size")
         self.tc_ptr = gen.array("tc_ptr")
@@ -195,7 +197,7 @@ class Router:
         """Load what a query needs now, so the first query is not the one that pays."""
         self.static.token_ids(["warm"])
         _ = self.static.table
-        if self.settings.desc_weight:
+        if self.settings.desc_weight and self.index.desc is not None:
             self.embedder.warm()
 
     def signals(self, query: str) -> tuple[dict[str, np.ndarray], float]:
@@ -207,7 +209,7 @@ class Router:
         out = {"lexical": index.lexical.score(terms)}
         raw = self.static.encode([query], index.static_idf)[0]
         out["static"] = _matvec(index.sdesc_proj, project(raw, index.smean, index.sbasis))
-        if self.settings.desc_weight:
+        if self.settings.desc_weight and index.desc is not None:
             full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
             out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
         # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
@@ -278,6 +280,9 @@ class Router:
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
                       for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []
+        if self.settings.desc_weight and self.index.desc is None:
+            notes.append("desc_weight is set but this index has no model vectors for "
+                         "descriptions; run 'skillyard reindex --full-model'")
         used = None
         reranker = reranker or self.reranker
         if reranker is not None:

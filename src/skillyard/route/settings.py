@@ -43,6 +43,11 @@ class RouteSettings:
     # smallest source collection is shown first (a project's own copy before a marketplace
     # mirror's); set prefer_focused_sources=False to rank versions by score alone.
     family_cosine: float = 0.8
+    # The same for an index whose descriptions were encoded by the static encoder alone (its
+    # centred, projected vectors). On the 11K corpus 0.6 matches the model's families best
+    # (precision 0.85, recall 0.84 over same-family pairs) but routed worse; 0.8 (0.97, 0.55)
+    # gave the best held-out Hit@1 of 0.6 / 0.8 / 0.9 (bench/routing.py).
+    static_family_cosine: float = 0.8
     family_margin: float = 2.0
     prefer_focused_sources: bool = False
     # Abstain when the closest description (cosine) is below the calibrated threshold: this
