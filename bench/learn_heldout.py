@@ -49,7 +49,7 @@ from skillyard.learn.miner import MineOptions  # noqa: E402
 from skillyard.learn.model import Step, ToolCall, Trajectory  # noqa: E402
 from skillyard.learn.pipeline import Learner  # noqa: E402
 from skillyard.learn.privacy import scrub  # noqa: E402
-from skillyard.library import Library  # noqa: E402
+from skillyard.api import Library  # noqa: E402
 
 # Our own labels of the 50 τ-bench airline tasks by the kind of request the customer opens with.
 _TAU_KINDS = {
