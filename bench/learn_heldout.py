@@ -41,6 +41,7 @@ TRAJ = DATA / "trajectories"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from skillyard.api import Library  # noqa: E402
 from skillyard.learn import LearnOptions, load_paths  # noqa: E402
 from skillyard.learn.actions import tool_of  # noqa: E402
 from skillyard.learn.evolve import EvolveOptions  # noqa: E402
@@ -49,7 +50,6 @@ from skillyard.learn.miner import MineOptions  # noqa: E402
 from skillyard.learn.model import Step, ToolCall, Trajectory  # noqa: E402
 from skillyard.learn.pipeline import Learner  # noqa: E402
 from skillyard.learn.privacy import scrub  # noqa: E402
-from skillyard.api import Library  # noqa: E402
 
 # Our own labels of the 50 τ-bench airline tasks by the kind of request the customer opens with.
 _TAU_KINDS = {

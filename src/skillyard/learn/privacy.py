@@ -24,9 +24,9 @@ import functools
 import hashlib
 import json
 import re
-from importlib import resources
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import Any
 
 from .model import Step, ToolCall, Trajectory
