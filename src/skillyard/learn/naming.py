@@ -283,10 +283,20 @@ def _snippet(text: str, limit: int = 160) -> str:
     return out or flat[:limit].rsplit(" ", 1)[0]
 
 
+_MID_CAPITAL = re.compile(r"(?<![.!?]\s)(?<![.!?]\s\s)(?<!^)(?<![\"'(])\b(?!I\b|I')[A-Z][a-z]")
+
+
+def _unnamed(snippet: str) -> bool:
+    """No capitalised word inside a sentence: a person's name that no list or field knows
+    ("Thanks, Oduvane.") must not reach a skill as an example request."""
+    return _MID_CAPITAL.search(snippet) is None
+
+
 def _examples(requests: Sequence[str], limit: int = 3) -> tuple[str, ...]:
-    """Short requests (their leading sentences) without placeholders, shortest first."""
+    """Short requests (their leading sentences) without placeholders or capitalised words
+    inside a sentence, shortest first."""
     snippets = [_snippet(r) for r in requests]
-    clean = sorted({s for s in snippets if "<" not in s and len(s) >= 12},
+    clean = sorted({s for s in snippets if "<" not in s and len(s) >= 12 and _unnamed(s)},
                    key=lambda s: (len(s), s))
     return tuple(clean[:limit])
 
