@@ -220,3 +220,14 @@ def test_scrub_caches_do_not_skip_a_one_task_value_in_arguments() -> None:
         text = _all_text(traj)
         for value in ("ZX7Q0M", "ZX7Q1M", "ZX7Q2M"):
             assert value not in text
+
+
+def test_a_name_no_list_knows_is_not_quoted_as_an_example_request() -> None:
+    """'Oduvane' is in no list and no field: the request that names it is not an example."""
+    from skillyard.learn.naming import infer_intent
+
+    intent = infer_intent(["I need to cancel my flight. Thanks, Oduvane.",
+                           "Hi! I need to cancel my flight.",
+                           "Please cancel my flight; Brannoc Vaszary will call you."])
+    assert intent.examples == ("Hi! I need to cancel my flight.",)
+    assert not any("Oduvane" in e or "Brannoc" in e for e in intent.examples)
