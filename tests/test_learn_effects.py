@@ -110,3 +110,14 @@ def test_real_runs_names_read_as_verb_object(mined: list) -> None:
             assert m.name.startswith(effect.verb), (m.name, effect)
     verbs = Counter(n.split("-")[0] for n in names)
     assert {"change", "cancel", "book", "fix", "solve"} <= set(verbs)
+
+
+def test_a_second_group_making_the_same_change_keeps_its_request_name() -> None:
+    from skillyard.learn.grouping import Group
+    from skillyard.learn.miner import name_group
+
+    runs = [_run(n, "Can you check my flight? I no longer need it.",
+                 ["get_reservation_details", "cancel_reservation"]) for n in range(3)]
+    group = Group("g", runs, ["flight"], requests=[r.task for r in runs])
+    assert name_group(group, runs, set()) == "cancel-reservation"
+    assert name_group(group, runs, {"cancel-reservation"}) == "check-flight"

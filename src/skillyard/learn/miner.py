@@ -136,7 +136,14 @@ def name_group(group: Group, everyone: Sequence[Trajectory], taken: set[str],
     opts = options or MineOptions()
     if opts.naming == "tools":
         return skill_name(group, everyone, taken)
-    return unique_name(group_intent(group), taken, group.terms)
+    intent = group_intent(group)
+    if intent.name in taken:  # another group makes the same change: its requests tell apart
+        requests = group.requests or list(dict.fromkeys(
+            intent_text(t) for t in group.trajectories))
+        asked = infer_intent(requests, group.terms)
+        if asked.name not in taken:
+            return asked.name
+    return unique_name(intent, taken, group.terms)
 
 
 def skill_name(group: Group, everyone: Sequence[Trajectory], taken: set[str]) -> str:
