@@ -1,6 +1,10 @@
 """Held-out measurement of learned skills (imported by bench/learn.py, or run on its own).
 
 Run: .venv/bin/python bench/learn_heldout.py [--cache /tmp/skillyard-bench-learn] [--llm]
+     [--seeds 7 11 23]
+
+With several seeds (different 70/30 splits), each figure is printed per seed and then as
+mean ± standard deviation over the seeds, baseline and skillyard side by side.
 
 For τ-bench and the SWE-agent trajectories, runs are split 70/30 *by task* (fixed seed). Skills
 are learned from the 70% (plus poisoned copies of some training runs) into a copy of a library
@@ -41,6 +45,7 @@ TRAJ = DATA / "trajectories"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from skillyard.api import Library  # noqa: E402
 from skillyard.learn import LearnOptions, load_paths  # noqa: E402
 from skillyard.learn.actions import tool_of  # noqa: E402
 from skillyard.learn.evolve import EvolveOptions  # noqa: E402
@@ -49,7 +54,6 @@ from skillyard.learn.miner import MineOptions  # noqa: E402
 from skillyard.learn.model import Step, ToolCall, Trajectory  # noqa: E402
 from skillyard.learn.pipeline import Learner  # noqa: E402
 from skillyard.learn.privacy import scrub  # noqa: E402
-from skillyard.api import Library  # noqa: E402
 
 # Our own labels of the 50 τ-bench airline tasks by the kind of request the customer opens with.
 _TAU_KINDS = {
@@ -316,25 +320,72 @@ def report(rows: list[dict[str, Any]]) -> None:
                   f"{r['top3'] / base[r['set']]['top3']:.2f}")
 
 
+_FIGURES = (("skills", "skills", "{:.1f}"), ("top3", "top-3", "{:.2f}"),
+            ("others_avoided", "others ok", "{:.2f}"), ("step_precision", "req P", "{:.2f}"),
+            ("step_recall", "req R", "{:.2f}"), ("procedure_recall", "proc R", "{:.2f}"),
+            ("private_leaks", "leaks", "{:.1f}"), ("poisoned_published", "poison", "{:.1f}"),
+            ("seconds", "secs", "{:.0f}"))
+
+
+def summary(rows: list[dict[str, Any]], seeds: Sequence[int]) -> None:
+    """Mean ± standard deviation of each figure over the seeds, per set and arm."""
+    import statistics
+
+    print(f"\nOver seeds {', '.join(map(str, seeds))} (mean ± sd):")
+    head = f"{'set':<10} {'arm':<16} " + " ".join(f"{label:>11}" for _k, label, _f in _FIGURES)
+    print(head)
+    print("-" * len(head))
+    keys = list(dict.fromkeys((r["set"], r["arm"]) for r in rows))
+    means: dict[tuple[str, str], dict[str, float]] = {}
+    for key in keys:
+        mine = [r for r in rows if (r["set"], r["arm"]) == key]
+        cells = []
+        means[key] = {}
+        for field, _label, fmt in _FIGURES:
+            values = [float(r[field]) for r in mine]
+            mean = statistics.fmean(values)
+            sd = statistics.stdev(values) if len(values) > 1 else 0.0
+            means[key][field] = mean
+            cells.append(f"{fmt.format(mean)}±{fmt.format(sd)}".rjust(11))
+        print(f"{key[0]:<10} {key[1]:<16} " + " ".join(cells))
+    for (name, arm), ours in means.items():
+        base = means.get((name, "baseline"))
+        if arm == "baseline" or base is None:
+            continue
+        ratio = ours["top3"] / base["top3"] if base["top3"] else float("inf")
+        print(f"  {name} {arm}: top-3 {ours['top3']:.2f} vs today {base['top3']:.2f} "
+              f"(ratio {ratio:.2f}); other set's requests selecting a learned skill "
+              f"{1 - ours['others_avoided']:.2f} vs {1 - base['others_avoided']:.2f}; "
+              f"leaks {ours['private_leaks']:.1f} vs {base['private_leaks']:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir())
                         / "skillyard-bench-learn", help="where the corpus library is kept")
     parser.add_argument("--llm", action="store_true",
                         help="also run skillyard with --llm against a local test server")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7], metavar="SEED",
+                        help="seeds of the 70/30 splits (default: 7)")
+    parser.add_argument("--seed", type=int, help="one seed (same as --seeds SEED)")
     args = parser.parse_args()
+    seeds = [args.seed] if args.seed is not None else list(dict.fromkeys(args.seeds))
     print("Grouping on all τ-bench runs (labels: our own request kinds):")
     for arm, scores in grouping_quality().items():
         print(f"  {arm:<28} purity {scores['purity']:.2f}, groups per task "
               f"{scores['groups_per_task']:.2f}, groups per kind "
               f"{scores['groups_per_label']:.2f}, groups {scores['groups']:.0f}")
-    print(f"\nHeld-out (70/30 by task, seed {args.seed}) against the 11K corpus + learned "
-          "skills:")
-    rows = run(args.cache, False, args.seed)
-    if args.llm:
-        rows += run(args.cache, True, args.seed)
-    report(rows)
+    every: list[dict[str, Any]] = []
+    for seed in seeds:
+        print(f"\nHeld-out (70/30 by task, seed {seed}) against the 11K corpus + learned "
+              "skills:")
+        rows = run(args.cache, False, seed)
+        if args.llm:
+            rows += run(args.cache, True, seed)
+        report(rows)
+        every += rows
+    if len(seeds) > 1:
+        summary(every, seeds)
 
 
 if __name__ == "__main__":

@@ -178,3 +178,56 @@ def test_learn_publishes_nothing_private_and_nothing_poisoned(tmp_path: Path) ->
             assert "payload.invalid" not in text and "| sh" not in text
             extra = lib.get(cand.skill_id).provenance.extra
             assert all("/" not in s for s in extra["sources"])
+
+
+def test_given_names_in_free_text_are_replaced_from_our_list() -> None:
+    """A name that no structured field holds is still found in prose by our first-name list,
+    with the surname that follows it; ordinary capitalised words stay."""
+    from skillyard.learn.privacy import first_names
+
+    assert {"Sophia", "Tomasz", "Priya"} <= first_names()
+    assert "May" not in first_names()  # a month and a verb: left out on purpose
+    scrubber = Scrubber()
+    out = scrubber.text("Please ask Tomasz Vanterpool, then Sophia. Monday works. Python is fine.")
+    assert "Tomasz" not in out and "Vanterpool" not in out and "Sophia" not in out
+    assert out.count("<name>") == 2
+    assert "Monday works. Python is fine." in out
+    assert "Tomasz Vanterpool" in scrubber.private
+
+
+def test_a_listed_name_the_runs_write_in_lower_case_is_a_word() -> None:
+    """'Mason' in a run that also says 'mason' (a trade) is an ordinary word there."""
+    scrubber = Scrubber()
+    scrubber.vocabulary.add("mason")
+    assert scrubber.text("Mason jars and a mason.") == "Mason jars and a mason."
+
+
+def test_first_names_ship_as_package_data() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    assert "learn/data/*.txt" in data["tool"]["setuptools"]["package-data"]["skillyard"]
+    assert (root / "src/skillyard/learn/data/first_names.txt").is_file()
+
+
+def test_scrub_caches_do_not_skip_a_one_task_value_in_arguments() -> None:
+    """The generalising pass only revisits texts that hold a one-task token; an argument
+    value it never counted is still checked."""
+    runs = [_run(i, _who(i % 3)) for i in range(3)]
+    result = scrub(runs)
+    for traj in result.trajectories:
+        text = _all_text(traj)
+        for value in ("ZX7Q0M", "ZX7Q1M", "ZX7Q2M"):
+            assert value not in text
+
+
+def test_a_name_no_list_knows_is_not_quoted_as_an_example_request() -> None:
+    """'Oduvane' is in no list and no field: the request that names it is not an example."""
+    from skillyard.learn.naming import infer_intent
+
+    intent = infer_intent(["I need to cancel my flight. Thanks, Oduvane.",
+                           "Hi! I need to cancel my flight.",
+                           "Please cancel my flight; Brannoc Vaszary will call you."])
+    assert intent.examples == ("Hi! I need to cancel my flight.",)
+    assert not any("Oduvane" in e or "Brannoc" in e for e in intent.examples)

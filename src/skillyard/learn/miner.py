@@ -16,6 +16,7 @@ from typing import Any
 
 from ..skill import Provenance, Skill
 from .actions import tool_of
+from .effects import effect_intent
 from .folder import Files, build_skill
 from .graph import GraphParams, StepGraph, induce
 from .grouping import DEFAULT_THRESHOLD, Group, group_by_task
@@ -122,8 +123,11 @@ def key_steps(stages: Sequence[Stage], graph: StepGraph) -> list[str]:
 
 
 def group_intent(group: Group) -> Intent:
+    """What the group's requests ask for, named by what its runs change when the request verb
+    does not say it (see :mod:`skillyard.learn.effects`)."""
     requests = group.requests or list(dict.fromkeys(intent_text(t) for t in group.trajectories))
-    return infer_intent(requests, group.terms)
+    intent = infer_intent(requests, group.terms)
+    return effect_intent(intent, learning_runs(group.trajectories) or group.trajectories)
 
 
 def name_group(group: Group, everyone: Sequence[Trajectory], taken: set[str],
@@ -132,7 +136,14 @@ def name_group(group: Group, everyone: Sequence[Trajectory], taken: set[str],
     opts = options or MineOptions()
     if opts.naming == "tools":
         return skill_name(group, everyone, taken)
-    return unique_name(group_intent(group), taken, group.terms)
+    intent = group_intent(group)
+    if intent.name in taken:  # another group makes the same change: its requests tell apart
+        requests = group.requests or list(dict.fromkeys(
+            intent_text(t) for t in group.trajectories))
+        asked = infer_intent(requests, group.terms)
+        if asked.name not in taken:
+            return asked.name
+    return unique_name(intent, taken, group.terms)
 
 
 def skill_name(group: Group, everyone: Sequence[Trajectory], taken: set[str]) -> str:

@@ -39,6 +39,13 @@ rewrite run schedule search send set setup solve split summarize summarise swap 
 test track transfer translate troubleshoot undo update upgrade upload validate verify write
 """
 VERBS = frozenset(_VERBS_TEXT.split())
+# verbs that are not also nouns: as the first object word they mark a glued name
+# ("change-manage"), so they never start an object phrase
+_ONLY_VERBS_TEXT = """
+manage get handle make cancel modify delete create find send add remove edit set solve resolve
+perform use do go take give put let keep see want need like
+"""
+ONLY_VERBS = frozenset(_ONLY_VERBS_TEXT.split())
 _WEAK_VERBS = frozenset({"make", "run", "set", "check", "find", "request", "return",
                          "list", "report", "plan", "help"})
 SYNONYMS = {"know": "check", "tell": "check", "see": "check", "look": "check",
@@ -117,6 +124,7 @@ def _content(word: str) -> bool:
     low = word.lower()
     return (len(low) >= 3 and low.isalpha() and low not in STOPWORDS and low not in SKIP
             and low not in _BE and _base(low) is None and not low.endswith("ed")
+            and low not in ONLY_VERBS
             and not word.startswith("<"))
 
 
@@ -275,10 +283,20 @@ def _snippet(text: str, limit: int = 160) -> str:
     return out or flat[:limit].rsplit(" ", 1)[0]
 
 
+_MID_CAPITAL = re.compile(r"(?<![.!?]\s)(?<![.!?]\s\s)(?<!^)(?<![\"'(])\b(?!I\b|I')[A-Z][a-z]")
+
+
+def _unnamed(snippet: str) -> bool:
+    """No capitalised word inside a sentence: a person's name that no list or field knows
+    ("Thanks, Oduvane.") must not reach a skill as an example request."""
+    return _MID_CAPITAL.search(snippet) is None
+
+
 def _examples(requests: Sequence[str], limit: int = 3) -> tuple[str, ...]:
-    """Short requests (their leading sentences) without placeholders, shortest first."""
+    """Short requests (their leading sentences) without placeholders or capitalised words
+    inside a sentence, shortest first."""
     snippets = [_snippet(r) for r in requests]
-    clean = sorted({s for s in snippets if "<" not in s and len(s) >= 12},
+    clean = sorted({s for s in snippets if "<" not in s and len(s) >= 12 and _unnamed(s)},
                    key=lambda s: (len(s), s))
     return tuple(clean[:limit])
 
@@ -348,6 +366,13 @@ def _article(phrase: str) -> str:
     return "an " if phrase[0] in "aeiou" else "a "
 
 
+# request verbs that are nouns as well ("request-refund", "handle-change")
+_NOUN_VERBS = frozenset({"refund", "change", "transfer", "upgrade", "return", "report", "search",
+                         "review", "plan", "request", "test", "track", "update", "fix", "split",
+                         "swap", "switch", "upload", "download", "export", "import", "install",
+                         "merge", "build", "design", "draft", "list", "schedule", "setup",
+                         "book", "check", "complain", "run", "set", "reset", "move", "exploit",
+                         "deploy", "document", "monitor", "register", "audit", "undo"})
 _MASS_NOUNS = frozenset({"insurance", "baggage", "luggage", "information", "data", "code",
                          "software", "feedback", "access", "help", "advice", "precision",
                          "serialization", "syntax", "money", "compensation"})
@@ -386,6 +411,9 @@ def check_naming(name: str, description: str, private: PrivateValues | None = No
         return f"the name {name[:70]!r} is not verb-object words joined by hyphens"
     if name.split("-")[0] not in VERBS:
         return f"the name {name!r} does not start with a verb"
+    if name.split("-")[1] in ONLY_VERBS or _base(name.split("-")[1]) is not None \
+            and name.split("-")[1] not in _NOUN_VERBS:
+        return f"the name {name!r} has a verb for its object"
     if not 40 <= len(description) <= DESCRIPTION_MAX:
         return "the description is too short or too long"
     if re.search(r"\b\d+\s+(agent\s+)?runs?\b", description, re.IGNORECASE):

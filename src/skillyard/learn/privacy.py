@@ -24,11 +24,12 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import Any
 
-from .model import ToolCall, Trajectory
+from .model import Step, ToolCall, Trajectory
 
 # key name (lower case, exact or suffix) -> placeholder type
 _KEY_TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -90,6 +91,10 @@ _MIXED_TOKEN = re.compile(r"(?<![\w/.-])(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b")
 _IDENT = re.compile(r"(?<![\w<])(?:[A-Za-z0-9][\w.-]*\d[\w.-]*|[A-Z]{3,}[A-Z0-9]*)(?![\w>])")
 _PLACEHOLDER = re.compile(r"<[a-z_]+>")
+_CAP_WORD = re.compile(r"\b[A-Z][a-z]+\b")
+# a capitalised word and, when one follows, the next capitalised word (a surname)
+_CAPITALISED = re.compile(r"(?<![\w<@./-])([A-Z][a-z]+)(?:(\s+)([A-Z][a-z]+(?:-[A-Z][a-z]+)?))?"
+                          r"(?![\w>@])")
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 _LONG_RUN = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
@@ -116,6 +121,15 @@ def _luhn(digits: str) -> bool:
 
 
 @functools.cache
+def first_names() -> frozenset[str]:
+    """Our own list of common given names (package data), as written in prose."""
+    text = resources.files("skillyard.learn").joinpath("data/first_names.txt").read_text(
+        encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+@functools.cache
 def _secret_patterns() -> tuple[re.Pattern[str], ...]:
     """The auditor's secret patterns (detect-secrets' regex plugins) when installed, plus
     token prefixes and long mixed-case tokens."""
@@ -126,6 +140,26 @@ def _secret_patterns() -> tuple[re.Pattern[str], ...]:
         found = []
     out = found
     return (*out, _TOKEN_PREFIX, _MIXED_TOKEN)
+
+
+@functools.cache
+def _secret_union() -> re.Pattern[str] | None:
+    """All secret patterns as one alternation: one scan tells whether any of them can match,
+    instead of ~35 scans of every long text (most texts hold no secret)."""
+    parts = []
+    for regex in _secret_patterns():
+        flags = "".join(f for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE),
+                                          ("s", re.DOTALL)) if regex.flags & bit)
+        parts.append(f"(?{flags}:{regex.pattern})" if flags else f"(?:{regex.pattern})")
+    try:
+        return re.compile("|".join(parts))
+    except re.error:  # a pattern that cannot be combined: scan with each one
+        return None
+
+
+def _any_secret(text: str) -> bool:
+    union = _secret_union()
+    return union is None or union.search(text) is not None
 
 
 @dataclass
@@ -167,8 +201,11 @@ class Scrubber:
         self._known: dict[str, str] = {}
         self._index: dict[str, list[str]] | None = None
         self._cache: dict[str, str] = {}
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._tool_cache: dict[str, str] = {}
         self.vocabulary: set[str] = set()  # words the runs also write in lower case
+        # _generalise: whether a text holds a token seen in one task only, and those tokens
+        self._touched: dict[str, bool] = {}
+        self._single: set[str] = set()
 
     # -- harvest -----------------------------------------------------------------------------
     def harvest(self, trajectories: Iterable[Trajectory]) -> None:
@@ -184,13 +221,17 @@ class Scrubber:
                         self._walk(json.loads(step.text), None, None)
         self._index = None
         self._cache.clear()
+        self._tool_cache.clear()
 
     def learn_vocabulary(self, trajectories: Iterable[Trajectory]) -> None:
         """Words written in lower case somewhere in the runs: a capitalised one of them after
         "passenger" or "I am" is an ordinary word, not a name."""
+        seen: set[str] = set()
         for traj in trajectories:
             for text in _run_texts(traj):
-                self.vocabulary.update(_LOWER_WORD.findall(text))
+                if text not in seen:  # runs of one task repeat the prompt and tool results
+                    seen.add(text)
+                    self.vocabulary.update(_LOWER_WORD.findall(text))
 
     def _learn(self, value: str, kind: str) -> None:
         value = value.strip()
@@ -239,12 +280,8 @@ class Scrubber:
                             key=lambda v: (-len(v), v)):
             if value not in text:
                 continue
-            pattern = self._patterns.get(value)
-            if pattern is None:
-                pattern = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)")
-                self._patterns[value] = pattern
-            kind = label or self._known[value]
-            text = pattern.sub(lambda m, k=kind: self._hit(m.group(0), k), text)
+            text = _replace_word(text, value, lambda v, k=label or self._known[value]:
+                                 self._hit(v, k))
         return text
 
     def text(self, text: str) -> str:
@@ -256,8 +293,8 @@ class Scrubber:
             return cached
         original = text
         digits = _DIGIT.search(text) is not None
-        if _LONG_RUN.search(text):  # every secret pattern needs a long run of token characters
-            for regex in _secret_patterns():
+        if _LONG_RUN.search(text) and _any_secret(text):  # every secret pattern needs a
+            for regex in _secret_patterns():                  # long run of token characters
                 text = regex.sub(lambda m: self._hit(m.group(0), "secret"), text)
         text = _KEY_VALUE.sub(lambda m: m.group(1) + self._hit(m.group(2), "secret"), text)
         if "://" in text:
@@ -283,6 +320,8 @@ class Scrubber:
             text = _USER_ID.sub(lambda m: self._hit(m.group(0), "user_id"), text)
         text = _CONTEXT_ID.sub(self._context_id, text)
         text = _NAMED.sub(self._named, text)
+        if not first_names().isdisjoint(_CAP_WORD.findall(text)):
+            text = _CAPITALISED.sub(self._given_name, text)
         if len(original) > 24:
             self._cache[original] = text
         return text
@@ -322,6 +361,18 @@ class Scrubber:
             return match.group(0)
         return match.group(1) + self._hit(match.group(2), "name")
 
+    def _given_name(self, match: re.Match[str]) -> str:
+        """A given name from our list ("Sophia", "Sophia Silva") becomes ``<name>``, unless the
+        runs also write it in lower case (then it is an ordinary word there)."""
+        first, gap, last = match.group(1), match.group(2), match.group(3)
+        if first not in first_names() or first.lower() in self.vocabulary:
+            return match.group(0)
+        if last is None or last.lower() in self.vocabulary or last.lower() in _STOP_NAMES \
+                or last.lower() in _NOT_NAMES:
+            return self._hit(first, "name") + (gap or "") + (last or "")
+        self.private.add(first, "name")
+        return self._hit(f"{first}{gap}{last}", "name")
+
     def value(self, value: Any, key: str | None = None, parent: str | None = None) -> Any:
         """A JSON value with private strings replaced; keys and structure kept."""
         if isinstance(value, dict):
@@ -352,13 +403,16 @@ class Scrubber:
     def tool_text(self, text: str) -> str:
         """A tool result: scrubbed as JSON when it is JSON (keys kept), else as text."""
         stripped = text.lstrip()
-        if stripped[:1] in "{[":
+        if stripped[:1] not in "{[":
+            return self.text(text)
+        cached = self._tool_cache.get(text)
+        if cached is None:
             try:
                 data = json.loads(text)
             except ValueError:
                 return self.text(text)
-            return json.dumps(self.value(data), ensure_ascii=False)
-        return self.text(text)
+            cached = self._tool_cache[text] = json.dumps(self.value(data), ensure_ascii=False)
+        return cached
 
     def trajectory(self, traj: Trajectory) -> Trajectory:
         """One run, scrubbed; its source is the file name and record index only."""
@@ -434,10 +488,14 @@ def _generalise(trajectories: Sequence[Trajectory], private: PrivateValues
     """Identifier-like tokens seen in only one task's data become ``<value>`` (and are
     recorded as private): a value from one run's data must not reach a shared skill."""
     units: dict[str, set[str]] = {}
+    tokens_of: dict[str, set[str]] = {}
     for traj in trajectories:
         unit = unit_of(traj)
         for text in _run_texts(traj):
-            for token in {t.strip(".-") for t in _IDENT.findall(text)}:
+            tokens = tokens_of.get(text)
+            if tokens is None:
+                tokens = tokens_of[text] = {t.strip(".-") for t in _IDENT.findall(text)}
+            for token in tokens:
                 units.setdefault(token, set()).add(unit)
     single = {t for t, u in units.items() if len(u) == 1 and _identifier(t)}
     if not single:
@@ -446,14 +504,49 @@ def _generalise(trajectories: Sequence[Trajectory], private: PrivateValues
         private.add(token, "value")
     scrub = Scrubber()
     scrub._known = {t: "value" for t in single}
+    # only texts holding one of the tokens need a pass; the rest are kept as they are
+    scrub._touched = {text: bool(tokens & single) for text, tokens in tokens_of.items()}
+    scrub._single = single
     out = []
     for traj in trajectories:
-        steps = tuple(replace(s, text=_sub_known(scrub, s.text), thought=_sub_known(
-            scrub, s.thought), tool_calls=tuple(ToolCall(c.name, _sub_value(scrub, c.arguments),
-                                                         c.id) for c in s.tool_calls))
-            for s in traj.steps)
+        steps = tuple(_sub_step(scrub, s) for s in traj.steps)
         out.append(replace(traj, task=_sub_known(scrub, traj.task), steps=steps))
     return out
+
+
+def _sub_step(scrub: Scrubber, step: Step) -> Step:
+    text, thought = _sub_known(scrub, step.text), _sub_known(scrub, step.thought)
+    calls = tuple(ToolCall(c.name, _sub_value(scrub, c.arguments), c.id)
+                  for c in step.tool_calls)
+    if text is step.text and thought is step.thought and calls == step.tool_calls:
+        return step  # dataclasses.replace is a large share of the pass; skip unchanged steps
+    return replace(step, text=text, thought=thought, tool_calls=calls)
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _replace_word(text: str, value: str, repl: Callable[[str], str]) -> str:
+    """``value`` replaced where it stands as a whole word (``(?<!\\w)value(?!\\w)``) without
+    compiling a pattern per value: the harvested values number in the thousands."""
+    parts: list[str] = []
+    start = 0
+    at = text.find(value)
+    while at >= 0:
+        end = at + len(value)
+        if (at == 0 or not _word_char(text[at - 1])) and (
+                end == len(text) or not _word_char(text[end])):
+            parts.append(text[start:at])
+            parts.append(repl(value))
+            start = end
+            at = text.find(value, end)
+        else:
+            at = text.find(value, at + 1)
+    if not parts:
+        return text
+    parts.append(text[start:])
+    return "".join(parts)
 
 
 def _identifier(token: str) -> bool:
@@ -467,7 +560,16 @@ def _identifier(token: str) -> bool:
 
 
 def _sub_known(scrub: Scrubber, text: str) -> str:
-    return scrub.replace_known(text)
+    touched = scrub._touched.get(text)
+    if touched is None:  # a text the counting pass did not see (an argument, a thought)
+        touched = scrub._touched[text] = bool(
+            {t.strip(".-") for t in _IDENT.findall(text)} & scrub._single)
+    if not touched:
+        return text
+    done = scrub._cache.get(text)
+    if done is None:
+        done = scrub._cache[text] = scrub.replace_known(text)
+    return done
 
 
 def _sub_value(scrub: Scrubber, value: Any) -> Any:
