@@ -35,8 +35,8 @@ CORPUS = DATA / "skills-corpus.jsonl.gz"
 SAMPLES = DATA / "sample-skills"
 sys.path.insert(0, str(ROOT / "src"))
 
-from skillyard.batch import RayRuntime, RaySettings  # noqa: E402
 from skillyard.api import Library  # noqa: E402
+from skillyard.batch import RayRuntime, RaySettings  # noqa: E402
 
 
 def _source(n: int, folder: Path) -> str:

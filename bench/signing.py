@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 from skillyard.provenance import AllowedSigners, signing, sshsig
-from skillyard.sources.sign import sign_folder
 from skillyard.provenance.revocation import load_revocation
 from skillyard.sources.folders import load_skill_dir
+from skillyard.sources.sign import sign_folder
 
 
 def keygen(folder: Path, name: str) -> tuple[Path, str]:

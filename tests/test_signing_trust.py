@@ -17,10 +17,10 @@ from skillyard import Library
 from skillyard.audit import Auditor, load_rules
 from skillyard.audit.policy import PolicyError, policy_from_dict
 from skillyard.provenance import AllowedSigners, sshsig
-from skillyard.sources.sign import sign_folder
 from skillyard.provenance.fastsig import check_fast
 from skillyard.provenance.revocation import load_revocation, parse_list
 from skillyard.sources.folders import load_skill_dir
+from skillyard.sources.sign import sign_folder
 from test_signing import keys_fpr, run
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..skill import Skill
-from .provenance import check_for_policy, signature_findings
 from ..provenance.record import with_signer
 from ..provenance.signing import SIGNATURE_FILE
+from ..skill import Skill
+from .provenance import check_for_policy, signature_findings
 
 if TYPE_CHECKING:
     from .policy import Policy
