@@ -94,7 +94,7 @@ def test_index_driver_killed_then_resumed(corpus: Path, tmp_path: Path,
     single = tmp_path / "single.db"
     with Library(single) as lib:
         lib.index([str(corpus)])
-        assert lib.route_index().embedded == batch["items"]
+        assert lib.route_index(full_model=True).embedded == batch["items"]
     ids, vectors = index_vectors(db)
     ref_ids, ref_vectors = index_vectors(single)
     assert ids == ref_ids and np.array_equal(vectors, ref_vectors)

@@ -96,6 +96,12 @@ EMBEDDINGS = Table("embeddings", ("model", "key", "dims", "vector"), ("model", "
                    ("key", "vector"), page=500)
 ALL_TABLES: tuple[Table, ...] = (*TABLES, EMBEDDINGS)
 BY_NAME = {t.name: t for t in ALL_TABLES}
+# Tables that hold the running registry's shared state, not library content: an archive carries
+# neither (a restored library starts with a fresh cache generation and no failed sign-ins).
+RUNTIME_TABLES: dict[str, str] = {
+    "registry_state": "cache generation shared by server processes",
+    "registry_auth_failures": "recent failed sign-ins per client (rate limit)",
+}
 
 
 @dataclass
