@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from .content import TextUnit
+from .docctx import section_path
 from .mdparse import LineIndex, Segment
 from .model import Hit, clip
 from .rules import RuleSet
@@ -112,17 +113,6 @@ def lexicon(rules: RuleSet) -> Lexicon:
 
 def _headings(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), len(m.group(1)), m.group(2).strip()) for m in _HEADING.finditer(text)]
-
-
-def _section_path(heads: list[tuple[int, int, str]], offset: int) -> str:
-    stack: list[tuple[int, str]] = []
-    for start, level, title in heads:
-        if start > offset:
-            break
-        while stack and stack[-1][0] >= level:
-            stack.pop()
-        stack.append((level, title))
-    return " / ".join(t for _l, t in stack)
 
 
 class _Reader:
@@ -286,7 +276,7 @@ class _Reader:
 
 
 def _section_bad(lex: Lexicon, heads: list, offset: int) -> bool:
-    return bool(lex.bad_sections.search(_section_path(heads, offset)))
+    return bool(lex.bad_sections.search(section_path(heads, offset)))
 
 
 def _bad_marks(lex: Lexicon, heads: list[tuple[int, int, str]]) -> tuple[list[int], list[bool]]:
