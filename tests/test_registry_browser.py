@@ -9,7 +9,7 @@ import httpx2 as httpx
 from selenium.webdriver.common.by import By
 
 from skillyard.registry import pack_folder
-from support.browser import chromium_driver
+from support.browser import chromium_driver, wait_for
 from support.registry import running, skill_folder, token
 
 _http = httpx.Client(timeout=60)  # publishing audits and indexes: allow time
@@ -36,28 +36,27 @@ def test_click_through_the_registry(tmp_path: Path) -> None:
         browser = chromium_driver()
         try:
             browser.get(url + "/")
-            listing = browser.find_element(By.CSS_SELECTOR, "ol.results").text
+            listing = wait_for(browser, By.CSS_SELECTOR, "ol.results").text
             assert "public/git-commits" in listing and "team/pdf-forms" not in listing
             browser.get(url + "/skills/team/pdf-forms")
             assert "Sign in" in browser.page_source or "Not allowed" in browser.page_source
 
             browser.get(url + "/signin")
-            browser.find_element(By.NAME, "token").send_keys(admin)
+            wait_for(browser, By.NAME, "token").send_keys(admin)
             browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-            assert "alice · admin" in browser.find_element(By.CSS_SELECTOR, "nav.who").text
+            wait_for(browser, By.CSS_SELECTOR, "nav.who", "alice · admin")
             box = browser.find_element(By.NAME, "q")
             box.send_keys("fill in a PDF form")
             box.submit()
-            browser.find_element(By.LINK_TEXT, "team/pdf-forms").click()
-            assert "PDF forms" in browser.find_element(By.CSS_SELECTOR, ".markdown").text
-            browser.find_element(By.LINK_TEXT, "references/fields.md").click()
-            assert "Text, checkbox." in browser.find_element(By.CSS_SELECTOR, "pre.code").text
+            wait_for(browser, By.LINK_TEXT, "team/pdf-forms").click()
+            wait_for(browser, By.CSS_SELECTOR, ".markdown", "PDF forms")
+            wait_for(browser, By.LINK_TEXT, "references/fields.md").click()
+            wait_for(browser, By.CSS_SELECTOR, "pre.code", "Text, checkbox.")
             browser.back()
-            browser.find_element(By.CSS_SELECTOR, ".diffform button").click()
-            added = browser.find_elements(By.CSS_SELECTOR, "pre.code .add")
-            assert any("scripts/fill.py" in a.text for a in added)
+            wait_for(browser, By.CSS_SELECTOR, ".diffform button").click()
+            wait_for(browser, By.CSS_SELECTOR, "pre.code .add", "scripts/fill.py")
             browser.back()
-            finding = browser.find_element(By.CSS_SELECTOR, "#audit details.finding")
+            finding = wait_for(browser, By.CSS_SELECTOR, "#audit details.finding")
             finding.find_element(By.TAG_NAME, "summary").click()
             assert "scripts/fill.py" in finding.text
             browser.save_screenshot(str(tmp_path / "skill.png"))

@@ -22,3 +22,27 @@ def chromium_driver():  # noqa: ANN201 - a selenium WebDriver
                 "--window-size=1280,900", "--disable-extensions", "--no-first-run"):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def wait_for(browser, by: str, selector: str, text: str = "", timeout: float = 30.0):  # noqa: ANN001, ANN201
+    """The first element matching `selector` (containing `text`), waiting out page loads.
+
+    A click or submit returns before the next page is there; under load the old page (or a blank
+    one) is still current, so every look-up after a navigation waits for what it expects."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(driver):  # noqa: ANN001, ANN202
+        try:
+            for element in driver.find_elements(by, selector):
+                if text in element.text:
+                    return element
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return False
+
+    try:
+        return WebDriverWait(browser, timeout, poll_frequency=0.2).until(found)
+    except Exception as exc:  # a TimeoutException: say what the page showed instead
+        raise AssertionError(f"no {selector!r} containing {text!r} within {timeout:.0f} s on "
+                             f"{browser.current_url}: {browser.page_source[:600]}") from exc
