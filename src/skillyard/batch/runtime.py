@@ -24,7 +24,7 @@ from ..errors import SkillyardError
 
 ENV_ADDRESS = "SKILLYARD_RAY_ADDRESS"
 OBJECT_STORE_BYTES = 256 * 1024 * 1024  # results are small; do not claim half of /dev/shm
-LOCAL_START_ATTEMPTS = 2  # a local start that times out under load is tried once more
+LOCAL_START_ATTEMPTS = 3  # a local start that times out under load is tried again
 MAX_WORKERS = 512
 CONNECT_TIMEOUT = 5.0
 
@@ -159,7 +159,7 @@ class RayRuntime:
         quiet = {"include_dashboard": False, "log_to_driver": False,
                  "logging_level": logging.ERROR}
         # A local Ray gives its raylet a fixed 30 s to register; on an overloaded machine that
-        # can run out once, so a local start is tried twice before giving up.
+        # can run out, so a local start is tried up to LOCAL_START_ATTEMPTS times.
         attempts = 1 if self.settings.address is not None else LOCAL_START_ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:
