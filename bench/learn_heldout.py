@@ -115,6 +115,8 @@ def corpus_library(cache: Path) -> Path:
     """A library of the 11K corpus with its routing index (built once, then reused)."""
     db = cache / "corpus.db"
     if db.exists() and Path(f"{db}.route").exists():
+        with Library(db) as lib:  # an index written by an older version is rebuilt once
+            lib.route_index()  # here, not in every copy (a no-op when it is current)
         return db
     cache.mkdir(parents=True, exist_ok=True)
     building = cache / "corpus-build.db"
@@ -150,7 +152,8 @@ def _llm_responder(payload: dict[str, Any]) -> str:
 
 def learn_into(db: Path, train: list[Trajectory], baseline: bool, client: Any = None
                ) -> tuple[list[Any], Any]:
-    mine = MineOptions(grouping="task", naming="tools") if baseline else MineOptions()
+    mine = MineOptions(grouping="task", naming="tools", cases=False) if baseline \
+        else MineOptions()
     options = LearnOptions(llm=client is not None, privacy=not baseline,
                            evolve=EvolveOptions(mine=mine))
     with Library(db) as lib:
@@ -168,11 +171,18 @@ def _kind_of(cand: Any, label: Callable[[Trajectory], str | None],
     return kinds.most_common(1)[0][0] if kinds else None
 
 
-def _steps(cand: Any) -> tuple[set[str], set[str]]:
+def _steps(cand: Any) -> list[tuple[set[str], set[str]]]:
     """(required steps, every procedure step) of a published candidate (tool names), read from
-    its SKILL.md: numbered steps that are not optional ("Usually" counts as required)."""
+    its SKILL.md: numbered steps that are not optional ("Usually" counts as required). A
+    procedure written as cases ("### When the request can be carried out" / "### When it
+    cannot …") gives one pair per case: a run follows one case, as it follows one skill."""
     md = cand.files.get("SKILL.md", "")
     section = md.split("## Procedure", 1)[1].split("\n## ", 1)[0] if "## Procedure" in md else ""
+    return [_case_steps(part) for part in section.split("\n### ")
+            if any(line.strip()[:1].isdigit() for line in part.splitlines())] or [(set(), set())]
+
+
+def _case_steps(section: str) -> tuple[set[str], set[str]]:
     required: set[str] = set()
     every: set[str] = set()
     choice = False
@@ -180,13 +190,15 @@ def _steps(cand: Any) -> tuple[set[str], set[str]]:
         calls = {tool_of(c) for c in _CODE.findall(line)}
         if not calls:
             continue
-        every |= calls
         stripped = line.strip()
         if stripped[:1].isdigit():
+            every |= calls
             choice = "one of" in stripped
             optional = "Optionally" in stripped
             if not optional and not choice:
                 required |= calls
+        elif stripped.startswith("-"):
+            every |= calls
     return required, every
 
 
@@ -225,7 +237,7 @@ def measure(name: str, train: list[Trajectory], held: list[Trajectory],
         if not right or not acts:
             continue
         best = max(((len(r & acts) / len(r) if r else 0.0, len(r & acts) / len(acts),
-                     len(e & acts) / len(acts)) for r, e in map(_steps, right)),
+                     len(e & acts) / len(acts)) for c in right for r, e in _steps(c)),
                    key=lambda prc: (prc[0] + prc[1], prc[2]))
         precision.append(best[0])
         recall.append(best[1])
