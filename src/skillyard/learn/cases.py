@@ -60,7 +60,8 @@ def split_cases(intent: Intent, runs: Sequence[Trajectory], params: GraphParams,
     other = [t for t in runs if not writes & _tools(t)]
     if len(done) < MIN_CASE_RUNS or len(other) < MIN_CASE_RUNS:
         return []
-    named = " or ".join(f"`{tool}`" for tool in sorted(writes)[:3])
+    shown = [f"`{tool}`" for tool in sorted(writes)[:3]]
+    named = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
     cases = []
     for part, title, note in (
         (done, "When the request can be carried out",

@@ -59,7 +59,7 @@ def _chain(actions: Sequence[str], graph: StepGraph) -> str:
 
 
 def _stage_lines(number: int, stage: Stage, graph: StepGraph,
-                 option_terms: dict[str, list[str]]) -> list[str]:
+                 option_terms: dict[str, list[str]], of: str = "successful runs") -> list[str]:
     if stage.kind == "step":
         return [f"{number}. {_chain(stage.options[0], graph)}"]
     if stage.kind == "either-order":
@@ -68,13 +68,13 @@ def _stage_lines(number: int, stage: Stage, graph: StepGraph,
     if stage.kind == "optional":
         how = "Usually" if stage.shares[0] >= 0.5 else "Optionally"
         return [f"{number}. {how} {_chain(stage.options[0], graph)} "
-                f"(done in {_pct(stage.shares[0])} of successful runs)"]
+                f"(done in {_pct(stage.shares[0])} of {of})"]
     head = "Depending on the case, one of" if stage.required else "If needed, one of"
     lines = [f"{number}. {head}:"]
     for option, share in zip(stage.options, stage.shares, strict=True):
         hint = option_terms.get(option[0])
         when = f"; requests mentioning {', '.join(hint)}" if hint else ""
-        lines.append(f"   - {_chain(option, graph)} ({_pct(share)} of successful runs{when})")
+        lines.append(f"   - {_chain(option, graph)} ({_pct(share)} of {of}{when})")
     return lines
 
 
@@ -185,7 +185,7 @@ def render_files(
         for title, note, case_graph, case_stages, terms_of in cases:
             body += [f"### {title}", "", note, ""]
             for number, stage in enumerate(case_stages, start=1):
-                body += _stage_lines(number, stage, case_graph, terms_of)
+                body += _stage_lines(number, stage, case_graph, terms_of, "these runs")
             body.append("")
         body.pop()
     elif stages:
