@@ -223,7 +223,7 @@ class Router:
         if self.settings.desc_weight and index.desc is not None:
             full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
             out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
-        if index.ml is not None:
+        if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
             out["xling"] = xling.scores(index.ml, query, self.multilingual)
         # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
         # on the plain vectors, for the nearest descriptions in the centred space.
