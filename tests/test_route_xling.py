@@ -118,8 +118,10 @@ def test_option_is_kept_on_updates_and_can_be_dropped(skills_dir: Path, tmp_path
         report = lib.route_index(multilingual=False)
         assert not report.up_to_date
         assert not xling.in_index(storage.current(storage.index_dir(db)))
-        # without the vectors a foreign request is still routed, on the default signals
-        assert lib.route("帮我修改一下我的简历", k=3).results
+        # without the vectors a foreign request is still routed, on the default signals,
+        # which cannot cross languages: the option is what finds them
+        tops = [lib.route(query, k=3).results[0].name for query, _ in FOREIGN]
+        assert sum(top == gold for top, (_, gold) in zip(tops, FOREIGN, strict=True)) <= 3
 
 
 def test_cli_reindex_multilingual(skills_dir: Path, tmp_path: Path) -> None:
