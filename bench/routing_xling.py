@@ -200,7 +200,8 @@ def report(res: dict[str, Any]) -> None:
         print(f"{label:32s} en->zh Hit@1 {pct(rev['hit@1'])} (n={rev['n']}); English dev "
               f"Hit@1 {pct(dev['hit@1'])} (n={dev['n']}), p50 {dev['p50_ms']:.1f} ms; foreign "
               f"p50/p95 {lat['p50_ms']:.1f}/{lat['p95_ms']:.1f} ms; foreign small talk "
-              f"abstained {pct(small['abstained'])}%")
+              f"abstained {pct(small['abstained'])}%, foreign requests abstained "
+              f"{pct(np.mean([rows[k]['abstained'] for k in keys]))}%")
     base, ours = systems["skillyard default"], systems["skillyard --multilingual"]
     for split in SPLITS:
         f = [ours[k]["hit@1"] for k in keys if k.endswith(split)]
