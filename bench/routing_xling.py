@@ -209,7 +209,8 @@ def report(res: dict[str, Any]) -> None:
         b = [base[k]["hit@1"] for k in keys if k.endswith(split)]
         print(f"{split}: foreign mean Hit@1 {100 * np.mean(f):.1f} vs the same requests in "
               f"English {100 * np.mean(e):.1f} ({100 * (np.mean(f) - np.mean(e)):+.1f} points); "
-              f"default router {100 * np.mean(b):.1f} (x{np.mean(f) / max(np.mean(b), 1e-9):.1f})")
+              f"default router {100 * np.mean(b):.1f} ({100 * (np.mean(f) - np.mean(b)):+.1f} "
+              "points)")
 
 
 def main() -> None:

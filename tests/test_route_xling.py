@@ -142,3 +142,16 @@ def test_cli_reindex_multilingual(skills_dir: Path, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--multilingual" in bad.stderr
     out = json.loads(run("reindex", "--monolingual", "--json", db=db).stdout)
     assert "multilingual" not in out["stages"]
+
+
+def test_missing_package_fails_before_building(skills_dir: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        lib.route_index()
+        before = storage.current(storage.index_dir(db)).path.name
+        monkeypatch.setattr(xling, "available", lambda: False)
+        with pytest.raises(xling.MultilingualUnavailableError, match=xling.PACKAGE):
+            lib.route_index(multilingual=True)
+        assert storage.current(storage.index_dir(db)).path.name == before

@@ -205,6 +205,8 @@ def build_index(
             full_model = previous_docs(store) == DOCS_MODEL
         if multilingual is None:
             multilingual = xling.in_index(storage.current(storage.index_dir(store.path)))
+        if multilingual:
+            xling.require()  # before any work: a missing package must not cost a build
         return _build(store, full, full_model, settings or RouteSettings(), embedder, progress,
                       vectors, static or shared_static(), multilingual)
 

