@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import stage2, storage
+from . import stage2, storage, xling
 from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
 from .rerank import Candidate, Reranker
@@ -56,6 +56,8 @@ class RouteIndex:
         self.sbasis = gen.array("sproj_basis", mmap=False)
         self.static_idf = gen.array("static_idf", mmap=False)
         self.tc_tf = gen.array("tc_tf")
+        # Multilingual vectors of names and descriptions (reindex --multilingual; xling.py).
+        self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
 
     @classmethod
     def open(cls, db_path: str | Path) -> RouteIndex:
@@ -179,6 +181,7 @@ class Router:
         self._embedder = embedder
         self._static = static
         self._stage2 = stage2_model
+        self._multilingual: xling.MultilingualEncoder | None = None
         self.reranker = reranker
 
     @property
@@ -186,6 +189,12 @@ class Router:
         if self._embedder is None:
             self._embedder = shared_embedder()
         return self._embedder
+
+    @property
+    def multilingual(self) -> xling.MultilingualEncoder:
+        if self._multilingual is None:
+            self._multilingual = xling.shared_encoder()
+        return self._multilingual
 
     @property
     def static(self) -> StaticEncoder:
@@ -199,6 +208,8 @@ class Router:
         _ = self.static.table
         if self.settings.desc_weight and self.index.desc is not None:
             self.embedder.warm()
+        if self.index.ml is not None:
+            self.multilingual.warm()
 
     def signals(self, query: str) -> tuple[dict[str, np.ndarray], float]:
         """Per-skill scores of each signal (lexical BM25F; the static encoder's cosine to
@@ -212,6 +223,8 @@ class Router:
         if self.settings.desc_weight and index.desc is not None:
             full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
             out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
+        if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
+            out["xling"] = xling.scores(index.ml, query, self.multilingual)
         # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
         # on the plain vectors, for the nearest descriptions in the centred space.
         near = min(CONFIDENCE_POOL, len(index.ids))
@@ -221,12 +234,21 @@ class Router:
         return out, confidence
 
     def fuse(self, signals: dict[str, np.ndarray],
-             zs: dict[str, np.ndarray] | None = None) -> np.ndarray:
+             zs: dict[str, np.ndarray] | None = None, foreign: bool = False) -> np.ndarray:
+        """Weighted z-scores; a request in another language (``foreign``) leans on the
+        multilingual signal, whose weights are in xling.WEIGHTS."""
         s = self.settings
         zs = zs or {name: _z(values) for name, values in signals.items()}
-        fused = s.lexical_weight * zs["lexical"] + s.static_weight * zs["static"]
+        lexical, static = s.lexical_weight, s.static_weight
+        if "xling" in zs and foreign:
+            w = xling.WEIGHTS
+            lexical, static = lexical * w.foreign_lexical, static * w.foreign_static
+        fused = lexical * zs["lexical"] + static * zs["static"]
         if "desc" in zs:
             fused = fused + s.desc_weight * zs["desc"]
+        if "xling" in zs:
+            w = xling.WEIGHTS
+            fused = fused + (w.foreign if foreign else w.english) * zs["xling"]
         return fused.astype(np.float32)
 
     def second_stage(self, query: str, top: np.ndarray, zs: dict[str, np.ndarray],
@@ -264,16 +286,23 @@ class Router:
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
         signals, confidence = self.signals(query)
         zs = {name: _z(values) for name, values in signals.items()}
-        fused = self.fuse(signals, zs)
+        foreign = "xling" in signals and xling.is_foreign(query)
+        fused = self.fuse(signals, zs, foreign)
         depth = min(n, max(self.settings.candidates, k * 4))
         top = np.argpartition(-fused, depth - 1)[:depth] if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]
         scores = fused[top].astype(np.float64)
-        second = self.second_stage(query, top, zs, fused)
+        second = (None if foreign and not xling.WEIGHTS.foreign_stage2
+                  else self.second_stage(query, top, zs, fused))
         named = False
         if second is not None:
             top, scores, named = second
         threshold = self.index.threshold
+        if foreign:
+            # the static cosine reads English WordPieces: judge "nothing fits" on the
+            # multilingual one, against its own calibrated threshold
+            confidence = float(signals["xling"].max())
+            threshold = (self.index.manifest.get("multilingual") or {}).get("threshold")
         # The static cosine is a coarse judge of "nothing fits"; a task that spells out most
         # of the best skill's name is not small talk.
         abstain = threshold is not None and confidence < threshold and not named
