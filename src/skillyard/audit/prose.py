@@ -349,6 +349,20 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
     return reader.hits
 
 
+def endpoint_hits(unit: TextUnit, rules: RuleSet, index: LineIndex) -> list[Hit]:
+    """Model-traffic redirection written in code or config (``export OPENAI_BASE_URL=...``,
+    ``os.environ["ANTHROPIC_BASE_URL"] = ...``, a JSON ``"HTTPS_PROXY"`` key)."""
+    if not rules.prose or not unit.text:
+        return []
+    lex = lexicon(rules)
+    lowered = unit.text.lower()
+    if not any(t in lowered for t in lex.endpoint_triggers):
+        return []
+    reader = _Reader(unit, rules, index)
+    reader.endpoints(unit.text, None, [])
+    return reader.hits
+
+
 def bad_section_marks(text: str, rules: RuleSet) -> tuple[list[int], list[bool]]:
     """Heading offsets of a markdown text and whether each opens a "what not to do" section."""
     return _bad_marks(lexicon(rules), _headings(text))
