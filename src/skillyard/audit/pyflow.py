@@ -12,7 +12,7 @@ from typing import Any
 
 from . import envchain
 from .content import TextUnit
-from .flow import FlowContext, Taint, merge, normalize_path, sink_hits, source
+from .flow import TOKEN_CLI, FlowContext, Taint, merge, normalize_path, sink_hits, source
 from .model import Hit, clip
 from .rules import RuleSet
 
@@ -231,6 +231,18 @@ class PyFlow:
                     key = self.static(k, scope) if k is not None else ""
                     envchain.exported(self.ctx, key, self.taint(v, scope), path, line,
                                       self.flow)
+        if short in ("check_output", "getoutput", "getstatusoutput", "run", "Popen") and \
+                name.startswith("subprocess") and node.args:
+            first = node.args[0]
+            words = [self.static(e, scope) for e in first.elts] if isinstance(
+                first, ast.List | ast.Tuple) else [self.static(first, scope)]
+            if TOKEN_CLI.search(" ".join(w or "" for w in words)):
+                return source("secret-file", path, line, f"runs {self.text(node)}")
+        if short in ("dotenv_values", "load_dotenv") and name.split(".")[0] in ("dotenv", short):
+            where = self.static(node.args[0], scope) if node.args else ".env"
+            kind = self.ctx.path_kind(where or ".env")
+            if kind:
+                return source(kind, path, line, f"reads {where or '.env'}")
         if name in ("open", "io.open", "codecs.open") or short in (
                 "read_text", "read_bytes", "open") and isinstance(node.func, ast.Attribute):
             target = node.args[0] if node.args and name in ("open", "io.open", "codecs.open") \
