@@ -36,8 +36,8 @@ _OUTPUT_LEAD = re.compile(
 )
 # A line that reads as a command: a shell prompt, or a command name at the start of the line.
 _COMMAND_LINE = re.compile(
-    r"^\s*(?:\$\s|>\s|PS[^>\n]{0,60}>\s*|[A-Za-z]:\\[^>\n]{0,60}>\s*|#\s)?\s*"
-    r"(?:sudo\s+)?(?:curl|wget|bash|sh|zsh|dash|python[\d.]*|node|deno|bun|perl|ruby|php|nc|"
+    r"^[ \t]*+(?:\$[ \t]|>[ \t]|PS[^>\n]{0,60}>[ \t]*+|[A-Za-z]:\\[^>\n]{0,60}>[ \t]*+|#[ \t])?"
+    r"[ \t]*+(?:sudo[ \t]++)?(?:curl|wget|bash|sh|zsh|dash|python[\d.]*|node|deno|bun|perl|ruby|php|nc|"
     r"ncat|netcat|socat|powershell(?:\.exe)?|pwsh|iex|invoke-[\w-]+|cmd(?:\.exe)?|rm|dd|"
     r"mkfs[\w.]*|shred|chmod|chown|git|pip\d?|npm|npx|pnpm|yarn|docker|podman|kubectl|ssh|scp|"
     r"rsync|base64|base32|xxd|openssl|echo|printf|cat|eval|exec|export|source|crontab|"
@@ -100,5 +100,6 @@ def detection_item(block: str, at: int) -> str:
             continue
         if lead > indent:
             continue  # an item's own continuation or nested value
-        return "an item of a detection or deny list" if _DETECTION_KEY.match(prev) else ""
+        return "an item of a detection or deny list" if len(prev) <= 200 and \
+            _DETECTION_KEY.match(prev) else ""
     return ""
