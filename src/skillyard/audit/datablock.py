@@ -37,8 +37,8 @@ _OUTPUT_LEAD = re.compile(
 # A line that reads as a command: a shell prompt, or a command name at the start of the line.
 _COMMAND_LINE = re.compile(
     r"^[ \t]*+(?:\$[ \t]|>[ \t]|PS[^>\n]{0,60}>[ \t]*+|[A-Za-z]:\\[^>\n]{0,60}>[ \t]*+|"
-    r"#[ \t])?"
-    r"[ \t]*+(?:sudo[ \t]++)?(?:curl|wget|bash|sh|zsh|dash|python[\d.]*|node|deno|bun|perl|ruby|php|nc|"
+    r"#[ \t])?[ \t]*+(?:sudo[ \t]++)?"
+    r"(?:curl|wget|bash|sh|zsh|dash|python[\d.]*|node|deno|bun|perl|ruby|php|nc|"
     r"ncat|netcat|socat|powershell(?:\.exe)?|pwsh|iex|invoke-[\w-]+|cmd(?:\.exe)?|rm|dd|"
     r"mkfs[\w.]*|shred|chmod|chown|git|pip\d?|npm|npx|pnpm|yarn|docker|podman|kubectl|ssh|scp|"
     r"rsync|base64|base32|xxd|openssl|echo|printf|cat|eval|exec|export|source|crontab|"
