@@ -157,6 +157,14 @@ def _report(specs: list[Specimen], ours: dict[str, str], base: dict[str, str],
         print(f"{'non-English':12} {len(foreign):4d} "
               f"{_pct(sum(ours[s.id] == 'block' for s in foreign), len(foreign)):>10} "
               f"{'':>10} {_pct(sum(base.get(s.id) == 'block' for s in foreign), len(foreign)):>11}")
+        shapes = [s for s in mal if s.id.startswith("shape-")]
+        shape_neg = [s for s in neg if s.id.startswith("shape-")]
+        print(f"{'new shapes':12} {len(shapes):4d} "
+              f"{_pct(sum(ours[s.id] == 'block' for s in shapes), len(shapes)):>10} "
+              f"{_pct(sum(RANK.get(ours[s.id], 0) >= 1 for s in shapes), len(shapes)):>10} "
+              f"{_pct(sum(base.get(s.id) == 'block' for s in shapes), len(shapes)):>11}"
+              f"   (audit_devset_shapes.py; {len(shape_neg)} of its hard negatives, "
+              f"{sum(ours[s.id] == 'block' for s in shape_neg)} blocked)")
         nb = sum(ours[s.id] == "block" for s in neg)
         print(f"hard negatives blocked: new {nb}/{len(neg)} ({_pct(nb, len(neg)).strip()}), "
               f"warned {sum(ours[s.id] == 'warn' for s in neg)}; baseline "

@@ -143,9 +143,11 @@ def specimens() -> list[Specimen]:
     from .audit_devset_code import code_specimens
     from .audit_devset_docs import doc_benign
     from .audit_devset_js import all_js_specimens
+    from .audit_devset_shapes import shape_specimens
     from .audit_devset_text import text_specimens
 
-    out = text_specimens() + code_specimens() + doc_benign() + all_js_specimens()
+    out = (text_specimens() + code_specimens() + doc_benign() + all_js_specimens()
+           + shape_specimens())
     ids = [s.id for s in out]
     assert len(ids) == len(set(ids)), "duplicate specimen ids"
     return out

@@ -15,7 +15,7 @@ from .flow import AnalyzerBudget, Budget, FlowContext
 from .jsflow import js_flows
 from .mdparse import LineIndex, Segment
 from .model import Hit, clip
-from .prose import analyze_prose
+from .prose import analyze_prose, endpoint_hits
 from .pyflow import TRIGGER as PY_TRIGGER
 from .pyflow import parse, python_flows, register_functions
 from .rules import RuleSet
@@ -45,6 +45,8 @@ def unit_hits(unit: TextUnit, rules: RuleSet, index: LineIndex,
     hits: list[Hit] = []
     if unit.lang in ("markdown", "text") and unit.origin not in ("decoded-data",):
         hits += guarded("prose", unit.path, flow, lambda: analyze_prose(unit, rules, index, segs))
+    elif unit.origin not in ("decoded-data",):
+        hits += guarded("endpoints", unit.path, flow, lambda: endpoint_hits(unit, rules, index))
     hits += guarded("supply", unit.path, flow, lambda: scan_supply(unit, rules, index))
     hits += guarded("permissions", unit.path, flow,
                     lambda: scan_permissions(unit, rules, index))

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .datablock import detection_item, output_block
 from .mdparse import Segment
 
 # Headings that open a section of examples, evidence or mistakes, not of steps to follow.
@@ -96,12 +97,27 @@ def _lead(text: str, segs: list[Segment], seg: Segment) -> str:
     return text[max(prev.start, prev.end - 400):prev.end]
 
 
+def _last_sentence(lead: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+
+
+def data_lines(text: str, segs: list[Segment], seg: Segment, offset: int) -> str:
+    """Why the line at ``offset`` in the code block ``seg`` is data (sample output, an item of
+    a detection list) rather than something to run ('' when it is not, or when the prose before
+    the block tells the agent to run it)."""
+    last = _last_sentence(_lead(text, segs, seg))
+    if last and _INSTRUCTION_LEAD.search(last) and not _EXAMPLE_LEAD.search(last):
+        return ""
+    block = text[seg.start:seg.end]
+    return detection_item(block, offset - seg.start) or \
+        output_block(block, seg.lang, seg.heading, last)
+
+
 def example_block(text: str, segs: list[Segment], seg: Segment, headings: str,
                   ctx: DocContext) -> str:
     """Why the code block ``seg`` reads as an example rather than an instruction ('' when it
     does not). ``headings`` is the section path above the block."""
-    lead = _lead(text, segs, seg)
-    last = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    last = _last_sentence(_lead(text, segs, seg))
     if last and _INSTRUCTION_LEAD.search(last) and not _EXAMPLE_LEAD.search(last):
         return ""
     body = text[seg.start:seg.end]

@@ -15,6 +15,7 @@ from .decode import decoded_units
 from .deep import flow_hits, guarded, unit_hits
 from .docctx import (
     DocContext,
+    data_lines,
     doc_context,
     example_block,
     heading_marks,
@@ -202,6 +203,9 @@ def _documented(hit: Hit, docs: dict[str, TextUnit], rules: RuleSet,
     segs, index = parsed[hit.file]
     offset = index.start(hit.line - unit.line_offset)
     seg = segment_at(segs, offset)
+    if seg is not None and seg.kind == "code" and (reason := data_lines(unit.text, segs, seg,
+                                                                          offset)):
+        return _cap(hit, rules, f"data in a code block ({reason})")
     if seg is not None and seg.kind == "code" and seg.lang not in DATA_LANGS:
         end = unit.text.find("\n", offset)
         line = unit.text[offset:end if end >= 0 else len(unit.text)].strip()
@@ -228,9 +232,13 @@ def _example(hit: Hit, unit: TextUnit, segs: list[Segment], seg: Segment, rules:
     reason = example_block(unit.text, segs, seg, section_path(heads, seg.start), ctx)
     if not reason:
         return hit
+    return _cap(hit, rules, f"shown as an example in documentation ({reason})")
+
+
+def _cap(hit: Hit, rules: RuleSet, detail: str) -> Hit:
+    """The hit at medium at most, never correlated."""
     severity = hit.severity or rules.get(hit.rule).severity
-    return _soften(hit, "medium" if _RANK[severity] > _RANK["medium"] else severity,
-                   f"shown as an example in documentation ({reason})")
+    return _soften(hit, "medium" if _RANK[severity] > _RANK["medium"] else severity, detail)
 
 
 def contextualise(skill: Skill, hits: list[Hit], units: list[TextUnit],

@@ -25,6 +25,14 @@ _SECRET_ENV = re.compile(r"(?:^|_)(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PAT|CREDEN
 _STAGING = re.compile(r"^(?:/tmp/|/var/tmp/|/dev/shm/|~/\.cache/|~/\.local/share/|\./|[\w.-]+/)")
 
 
+# commands that print a stored login token or key: a source like reading the credential file
+TOKEN_CLI = re.compile(
+    r"^(?:gh\s+auth\s+token|glab\s+auth\s+token|gcloud\s+auth\s+(?:application-default\s+)?"
+    r"print-(?:access|identity)-token|aws\s+configure\s+get\s+aws_(?:secret_access_key|"
+    r"session_token)|aws\s+configure\s+export-credentials|az\s+account\s+get-access-token|"
+    r"docker-credential-\S+\s+get|security\s+find-(?:generic|internet)-password\b.*\s-w\b|"
+    r"kubectl\s+config\s+view\b.*--raw|op\s+read|vault\s+kv\s+get|pass\s+show)\b")
+
 class AnalyzerBudget(Exception):
     """An analyzer ran past its step or time budget on one unit."""
 

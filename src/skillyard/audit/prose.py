@@ -29,6 +29,9 @@ _URL = re.compile(r"https?://[^\s)>\]\"'`]+")
 MAX_SENTENCE = 1200
 _CODEISH = re.compile(r"\$\{\{|\$\(|\bcurl\s+-|\bwget\s+|=>|\bfetch\(|\brun:\s*\||"
                       r"\s--?[a-z][\w-]*=|\bonly\s+(?:send|share|give|paste)\b", re.I)
+# "message de commit": the commit is where the text goes, not where it comes from
+_MESSAGE_OF = re.compile(
+    r"\b(?:message|mensaje|messaggio|mensagem|Nachricht)\s+(?:de|di|do|der)\s*$", re.I)
 _ENGLISH_DEST = re.compile(r"^(?:parameter|param|field|argument|input|payload|tool|call|function|"
                            r"your|the|my|commit|pull|push|webhook|issue|query|`)", re.I)
 
@@ -203,11 +206,14 @@ class _Reader:
         if re.match(r"\s*(?:the|this|your)\s+user\b", masked[verb.end():], re.I):
             return  # "send the user this link": the user is the recipient, not a third party
         lead = sentence[max(dest.start() - 12, 0):dest.start()].lower()
-        if re.search(r"\b(?:from|von|de|desde|из|从|から)\s*$", lead):
+        if re.search(r"\b(?:from|von|de|desde|из|从|から)\s*$", lead) and not \
+                _MESSAGE_OF.search(lead):
             return  # "get your key from https://..." names where a secret comes from
         if _ENGLISH_DEST.search(dest.group(0)) and not re.search(
-                r"\b(?:to|into|in|inside|within|as|via|through)\b",
-                sentence[max(dest.start() - 18, 0):dest.start()], re.I):
+                r"\b(?:to|into|in|inside|within|as|via|through|à|au|aux|dans|en|zu|zum|zur|"
+                r"im|al|a|na|no|nel|nella|nei)\b",
+                sentence[max(dest.start() - 18, 0):dest.start()], re.I) and \
+                not _MESSAGE_OF.search(lead):
             return  # "before the first commit" is not a destination
         if dest.group(0).lower().startswith(("your", "the", "my")) and not re.search(
                 r"\b(?:contents?|full|entire|verbatim|whole|raw|its\s+text|in\s+full)\b",
@@ -340,6 +346,20 @@ def analyze_prose(unit: TextUnit, rules: RuleSet, index: LineIndex,
             pos = seg.start + cut.end() if cut else end
     if any(t in everywhere for t in reader.lex.endpoint_triggers):
         reader.endpoints(text, segs, heads)
+    return reader.hits
+
+
+def endpoint_hits(unit: TextUnit, rules: RuleSet, index: LineIndex) -> list[Hit]:
+    """Model-traffic redirection written in code or config (``export OPENAI_BASE_URL=...``,
+    ``os.environ["ANTHROPIC_BASE_URL"] = ...``, a JSON ``"HTTPS_PROXY"`` key)."""
+    if not rules.prose or not unit.text:
+        return []
+    lex = lexicon(rules)
+    lowered = unit.text.lower()
+    if not any(t in lowered for t in lex.endpoint_triggers):
+        return []
+    reader = _Reader(unit, rules, index)
+    reader.endpoints(unit.text, None, [])
     return reader.hits
 
 

@@ -91,6 +91,8 @@ class _Analyzer(ast.NodeVisitor):
         for kw in node.keywords:
             if kw.arg in cfg["key_file_kwargs"]:
                 self.skip_constants.update(id(n) for n in ast.walk(kw.value))
+            elif kw.arg in cfg["label_keys"] and isinstance(kw.value, ast.Constant):
+                self.skip_constants.add(id(kw.value))
         if name in cfg["exec_calls"] and first is not None and not literal:
             if self._calls_in(first) & cfg["decode_calls"]:
                 self.add("py-exec-decoded", node)
@@ -120,6 +122,14 @@ class _Analyzer(ast.NodeVisitor):
         if name in cfg["decode_calls"] and literal and isinstance(first, ast.Constant) and \
                 isinstance(first.value, str | bytes) and len(first.value) >= 40:
             self.add("py-obfuscated-string", node, f"{name}({clip(repr(first.value), 80)})")
+        self.generic_visit(node)
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        # {"memo": "decoy key in ~/.aws/credentials"}: a literal label, not a path that is read
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value in self.cfg["label_keys"] and \
+                    isinstance(value, ast.Constant):
+                self.skip_constants.add(id(value))
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:

@@ -12,9 +12,11 @@ from typing import Any
 
 from . import envchain
 from .content import TextUnit
-from .flow import FlowContext, Taint, merge, normalize_path, sink_hits, source
+from .flow import TOKEN_CLI, FlowContext, Taint, merge, normalize_path, sink_hits, source
 from .model import Hit, clip
 from .rules import RuleSet
+
+DOTENV = "dotenv"  # marks the dict of dotenv_values(): a subscript reads one named value
 
 MAX_INLINE_DEPTH = 3
 NET_SEND = {"post", "put", "patch", "request", "urlopen", "Request", "send", "sendall",
@@ -176,7 +178,12 @@ class PyFlow:
                 key = self.static(node.slice, scope)
                 return envchain.read(self.ctx, key, self.unit.path, self.line(node),
                                      f"${key}") if key else None
-            return merge(self.taint(node.value, scope), self.taint(node.slice, scope))
+            whole = self.taint(node.value, scope)
+            if whole is not None and DOTENV in whole.kinds:
+                key = self.static(node.slice, scope)
+                return envchain.read(self.ctx, key, self.unit.path, self.line(node),
+                                     f"${key}") if key else None
+            return merge(whole, self.taint(node.slice, scope))
         if isinstance(node, ast.JoinedStr | ast.BinOp):
             found = merge(*(self.taint(c, scope) for c in ast.iter_child_nodes(node)))
             if found is not None and isinstance(node, ast.JoinedStr | ast.BinOp):
@@ -231,6 +238,22 @@ class PyFlow:
                     key = self.static(k, scope) if k is not None else ""
                     envchain.exported(self.ctx, key, self.taint(v, scope), path, line,
                                       self.flow)
+        if short in ("check_output", "getoutput", "getstatusoutput", "run", "Popen") and \
+                name.startswith("subprocess") and node.args:
+            first = node.args[0]
+            words = [self.static(e, scope) for e in first.elts] if isinstance(
+                first, ast.List | ast.Tuple) else [self.static(first, scope)]
+            if TOKEN_CLI.search(" ".join(w or "" for w in words)):
+                return source("secret-file", path, line, f"runs {self.text(node)}")
+        if short == "dotenv_values" and name.split(".")[0] in ("dotenv", short):
+            # every value of the project's .env: a dump, narrowed again by cfg["NAME"]
+            where = self.static(node.args[0], scope) if node.args else ".env"
+            if self.ctx.path_kind(where or ".env") == "secret-env":
+                return Taint(frozenset({"env-dump", DOTENV}), ((path, line,
+                                                               f"reads {where or '.env'}"),))
+        if short == "get" and receiver is not None and DOTENV in receiver.kinds and node.args:
+            key = self.static(node.args[0], scope)
+            return envchain.read(self.ctx, key, path, line, f"${key}") if key else None
         if name in ("open", "io.open", "codecs.open") or short in (
                 "read_text", "read_bytes", "open") and isinstance(node.func, ast.Attribute):
             target = node.args[0] if node.args and name in ("open", "io.open", "codecs.open") \

@@ -13,7 +13,7 @@ import re
 
 from . import envchain
 from .content import TextUnit
-from .flow import FlowContext, Taint, merge, normalize_path, sink_hits, source
+from .flow import TOKEN_CLI, FlowContext, Taint, merge, normalize_path, sink_hits, source
 from .model import Hit
 
 MAX_SCRIPT_CHARS = 256 * 1024
@@ -202,6 +202,8 @@ class ShFlow:
         core = re.sub(r"(?<![<&])\d?>>?\s*[\"']?[^\s\"';|&]+[\"']?", "", command).strip()
         if DUMPS.search(core):
             out = source("env-dump", *self.at(command))
+        elif TOKEN_CLI.search(core):
+            out = source("secret-file", *self.at(command))
         elif prog in READERS or command.startswith("<"):
             out = self.path_source(command, words)
         if prog in ("curl", "wget", "iwr", "irm", "Invoke-WebRequest") and not FILE_ARG.search(
@@ -385,7 +387,9 @@ class ShFlow:
 
 
 TRIGGER = re.compile(r"\b(?:env|printenv|base64|base32|xxd|openssl|gunzip|zcat|rev|"
-                     r"export\s+-p|dig|nslookup)\b|\$\{?[A-Z_]*(?:KEY|TOKEN|SECRET|PASSWORD|"
+                     r"export\s+-p|dig|nslookup|auth\s+token|print-\w+-token|configure\s+get|"
+                     r"export-credentials|get-access-token|docker-credential|find-\w+-password|"
+                     r"--raw|op\s+read|kv\s+get|pass\s+show)\b|\$\{?[A-Z_]*(?:KEY|TOKEN|SECRET|PASSWORD|"
                      r"PASSWD|PAT)\b|/proc/|\.ssh|\.aws|\.config/g|\.kube|\.docker|\.npmrc|"
                      r"\.pypirc|\.netrc|credentials|\.env\b|\.gnupg|MEMORY|CLAUDE|AGENTS|SOUL|"
                      r"cursorrules")

@@ -174,29 +174,67 @@ def html_comments(unit: TextUnit, index: LineIndex, segs: list[Segment] | None) 
     return hits
 
 
+_REF_DEF = re.compile(r"^ {0,3}\[([^\]\n]{1,100})\]:[ \t]*<?(https?://[^\s>]+)", re.M)
+_HTML_IMG = re.compile(r"<img\b[^>]{0,300}?\bsrc\s*=\s*[\"']?(https?://[^\"'\s>]+)", re.I)
+_BARE_HOLDER = re.compile(r"[?&][^=&#\s]{1,40}=([A-Z][A-Z0-9_]{0,39})(?:&|$)")
+
+
+def _candidates(text: str) -> list[tuple[int, int, bool, str]]:
+    """(start, end, is_image, url) of inline links and images, reference-style images (the
+    definition ``[id]: url`` used by ``![alt][id]``) and HTML ``<img src=...>``."""
+    out = [(m.start(), m.end(), m.group(1) == "!", m.group(2)) for m in _MD_URL.finditer(text)]
+    if "]:" in text:
+        for m in _REF_DEF.finditer(text):
+            label = re.escape(m.group(1))
+            image = re.search(rf"!\[[^\]\n]{{0,300}}\]\[{label}\]", text, re.I) is not None
+            out.append((m.start(), m.end(), image, m.group(2)))
+    if "<img" in text or "<IMG" in text:
+        out += [(m.start(), m.end(), True, m.group(1)) for m in _HTML_IMG.finditer(text)]
+    return out
+
+
+def _explained(text: str, start: int, token: str) -> str:
+    """A bare capitalised placeholder (``?q=Q``) that the prose around it defines as
+    conversation data ("where Q is the user's previous messages", "replacing Q with the chat
+    history"): the data words, or ''."""
+    around = text[max(0, start - 600):start + 600]
+    tok = re.escape(token)
+    defined = re.compile(
+        rf"(?:\bwhere\s+|\breplac\w*\s+|\bsubstitut\w*\s+|\bfill\w*\s+in\s+)[`'\"]?{tok}\b|"
+        rf"(?<![\w=/]){tok}[`'\"]?\s+(?:is|=|stands\s+for|means|with|by)\b")
+    for m in defined.finditer(around):
+        sentence = around[m.start():m.end() + 120]
+        if found := _DATA_WORDS.search(sentence):
+            return found.group(0)
+    return ""
+
+
 def markdown_urls(unit: TextUnit, index: LineIndex, segs: list[Segment] | None) -> list[Hit]:
     """Images (and links) whose query string is filled from conversation data."""
     hits = []
-    for match in _MD_URL.finditer(unit.text):
-        image, url = match.group(1) == "!", match.group(2)
+    for start, end, image, url in _candidates(unit.text):
         holder = _PLACEHOLDER.search(url)
+        words = holder.group(1) if holder else ""
         if not holder:
-            continue
-        seg = segment_at(segs, match.start()) if segs else None
+            bare = _BARE_HOLDER.search(url)
+            words = _explained(unit.text, start, bare.group(1)) if bare and image else ""
+            if not words:
+                continue
+        seg = segment_at(segs, start) if segs else None
         flow = unit.flow or (seg.flow if seg else unit.path)
-        line = index.line(match.start()) + unit.line_offset
-        if not (image or _DATA_WORDS.search(holder.group(1))):
+        line = index.line(start) + unit.line_offset
+        evidence = clip(unit.text[start:end])
+        if not (image or _DATA_WORDS.search(words)):
             continue
-        if is_quoted(unit.text, match.start(), match.end(), seg) or (
+        if is_quoted(unit.text, start, end, seg) or (
                 seg is not None and seg.kind == "code" and seg.lang in DATA_LANGS):
-            hits.append(Hit("image-exfiltration", unit.path, line, clip(match.group(0)),
+            hits.append(Hit("image-exfiltration", unit.path, line, evidence,
                             flow=flow, detail="quoted or given as an example", severity="info",
                             inert=True))
-        elif _DATA_WORDS.search(holder.group(1)):
-            hits.append(Hit("image-exfiltration", unit.path, line, clip(match.group(0)),
-                            flow=flow))
+        elif _DATA_WORDS.search(words):
+            hits.append(Hit("image-exfiltration", unit.path, line, evidence, flow=flow))
         elif image:
-            hits.append(Hit("url-template", unit.path, line, clip(match.group(0)), flow=flow))
+            hits.append(Hit("url-template", unit.path, line, evidence, flow=flow))
     return hits
 
 
