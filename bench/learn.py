@@ -128,11 +128,8 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import learn_heldout
 
-        print("\nGrouping on all τ-bench runs (labels: our own request kinds):")
-        for arm, scores in learn_heldout.grouping_quality().items():
-            print(f"  {arm:<28} purity {scores['purity']:.2f}, groups per task "
-                  f"{scores['groups_per_task']:.2f}, groups per kind "
-                  f"{scores['groups_per_label']:.2f}, groups {scores['groups']:.0f}")
+        print()
+        learn_heldout.print_grouping()
         print("\nHeld-out (70/30 by task) against the 11K corpus + learned skills:")
         rows = learn_heldout.run(args.cache, False)
         if args.llm:

@@ -115,6 +115,8 @@ def corpus_library(cache: Path) -> Path:
     """A library of the 11K corpus with its routing index (built once, then reused)."""
     db = cache / "corpus.db"
     if db.exists() and Path(f"{db}.route").exists():
+        with Library(db) as lib:  # an index written by an older version is rebuilt once
+            lib.route_index()  # here, not in every copy (a no-op when it is current)
         return db
     cache.mkdir(parents=True, exist_ok=True)
     building = cache / "corpus-build.db"
@@ -137,20 +139,28 @@ def _copy_library(db: Path, where: Path) -> Path:
 
 
 def _llm_responder(payload: dict[str, Any]) -> str:
-    """A plumbing-only model: echoes the offline name and description, proposes no edits."""
+    """A plumbing-only model: proposes no distillation edits; for a naming request it echoes
+    the offline name and description, except for names whose hash is odd, where it answers
+    with a description the checks reject (it counts runs), so the offline fallback is used and
+    counted too."""
+    import hashlib
+
     from skillyard.learn.naming import REWRITE_SYSTEM
 
     if payload["messages"][0]["content"] == REWRITE_SYSTEM:
         text = payload["messages"][1]["content"]
         name = text.split("Current name: ", 1)[1].split("\n", 1)[0]
         description = text.split("Current description: ", 1)[1].strip()
+        if hashlib.sha1(name.encode()).digest()[0] % 2:
+            description = f"Learned from 12 agent runs: {description}"
         return json.dumps({"name": name, "description": description})
     return json.dumps({"operations": []})
 
 
 def learn_into(db: Path, train: list[Trajectory], baseline: bool, client: Any = None
                ) -> tuple[list[Any], Any]:
-    mine = MineOptions(grouping="task", naming="tools") if baseline else MineOptions()
+    mine = MineOptions(grouping="task", naming="tools", cases=False) if baseline \
+        else MineOptions()
     options = LearnOptions(llm=client is not None, privacy=not baseline,
                            evolve=EvolveOptions(mine=mine))
     with Library(db) as lib:
@@ -168,11 +178,18 @@ def _kind_of(cand: Any, label: Callable[[Trajectory], str | None],
     return kinds.most_common(1)[0][0] if kinds else None
 
 
-def _steps(cand: Any) -> tuple[set[str], set[str]]:
+def _steps(cand: Any) -> list[tuple[set[str], set[str]]]:
     """(required steps, every procedure step) of a published candidate (tool names), read from
-    its SKILL.md: numbered steps that are not optional ("Usually" counts as required)."""
+    its SKILL.md: numbered steps that are not optional ("Usually" counts as required). A
+    procedure written as cases ("### When the request can be carried out" / "### When it
+    cannot …") gives one pair per case: a run follows one case, as it follows one skill."""
     md = cand.files.get("SKILL.md", "")
     section = md.split("## Procedure", 1)[1].split("\n## ", 1)[0] if "## Procedure" in md else ""
+    return [_case_steps(part) for part in section.split("\n### ")
+            if any(line.strip()[:1].isdigit() for line in part.splitlines())] or [(set(), set())]
+
+
+def _case_steps(section: str) -> tuple[set[str], set[str]]:
     required: set[str] = set()
     every: set[str] = set()
     choice = False
@@ -180,13 +197,15 @@ def _steps(cand: Any) -> tuple[set[str], set[str]]:
         calls = {tool_of(c) for c in _CODE.findall(line)}
         if not calls:
             continue
-        every |= calls
         stripped = line.strip()
         if stripped[:1].isdigit():
+            every |= calls
             choice = "one of" in stripped
             optional = "Optionally" in stripped
             if not optional and not choice:
                 required |= calls
+        elif stripped.startswith("-"):
+            every |= calls
     return required, every
 
 
@@ -225,7 +244,7 @@ def measure(name: str, train: list[Trajectory], held: list[Trajectory],
         if not right or not acts:
             continue
         best = max(((len(r & acts) / len(r) if r else 0.0, len(r & acts) / len(acts),
-                     len(e & acts) / len(acts)) for r, e in map(_steps, right)),
+                     len(e & acts) / len(acts)) for c in right for r, e in _steps(c)),
                    key=lambda prc: (prc[0] + prc[1], prc[2]))
         precision.append(best[0])
         recall.append(best[1])
@@ -276,8 +295,13 @@ def run(cache: Path, llm: bool, seed: int = 7) -> list[dict[str, Any]]:
                                                    client if arm == "skillyard" else None)
                     seconds = time.perf_counter() - start
                     row = measure(name, train_in, held, others, label, published, db, private)
+                named = Counter((c.naming or {}).get("source", "offline")
+                                for c in report.candidates if c.decision == "create")
                 row.update(arm=arm + (" --llm" if llm else ""), seconds=seconds,
-                           quarantined=len(report.quarantined))
+                           quarantined=len(report.quarantined),
+                           poisoned_runs=len(train_in) - len(train),
+                           named_llm=named["llm"] if llm else 0,
+                           named_offline=named["offline"] if llm else 0)
                 rows.append(row)
     finally:
         if server is not None:
@@ -285,32 +309,60 @@ def run(cache: Path, llm: bool, seed: int = 7) -> list[dict[str, Any]]:
     return rows
 
 
-def grouping_quality() -> dict[str, dict[str, float]]:
+def grouping_quality() -> dict[str, dict[str, Any]]:
+    """Purity and groups per task of both groupings on all τ-bench runs, and the groups whose
+    tasks are of more than one request kind (kinds must not merge)."""
     from skillyard.learn.grouping import group_by_task
 
     runs = scrub(load_paths([str(TRAJ / "tau-bench")])).trajectories
-    return {"intent (skillyard)": purity(group_by_intent(runs), tau_label),
-            "task words + tools (today)": purity(group_by_task(runs), tau_label)}
+    out: dict[str, dict[str, Any]] = {}
+    for arm, groups in (("intent (skillyard)", group_by_intent(runs)),
+                        ("task words + tools (today)", group_by_task(runs))):
+        scores: dict[str, Any] = dict(purity(groups, tau_label))
+        mixed = []
+        for group in groups:
+            tasks = {unit_key(t): tau_label(t) for t in group.trajectories}
+            kinds = Counter(k for k in tasks.values() if k is not None)
+            if len(kinds) > 1:
+                mixed.append(" + ".join(f"{k} {n}" for k, n in kinds.most_common()))
+        scores["mixed"] = mixed
+        out[arm] = scores
+    return out
+
+
+def print_grouping() -> None:
+    print("Grouping on all τ-bench runs (labels: our own request kinds):")
+    for arm, scores in grouping_quality().items():
+        print(f"  {arm:<28} purity {scores['purity']:.2f}, groups per task "
+              f"{scores['groups_per_task']:.2f}, groups per kind "
+              f"{scores['groups_per_label']:.2f}, groups {scores['groups']:.0f}, groups "
+              f"mixing kinds {len(scores['mixed'])}"
+              + (f" ({'; '.join(scores['mixed'])} tasks)" if scores["mixed"] else ""))
 
 
 def report(rows: list[dict[str, Any]]) -> None:
     head = (f"{'set':<10} {'arm':<16} {'skills':>6} {'top3':>6} {'asked':>5} {'noskill':>7} "
             f"{'others ok':>9} {'req P':>6} {'req R':>6} {'proc R':>6} {'leaks':>5} {'poison':>6} "
-            f"{'quar.':>5} {'secs':>5}")
+            f"{'quar.':>5} {'llm/off':>7} {'secs':>5}")
     print(head)
     print("-" * len(head))
     for r in rows:
+        naming = f"{r['named_llm']}/{r['named_offline']}" if "--llm" in r["arm"] else "-"
         print(f"{r['set']:<10} {r['arm']:<16} {r['skills']:>6} {r['top3']:>6.2f} {r['asked']:>5} "
               f"{r['no_skill_for_kind']:>7} {r['others_avoided']:>9.2f} "
               f"{r['step_precision']:>6.2f} {r['step_recall']:>6.2f} "
               f"{r['procedure_recall']:>6.2f} {r['private_leaks']:>5} "
-              f"{r['poisoned_published']:>6} {r['quarantined']:>5} {r['seconds']:>5.0f}")
+              f"{r['poisoned_published']:>2}/{r['poisoned_runs']:<3} {r['quarantined']:>5} "
+              f"{naming:>7} {r['seconds']:>5.0f}")
     print("top3: held-out tasks whose first request has the right learned skill in the top 3 "
           "(asked: tasks with a learned skill of their kind; noskill: without). others ok: "
           "requests of the other set that select none of these skills. req P / req R: required "
           "steps the held-out successful run took / run steps that are required steps; proc R: "
           "run steps named anywhere in the procedure. leaks: private values of the runs in the "
-          "published files; poison: published files with the poisoned step.")
+          "published files; poison: published files with the poisoned step / poisoned runs in "
+          "the training data (quar.: runs quarantined); llm/off: new skills named by the test "
+          "model / by the offline text after the model's answer was rejected. A procedure with "
+          "cases (carried out / could not) is scored by the case closest to the run.")
     for r in rows:
         print(f"  {r['set']} {r['arm']}: {', '.join(r['names'])}")
     base = {r["set"]: r for r in rows if r["arm"] == "baseline"}
@@ -324,6 +376,8 @@ _FIGURES = (("skills", "skills", "{:.1f}"), ("top3", "top-3", "{:.2f}"),
             ("others_avoided", "others ok", "{:.2f}"), ("step_precision", "req P", "{:.2f}"),
             ("step_recall", "req R", "{:.2f}"), ("procedure_recall", "proc R", "{:.2f}"),
             ("private_leaks", "leaks", "{:.1f}"), ("poisoned_published", "poison", "{:.1f}"),
+            ("poisoned_runs", "poison runs", "{:.1f}"), ("named_llm", "llm names", "{:.1f}"),
+            ("named_offline", "fallback", "{:.1f}"),
             ("seconds", "secs", "{:.0f}"))
 
 
@@ -356,7 +410,11 @@ def summary(rows: list[dict[str, Any]], seeds: Sequence[int]) -> None:
         print(f"  {name} {arm}: top-3 {ours['top3']:.2f} vs today {base['top3']:.2f} "
               f"(ratio {ratio:.2f}); other set's requests selecting a learned skill "
               f"{1 - ours['others_avoided']:.2f} vs {1 - base['others_avoided']:.2f}; "
-              f"leaks {ours['private_leaks']:.1f} vs {base['private_leaks']:.1f}")
+              f"leaks {ours['private_leaks']:.1f} vs {base['private_leaks']:.1f}; step P/R "
+              f"{ours['step_precision']:.2f}/{ours['step_recall']:.2f} vs "
+              f"{base['step_precision']:.2f}/{base['step_recall']:.2f}; poisoned steps "
+              f"published {ours['poisoned_published']:.0f} (of {ours['poisoned_runs']:.0f} "
+              f"poisoned runs) vs {base['poisoned_published']:.1f}")
 
 
 def main() -> None:
@@ -370,11 +428,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, help="one seed (same as --seeds SEED)")
     args = parser.parse_args()
     seeds = [args.seed] if args.seed is not None else list(dict.fromkeys(args.seeds))
-    print("Grouping on all τ-bench runs (labels: our own request kinds):")
-    for arm, scores in grouping_quality().items():
-        print(f"  {arm:<28} purity {scores['purity']:.2f}, groups per task "
-              f"{scores['groups_per_task']:.2f}, groups per kind "
-              f"{scores['groups_per_label']:.2f}, groups {scores['groups']:.0f}")
+    print_grouping()
     every: list[dict[str, Any]] = []
     for seed in seeds:
         print(f"\nHeld-out (70/30 by task, seed {seed}) against the 11K corpus + learned "

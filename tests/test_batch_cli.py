@@ -165,3 +165,23 @@ def test_reindex_ray(tmp_path: Path) -> None:
     routed = json.loads(run("route", "build an MCP server that wraps a REST API", "--json",
                             "--db", db).stdout)
     assert routed["results"][0]["name"] == "mcp-builder" and not routed["abstain"]
+
+
+def test_a_local_start_that_times_out_once_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ray
+
+    from skillyard.batch.runtime import RayRuntime
+
+    real_init, calls = ray.init, []
+
+    def first_start_times_out(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(kwargs.get("_temp_dir"))
+        if len(calls) == 1:  # the test double for one failure: the raylet's 30 s ran out
+            raise Exception("The current node timed out during startup.")
+        return real_init(*args, **kwargs)
+
+    monkeypatch.setattr(ray, "init", first_start_times_out)
+    with RayRuntime(RaySettings(workers=1)) as runtime:
+        assert runtime.connect().is_initialized() and runtime.started
+    assert len(calls) >= 2 and not ray.is_initialized()
+    assert calls[0] != calls[1] and not Path(calls[0]).exists()  # the failed start's files went

@@ -215,14 +215,17 @@ class Library:
         return route(self, query, k, explain=explain, reranker=reranker)
 
     def route_index(self, *, full: bool = False, full_model: bool | None = None,
-                    progress: Any = None) -> Any:
+                    multilingual: bool | None = None, progress: Any = None) -> Any:
         """Bring the routing index up to date (only new or changed skills are read again).
         ``full_model`` True also encodes every description with the MiniLM model (slow; only
         the ``desc_weight`` signal reads it), False uses the static encoder alone (the
-        default), None keeps what the current index used."""
+        default), None keeps what the current index used. ``multilingual`` True also encodes
+        names and descriptions with the multilingual encoder, so requests in other languages
+        find English-described skills (and back); False drops it; None keeps what it was."""
         from ..route.api import reindex
 
-        return reindex(self, full=full, full_model=full_model, progress=progress)
+        return reindex(self, full=full, full_model=full_model, multilingual=multilingual,
+                       progress=progress)
 
     # -- audit (skillyard.audit) -----------------------------------------------------------
     def audit(self, refs: Sequence[str] | None = None, *, policy: Any = None,

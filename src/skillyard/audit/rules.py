@@ -126,6 +126,11 @@ def _yara_rules(source: str) -> dict[str, Rule]:
     return out
 
 
+# libyaml's safe loader when the wheel has it (about 10x faster to parse the rule files, the
+# bulk of an auditor's start-up, e.g. in every ``learn``), else the pure-Python one
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def load_rules() -> RuleSet:
     """The packaged rule set (parsed once per process)."""
@@ -136,7 +141,8 @@ def load_rules() -> RuleSet:
     for name in names:
         texts[name] = _read(name)
     try:
-        docs = {n: yaml.safe_load(t) for n, t in texts.items() if n.endswith(".yaml")}
+        docs = {n: yaml.load(t, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+                for n, t in texts.items() if n.endswith(".yaml")}
     except yaml.YAMLError as exc:
         raise AuditError(f"audit rule file is not valid YAML: {exc}") from None
     fragments = {k: v.strip() for k, v in docs["fragments.yaml"]["fragments"].items()}

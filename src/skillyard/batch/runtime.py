@@ -24,6 +24,7 @@ from ..errors import SkillyardError
 
 ENV_ADDRESS = "SKILLYARD_RAY_ADDRESS"
 OBJECT_STORE_BYTES = 256 * 1024 * 1024  # results are small; do not claim half of /dev/shm
+LOCAL_START_ATTEMPTS = 3  # a local start that times out under load is tried again
 MAX_WORKERS = 512
 CONNECT_TIMEOUT = 5.0
 
@@ -157,18 +158,28 @@ class RayRuntime:
     def _start(self, ray: Any) -> None:
         quiet = {"include_dashboard": False, "log_to_driver": False,
                  "logging_level": logging.ERROR}
-        try:
-            if self.settings.address is not None:
-                ray.init(address=self.settings.address, **quiet)
-            else:
-                self._tmp = tempfile.mkdtemp(prefix="skillyard-ray-")
-                ray.init(num_cpus=self.settings.workers or os.cpu_count() or 1,
-                         object_store_memory=OBJECT_STORE_BYTES, _temp_dir=self._tmp, **quiet)
-        except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; one clear line
-            self._cleanup()
-            where = self.settings.address or "a local instance"
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise RayUnavailableError(f"cannot start Ray on {where}: {first}") from None
+        # A local Ray gives its raylet a fixed 30 s to register; on an overloaded machine that
+        # can run out, so a local start is tried up to LOCAL_START_ATTEMPTS times.
+        attempts = 1 if self.settings.address is not None else LOCAL_START_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                if self.settings.address is not None:
+                    ray.init(address=self.settings.address, **quiet)
+                else:
+                    self._tmp = tempfile.mkdtemp(prefix="skillyard-ray-")
+                    ray.init(num_cpus=self.settings.workers or os.cpu_count() or 1,
+                             object_store_memory=OBJECT_STORE_BYTES, _temp_dir=self._tmp,
+                             **quiet)
+                break
+            except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; one clear line
+                if ray.is_initialized():
+                    ray.shutdown()
+                self._cleanup()
+                if attempt < attempts:
+                    continue
+                where = self.settings.address or "a local instance"
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise RayUnavailableError(f"cannot start Ray on {where}: {first}") from None
         self.started = True
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

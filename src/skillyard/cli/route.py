@@ -50,6 +50,7 @@ Examples:
   skillyard reindex --full         # rebuild everything from scratch
   skillyard reindex --full-model   # also encode descriptions with the MiniLM model (slow)
   skillyard reindex --static-only  # back to the static encoder alone (the default)
+  skillyard reindex --multilingual # route requests in other languages (Chinese, Spanish...)
   skillyard reindex --json
   skillyard reindex --ray      # embed on a local Ray instance (or --ray-address a cluster)
 """
@@ -94,7 +95,8 @@ def _progress() -> Progress:
 
 
 def update_routing_index(lib: Library, *, full: bool = False,
-                         full_model: bool | None = None) -> Any:
+                         full_model: bool | None = None,
+                         multilingual: bool | None = None) -> Any:
     """Bring the routing index up to date with a progress bar on stderr; return the report."""
     with _progress() as bar:
         tasks: dict[str, Any] = {}
@@ -104,7 +106,8 @@ def update_routing_index(lib: Library, *, full: bool = False,
                 tasks[stage] = bar.add_task(f"routing index: {stage}", total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return lib.route_index(full=full, full_model=full_model, progress=tick)
+        return lib.route_index(full=full, full_model=full_model, multilingual=multilingual,
+                               progress=tick)
 
 
 def register(app: typer.Typer) -> None:
@@ -153,6 +156,12 @@ def register(app: typer.Typer) -> None:
             help="Also encode every description with the MiniLM model (slow; only the "
                  "desc_weight signal uses it), or the static encoder alone (default). "
                  "Unset: keep what the current index uses.")] = None,
+        multilingual: Annotated[bool | None, typer.Option(
+            "--multilingual/--monolingual",
+            help="Also encode names and descriptions with a multilingual sentence encoder, so "
+                 "requests in other languages find English-described skills and back (adds "
+                 "about 15 ms per skill to a first build), or drop it. Unset: keep what the "
+                 "current index has.")] = None,
         ray: RayOption = False,
         ray_address: RayAddressOption = None,
         ray_workers: RayWorkersOption = None,
@@ -164,12 +173,17 @@ def register(app: typer.Typer) -> None:
         if settings is not None and full_model is False:
             raise typer.BadParameter("--ray spreads the model's description embedding; it "
                                      "implies --full-model", param_hint="--static-only")
+        if settings is not None and multilingual is not None:
+            raise typer.BadParameter("--ray builds the model's vectors only; run 'skillyard "
+                                     "reindex --multilingual' without --ray",
+                                     param_hint="--multilingual")
         job = None
         with open_library(db) as lib:
             if settings is not None:
                 report, job = ray_routing(lib, settings, full=full)
             else:
-                report = update_routing_index(lib, full=full, full_model=full_model)
+                report = update_routing_index(lib, full=full, full_model=full_model,
+                                              multilingual=multilingual)
         if as_json:
             print_json({**report.to_dict(), **({"batch": job.to_dict()} if job else {})})
             return

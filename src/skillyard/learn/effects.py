@@ -116,6 +116,11 @@ def agrees(intent: Intent, runs: Sequence[Trajectory], floor: float = 0.25) -> b
     return any(intent.verb in _FAMILIES[e.family] for e in effects(runs) if e.share >= floor)
 
 
+def agreeing_effects(intent: Intent, runs: Sequence[Trajectory]) -> list[Effect]:
+    """The write actions of ``runs`` that the request verb asks for, most common first."""
+    return [e for e in effects(runs) if intent.verb in _FAMILIES[e.family]]
+
+
 def effect_intent(intent: Intent, runs: Sequence[Trajectory]) -> Intent:
     """``intent`` when its verb agrees with what the runs change (or they change nothing),
     else the main write action as verb + object, the request's phrase kept as an "also"."""
@@ -145,5 +150,5 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-__all__ = ["Effect", "agrees", "effect_intent", "effect_name", "effect_of", "effects",
-           "main_effect", "name_problem"]
+__all__ = ["Effect", "agreeing_effects", "agrees", "effect_intent", "effect_name", "effect_of",
+           "effects", "main_effect", "name_problem"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..skill import Provenance, Skill
 from .actions import tool_of
+from .cases import Case, split_cases
 from .effects import effect_intent
 from .folder import Files, build_skill
 from .graph import GraphParams, StepGraph, induce
@@ -42,6 +43,7 @@ class MineOptions:
     grouping: str = "intent"  # "intent" (what was asked) or "task" (words + tools, older)
     naming: str = "plain"  # "plain" (verb + object, sentences) or "tools" (older)
     intent_threshold: float | None = None  # None: the embedder's default (see .intent)
+    cases: bool = True  # mine "carried out" and "could not" runs apart (see .cases)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class MinedSkill:
     lessons: list[Lesson]
     files: Files
     skill: Skill
+    cases: list[Case] = field(default_factory=list)  # empty: one procedure for every run
 
     @property
     def trajectories(self) -> list[Trajectory]:
@@ -66,6 +69,8 @@ class MinedSkill:
             "terms": self.group.terms, "runs": len(self.trajectories),
             "successful": sum(1 for t in self.trajectories if t.succeeded),
             "graph": self.graph.to_dict(), "procedure": [s.to_dict() for s in self.stages],
+            "cases": [{"title": c.title, "runs": [t.id for t in c.runs],
+                       "procedure": [s.to_dict() for s in c.stages]} for c in self.cases],
             "lessons": [les.to_dict() for les in self.lessons],
             "trajectories": [t.id for t in self.trajectories],
         }
@@ -185,13 +190,18 @@ def mine_group(group: Group, name: str, options: MineOptions | None = None,
         return None
     stages = plan(graph, opts.graph.exclusive)
     lessons = mine_lessons(group.trajectories, graph, opts.max_lessons)
+    intent = group_intent(group)
+    cases = split_cases(intent, runs, opts.graph, opts.graph.exclusive) if opts.cases else []
+    if cases:  # the skill does what was asked: its main steps are those of the runs that did
+        stages = cases[0].stages
     plain = None
     if opts.naming == "plain":
-        intent = group_intent(group)
-        steps = key_steps(stages, graph)
+        steps = key_steps(stages, cases[0].graph if cases else graph)
         plain = (group.description or describe(intent, steps), intent)
+    shown = [(c.title, c.note, c.graph, c.stages, _option_terms(c.stages, c.runs))
+             for c in cases]
     files = render_files(name, group.trajectories, group.terms, graph, stages, lessons,
-                         _option_terms(stages, runs), plain=plain)
+                         _option_terms(stages, runs), plain=plain, cases=shown)
     provenance = Provenance(
         source="skillyard learn", kind="learned",
         extra={"method": "offline", "group": group.key,
@@ -200,7 +210,7 @@ def mine_group(group: Group, name: str, options: MineOptions | None = None,
                                   for t in group.trajectories})},
     )
     skill = build_skill(files, skill_id=skill_id or LEARNED_PREFIX + name, provenance=provenance)
-    return MinedSkill(name, group, graph, stages, lessons, files, skill)
+    return MinedSkill(name, group, graph, stages, lessons, files, skill, cases)
 
 
 def mine(

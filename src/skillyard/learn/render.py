@@ -24,6 +24,8 @@ GRAPH_FILE = "references/step-graph.md"
 RUNS_FILE = "references/trajectories.md"
 LISTED_RUNS = 12
 GENERATOR = "skillyard learn"
+# one case of a procedure: (title, note, its step graph, its stages, option terms)
+CaseText = tuple[str, str, StepGraph, Sequence[Stage], dict[str, list[str]]]
 
 
 def slug(text: str, limit: int = NAME_MAX) -> str:
@@ -57,7 +59,7 @@ def _chain(actions: Sequence[str], graph: StepGraph) -> str:
 
 
 def _stage_lines(number: int, stage: Stage, graph: StepGraph,
-                 option_terms: dict[str, list[str]]) -> list[str]:
+                 option_terms: dict[str, list[str]], of: str = "successful runs") -> list[str]:
     if stage.kind == "step":
         return [f"{number}. {_chain(stage.options[0], graph)}"]
     if stage.kind == "either-order":
@@ -66,13 +68,13 @@ def _stage_lines(number: int, stage: Stage, graph: StepGraph,
     if stage.kind == "optional":
         how = "Usually" if stage.shares[0] >= 0.5 else "Optionally"
         return [f"{number}. {how} {_chain(stage.options[0], graph)} "
-                f"(done in {_pct(stage.shares[0])} of successful runs)"]
+                f"(done in {_pct(stage.shares[0])} of {of})"]
     head = "Depending on the case, one of" if stage.required else "If needed, one of"
     lines = [f"{number}. {head}:"]
     for option, share in zip(stage.options, stage.shares, strict=True):
         hint = option_terms.get(option[0])
         when = f"; requests mentioning {', '.join(hint)}" if hint else ""
-        lines.append(f"   - {_chain(option, graph)} ({_pct(share)} of successful runs{when})")
+        lines.append(f"   - {_chain(option, graph)} ({_pct(share)} of {of}{when})")
     return lines
 
 
@@ -144,10 +146,12 @@ def render_files(
     option_terms: dict[str, list[str]] | None = None,
     method: str = "offline",
     plain: tuple[str, Any] | None = None,
+    cases: Sequence[CaseText] = (),
 ) -> Files:
     """The skill folder (path -> text) for one mined group. ``plain`` is (description,
     :class:`~skillyard.learn.naming.Intent`) for plain-words text; without it the older
-    keyword description is written."""
+    keyword description is written. With ``cases`` (title, note, graph, stages, option terms;
+    see :mod:`.cases`) the procedure has one numbered subsection per case instead."""
     wins = sum(1 for t in trajectories if t.succeeded)
     losses = sum(1 for t in trajectories if t.failed)
     if plain is not None:
@@ -177,7 +181,14 @@ def render_files(
         examples = examples or list(dict.fromkeys(_one_line(t.request) for t in trajectories))
         body += [f"- \"{e}\"" for e in examples[:3]]
     body += ["", "## Procedure", ""]
-    if stages:
+    if cases:
+        for title, note, case_graph, case_stages, terms_of in cases:
+            body += [f"### {title}", "", note, ""]
+            for number, stage in enumerate(case_stages, start=1):
+                body += _stage_lines(number, stage, case_graph, terms_of, "these runs")
+            body.append("")
+        body.pop()
+    elif stages:
         number = 1
         for stage in stages:
             body += _stage_lines(number, stage, graph, option_terms or {})

@@ -102,5 +102,6 @@ def route(lib: Any, query: str, k: int = 5, *, explain: bool = False,
 
 
 def reindex(lib: Any, *, full: bool = False, full_model: bool | None = None,
-            progress: Progress | None = None) -> BuildReport:
-    return build_index(lib.store, full=full, full_model=full_model, progress=progress)
+            multilingual: bool | None = None, progress: Progress | None = None) -> BuildReport:
+    return build_index(lib.store, full=full, full_model=full_model, progress=progress,
+                       multilingual=multilingual)

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import SkillyardError
 from ..library.store import Store
 from ..skill import Skill, SkillFile
-from . import dedup, storage
+from . import dedup, storage, xling
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
@@ -190,18 +190,25 @@ def build_index(
     progress: Progress | None = None,
     vectors: VectorMaker | None = None,
     static: StaticEncoder | None = None,
+    multilingual: bool | None = None,
 ) -> BuildReport:
     """Bring the routing index of ``store`` up to date; ``full`` ignores the previous one and
     the stored vectors (everything is embedded again). Descriptions are encoded by the static
     (distilled) encoder alone unless ``full_model`` is set, which also runs the MiniLM model
     over every description (needed only for the ``desc_weight`` signal); None keeps what the
     live generation used. ``vectors`` makes the missing model vectors (default: this process,
-    in chunks; ``skillyard.batch`` spreads them over Ray workers)."""
+    in chunks; ``skillyard.batch`` spreads them over Ray workers). ``multilingual`` True also
+    encodes names and descriptions with the multilingual encoder (route/xling.py), False
+    drops those vectors, None keeps what the live generation has."""
     with storage.build_lock(storage.index_dir(store.path)):
         if full_model is None:
             full_model = previous_docs(store) == DOCS_MODEL
+        if multilingual is None:
+            multilingual = xling.in_index(storage.current(storage.index_dir(store.path)))
+        if multilingual:
+            xling.require()  # before any work: a missing package must not cost a build
         return _build(store, full, full_model, settings or RouteSettings(), embedder, progress,
-                      vectors, static or shared_static())
+                      vectors, static or shared_static(), multilingual)
 
 
 @dataclass
@@ -244,7 +251,7 @@ def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: S
 
 def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
            embedder: Embedder | None, progress: Progress | None, maker: VectorMaker | None,
-           static: StaticEncoder) -> BuildReport:
+           static: StaticEncoder, multilingual: bool = False) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))
@@ -258,7 +265,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     report.dropped = len(set(prev.rows) - set(ids))
     settings_key = json.loads(json.dumps(asdict(settings)))
     if (prev.gen is not None and prev.digests == digests and list(prev.rows) == ids
-            and prev.settings == settings_key):
+            and prev.settings == settings_key and xling.in_index(prev.gen) == multilingual):
         report.up_to_date = True
         report.seconds = time.perf_counter() - started
         return report
@@ -386,6 +393,17 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
                 "skills": len(ids), "fitted_on": fitted_on,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "abstain": None}
+    if multilingual:
+        t1 = time.perf_counter()
+        ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
+                                          reuse, progress=progress)
+        gen.save_array("ml_desc", ml)
+        from .calibrate import offtopic_queries
+
+        manifest["multilingual"] = {
+            "model": xling.MODEL_ID, "encoded": encoded,
+            "threshold": xling.calibrate(ml, offtopic_queries(), settings.abstain_quantile)}
+        report.stages["multilingual"] = round(time.perf_counter() - t1, 3)
     gen.save_manifest(manifest)
     from .calibrate import calibrate  # the router needs this generation's files
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import stage2, storage
+from . import stage2, storage, xling
 from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
 from .rerank import Candidate, Reranker
@@ -70,6 +70,8 @@ class RouteIndex:
         self.sbasis = gen.array("sproj_basis", mmap=False)
         self.static_idf = gen.array("static_idf", mmap=False)
         self.tc_tf = array("tc_tf")
+        # Multilingual vectors of names and descriptions (reindex --multilingual; xling.py).
+        self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
         self._scan: QuantizedScan | None = None
         self._scan_lock = threading.Lock()
 
@@ -203,6 +205,7 @@ class Router:
         self._embedder = embedder
         self._static = static
         self._stage2 = stage2_model
+        self._multilingual: xling.MultilingualEncoder | None = None
         self.reranker = reranker
 
     @property
@@ -210,6 +213,12 @@ class Router:
         if self._embedder is None:
             self._embedder = shared_embedder()
         return self._embedder
+
+    @property
+    def multilingual(self) -> xling.MultilingualEncoder:
+        if self._multilingual is None:
+            self._multilingual = xling.shared_encoder()
+        return self._multilingual
 
     @property
     def static(self) -> StaticEncoder:
@@ -225,6 +234,8 @@ class Router:
             self.index.static_scan()
         if self.settings.desc_weight and self.index.desc is not None:
             self.embedder.warm()
+        if self.index.ml is not None:
+            self.multilingual.warm()
 
     def signals(self, query: str) -> tuple[dict[str, np.ndarray], float]:
         """Per-skill scores of each signal (lexical BM25F; the static encoder's cosine to
@@ -238,6 +249,8 @@ class Router:
         if self.settings.desc_weight and index.desc is not None:
             full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
             out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
+        if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
+            out["xling"] = xling.scores(index.ml, query, self.multilingual)
         # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
         # on the plain vectors, for the nearest descriptions in the centred space.
         near = min(CONFIDENCE_POOL, len(index.ids))
@@ -269,12 +282,17 @@ class Router:
             full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
             signals["desc"] = _matvec(index.desc, project(full, index.proj_mean,
                                                           index.proj_basis))
+        if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
+            signals["xling"] = xling.scores(index.ml, query, self.multilingual)
         zs = {name: _z(values) for name, values in signals.items()}
         approx = scan.approx(query_vec)
         mean, std = scan.stats(query_vec)
-        weight = s.static_weight / std if std >= 1e-9 else 0.0
-        # The fused score without the static term (fuse is linear in each z-score).
-        others = self.fuse({}, {**zs, "static": np.zeros(len(index.ids), np.float32)})
+        # fuse is linear in each z-score: the static term's weight, and the rest without it
+        foreign = "xling" in signals and xling.is_foreign(query)
+        unit = {**{name: np.zeros(1, np.float32) for name in zs},
+                "static": np.ones(1, np.float32)}
+        weight = float(self.fuse({}, unit, foreign)[0]) / std if std >= 1e-9 else 0.0
+        others = self.fuse({}, {**zs, "static": np.zeros(len(index.ids), np.float32)}, foreign)
         base = others + np.float32(weight) * (approx.scores - np.float32(mean))
         rows = top_candidates(base, abs(weight) * approx.bound + 1e-4, depth)
         near = min(CONFIDENCE_POOL, len(index.ids))
@@ -291,12 +309,21 @@ class Router:
         return signals, zs, confidence
 
     def fuse(self, signals: dict[str, np.ndarray],
-             zs: dict[str, np.ndarray] | None = None) -> np.ndarray:
+             zs: dict[str, np.ndarray] | None = None, foreign: bool = False) -> np.ndarray:
+        """Weighted z-scores; a request in another language (``foreign``) leans on the
+        multilingual signal, whose weights are in xling.WEIGHTS."""
         s = self.settings
         zs = zs or {name: _z(values) for name, values in signals.items()}
-        fused = s.lexical_weight * zs["lexical"] + s.static_weight * zs["static"]
+        lexical, static = s.lexical_weight, s.static_weight
+        if "xling" in zs and foreign:
+            w = xling.WEIGHTS
+            lexical, static = lexical * w.foreign_lexical, static * w.foreign_static
+        fused = lexical * zs["lexical"] + static * zs["static"]
         if "desc" in zs:
             fused = fused + s.desc_weight * zs["desc"]
+        if "xling" in zs:
+            w = xling.WEIGHTS
+            fused = fused + (w.foreign if foreign else w.english) * zs["xling"]
         return fused.astype(np.float32)
 
     def second_stage(self, query: str, top: np.ndarray, zs: dict[str, np.ndarray],
@@ -334,15 +361,22 @@ class Router:
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
         depth = min(n, max(self.settings.candidates, k * 4))
         signals, zs, confidence = self._scored(query, depth)
-        fused = self.fuse(signals, zs)
+        foreign = "xling" in signals and xling.is_foreign(query)
+        fused = self.fuse(signals, zs, foreign)
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
-        second = self.second_stage(query, top, zs, fused)
+        second = (None if foreign and not xling.WEIGHTS.foreign_stage2
+                  else self.second_stage(query, top, zs, fused))
         named = False
         if second is not None:
             top, scores, named = second
         threshold = self.index.threshold
+        if foreign:
+            # the static cosine reads English WordPieces: judge "nothing fits" on the
+            # multilingual one, against its own calibrated threshold
+            confidence = float(signals["xling"].max())
+            threshold = (self.index.manifest.get("multilingual") or {}).get("threshold")
         # The static cosine is a coarse judge of "nothing fits"; a task that spells out most
         # of the best skill's name is not small talk.
         abstain = threshold is not None and confidence < threshold and not named

