@@ -4,6 +4,11 @@ Run from the repository root:
 
     .venv/bin/python bench/routing.py                 # full run (11K corpus, then 60K)
     .venv/bin/python bench/routing.py --scales ""     # skip the scale replication
+    .venv/bin/python bench/routing.py --workdir W --latency-only   # latency at 11K and 60K only
+
+``--latency-only`` reuses the library and index in ``--workdir`` and the replicated
+generations already there (``scale-N.route``), skips the build timings, the ablations and the
+multilingual rows, and prints wall and CPU time per query next to plain BM25.
 
 Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its own:
 
@@ -43,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
+from routing_scale import replicate, scale_bm25  # noqa: E402
 from skillyard.route.metrics import Judged, abstention, expand, summarize  # noqa: E402
 
 K = 10
@@ -170,10 +176,10 @@ def _by_part(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: 
     return out
 
 
-def phase_eval(db: str, queries_path: str, corpus: str) -> None:
-    """The default router through Library.route (latency, abstention), then the same index
-    under other settings (today's configuration and per-signal ablations), then the
-    multilingual requests."""
+def phase_eval(db: str, queries_path: str, corpus: str, scope: str = "all") -> None:
+    """The default router through Library.route (latency, abstention), then (scope "all")
+    the same index under other settings (today's configuration and per-signal ablations),
+    then the multilingual requests."""
     from skillyard.api import Library
 
     queries = dev_queries(queries_path)
@@ -182,16 +188,19 @@ def phase_eval(db: str, queries_path: str, corpus: str) -> None:
         t0 = time.perf_counter()
         lib.route("warm up the model", k=1)
         open_s = time.perf_counter() - t0
-        ranked, abstained, latency = [], [], []
+        ranked, abstained, latency, cpu = [], [], [], []
         for q in queries:
+            c0 = time.process_time()
             res = lib.route(q["query"], k=K)
+            cpu.append((time.process_time() - c0) * 1000)
             ranked.append([h.id for h in res.results])
             abstained.append(res.abstain)
             latency.append(res.latency_ms)
     out = {"parts": _by_part(queries, ranked, abstained, group_of), **_latency(latency),
-           "open_s": open_s, "peak_mb": peak_mb(), "load_avg": os.getloadavg()[0]}
-    out["systems"] = _systems(db, queries, group_of)
-    out["multilingual"] = _multilingual(db, group_of)
+           **_cpu(cpu), "open_s": open_s, "peak_mb": peak_mb(),
+           "load_avg": os.getloadavg()[0]}
+    out["systems"] = _systems(db, queries, group_of) if scope == "all" else {}
+    out["multilingual"] = _multilingual(db, group_of) if scope == "all" else {}
     emit(out)
 
 
@@ -279,6 +288,15 @@ def _latency(values: list[float]) -> dict[str, float]:
             "mean_ms": float(arr.mean())}
 
 
+def _timed(times: dict[str, list[float]]) -> dict[str, float]:
+    return {**_latency(times["wall"]), **_cpu(times["cpu"])}
+
+
+def _cpu(values: list[float]) -> dict[str, float]:
+    """CPU time per query (this process): what the query costs, whatever else runs."""
+    return {f"cpu_{k}": v for k, v in _latency(values).items()}
+
+
 def phase_baselines(queries_path: str, corpus: str) -> None:
     """Plain BM25 (k1=1.2, b=0.75, same tokenizer) over name+description and full text."""
     from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
@@ -297,16 +315,17 @@ def phase_baselines(queries_path: str, corpus: str) -> None:
     out: dict[str, Any] = {}
     for label, docs in (("bm25_name_desc", nd_docs), ("bm25_full_text", full_docs)):
         index = BM25FIndex.build(TermCounts.from_fields(docs), plain)
-        ranked, latency = [], []
+        ranked, latency, cpu = [], [], []
         for q in queries:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             scores = index.score(tokenize(q["query"]), max_terms=10**6)
             top = np.argpartition(-scores, K)[:K]
             top = top[np.argsort(-scores[top], kind="stable")]
             latency.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             ranked.append([ids[i] for i in top])
         out[label] = {"parts": _by_part(queries, ranked, [False] * len(queries), group_of),
-                      **_latency(latency)}
+                      **_latency(latency), **_cpu(cpu)}
     emit(out)
 
 
@@ -328,128 +347,35 @@ def phase_scale(gen_path: str, queries_path: str) -> None:
     router.warm()
     open_s = time.perf_counter() - t0
     queries = _queries(queries_path)
-    ranked, latency = [], []
+    ranked, latency, cpu = [], [], []
     for q in queries:
+        c0 = time.process_time()
         res = router.route(q["query"], k=K)
+        cpu.append((time.process_time() - c0) * 1000)
         ranked.append([h.id.split("~r")[0] for h in res.results])
         latency.append(res.latency_ms)
     judged = summarize([Judged(r, frozenset(q["gold"])) for q, r in
                         zip(queries, ranked, strict=True)], K)
-    emit({"skills": len(index.ids), **_latency(latency), "open_s": open_s,
+    emit({"skills": len(index.ids), **_latency(latency), **_cpu(cpu), "open_s": open_s,
           "load_avg": os.getloadavg()[0],
           "hit@1_strict_original": judged["hit@1"], "peak_mb": peak_mb(),
           "index_mb": sum(f.stat().st_size for f in gen.path.iterdir()) / 2**20,
-          "query_arrays_mb": sum((gen.path / f"{n}.npy").stat().st_size for n in
-                                 ("sdesc_proj", "lex_vocab", "lex_indptr", "lex_docs",
-                                  "lex_weights")) / 2**20})
-
-
-def replicate(db: str, target: int, workdir: Path) -> Any:
-    """A generation of ``target`` skills made from the built one: every extra copy of a skill
-    drops a random 10% of its terms, gets its description vector nudged (cosine ~0.97 to the
-    original) and a MinHash signature with ~8% of its slots changed, so copies are near
-    duplicates of the original (as forks in real corpora are) but not identical. The BM25F
-    weights, groups and abstention threshold are computed by the real build code.
-    """
-    from skillyard.route import dedup, storage
-    from skillyard.route.calibrate import calibrate
-    from skillyard.route.dense import fit_projection, project
-    from skillyard.route.lexical import BM25FIndex, TermCounts
-    from skillyard.route.settings import PROJECTION_DIMS, RouteSettings
-
-    src = storage.current(storage.index_dir(db))
-    assert src is not None
-    rng = np.random.default_rng(7)
-    ids, names, descs = src.lines("ids"), src.lines("names"), src.lines("descs")
-    colls = src.lines("collections")
-    n = len(ids)
-    counts = TermCounts(src.array("tc_ptr", mmap=False), src.array("tc_terms", mmap=False),
-                        src.array("tc_tf", mmap=False), src.array("tc_len", mmap=False))
-    has_model = (src.path / "desc.npy").is_file()
-    sigs = src.array("minhash", mmap=False)
-    desc = (src.array("desc", mmap=False) if has_model
-            else np.zeros((n, 0), np.float32))
-    sdesc = np.asarray(src.array("sdesc", mmap=False), np.float32)
-    svecs = [sdesc]
-    copies = [np.arange(n)]
-    all_ids, all_names, all_descs, all_colls = list(ids), list(names), list(descs), list(colls)
-    parts, vecs, sig_parts = [counts], [desc], [sigs]
-    replica = 0
-    while sum(len(c) for c in copies) < target:
-        replica += 1
-        take = np.arange(min(n, target - sum(len(c) for c in copies)))
-        copies.append(take)
-        sub = counts.take(take)
-        keep = rng.random(len(sub.terms)) >= 0.1
-        doc_of = np.repeat(np.arange(len(take)), np.diff(sub.ptr))
-        kept = np.bincount(doc_of[keep], minlength=len(take))
-        parts.append(TermCounts(np.concatenate(([0], np.cumsum(kept))).astype(np.int64),
-                                sub.terms[keep], sub.tf[keep], sub.lengths * 0.9))
-        if has_model:
-            noise = rng.normal(0, 0.012, (len(take), desc.shape[1])).astype(np.float32)
-            v = desc[take] + noise
-            vecs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
-        sv = sdesc[take] + rng.normal(0, 0.012, (len(take), sdesc.shape[1])).astype(np.float32)
-        svecs.append(sv / np.linalg.norm(sv, axis=1, keepdims=True))
-        s = sigs[take].copy()
-        flip = rng.random(s.shape) < 0.08
-        s[flip] = rng.integers(0, 2**32 - 1, int(flip.sum()), dtype=np.uint64).astype(np.uint32)
-        sig_parts.append(s)
-        all_ids += [f"{ids[i]}~r{replica}" for i in take]
-        all_names += [names[i] for i in take]
-        all_descs += [descs[i] for i in take]
-        all_colls += [f"{colls[i]}~r{replica}" for i in take]
-    merged = TermCounts.concat(parts)
-    settings = RouteSettings()
-    lexical = BM25FIndex.build(merged, settings.bm25f)
-    signatures = np.concatenate(sig_parts)
-    group_ids = dedup.groups(all_ids, all_names, signatures)
-    static = np.concatenate(svecs)
-    smean, sbasis = fit_projection(static, PROJECTION_DIMS)
-    sproj = project(static, smean, sbasis)
-    if has_model:
-        vectors = np.concatenate(vecs)
-        family_ids = dedup.families(all_ids, all_names, vectors, group_ids,
-                                    settings.family_cosine)
-    else:
-        family_ids = dedup.families(all_ids, all_names, sproj, group_ids,
-                                    settings.static_family_cosine)
-    sizes: dict[str, int] = {}
-    for key in all_colls:
-        sizes[key] = sizes.get(key, 0) + 1
-    root = workdir / f"scale-{target}.route"
-    gen = storage.new_generation(root)
-    gen.save_lines("ids", all_ids)
-    gen.save_lines("digests", ["-"] * len(all_ids))
-    gen.save_lines("names", all_names)
-    gen.save_lines("descs", all_descs)
-    gen.save_lines("groups", group_ids)
-    gen.save_lines("families", family_ids)
-    gen.save_lines("collections", all_colls)
-    for name, arr in (("tc_ptr", merged.ptr), ("tc_terms", merged.terms), ("tc_tf", merged.tf),
-                      ("sdesc", static.astype(np.float16)),
-                      ("sdesc_proj", sproj), ("sproj_mean", smean),
-                      ("sproj_basis", sbasis), ("static_idf", src.array("static_idf")),
-                      ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
-                      ("lex_docs", lexical.docs), ("lex_weights", lexical.weights),
-                      ("collection_size", np.array([sizes[c] for c in all_colls], np.int32))):
-        gen.save_array(name, arr)
-    if has_model:
-        mean, basis = fit_projection(vectors, PROJECTION_DIMS)
-        for name, arr in (("desc", vectors), ("desc_proj", project(vectors, mean, basis)),
-                          ("proj_mean", mean), ("proj_basis", basis)):
-            gen.save_array(name, arr)
-    manifest = src.manifest()
-    manifest["skills"] = len(all_ids)
-    manifest["abstain"] = None
-    gen.save_manifest(manifest)
-    manifest["abstain"] = calibrate(gen, settings, None)
-    gen.save_manifest(manifest)
-    storage.publish(root, gen)
-    return gen
+          # the static vectors are scanned as their int8 copy (route/scan.py)
+          "query_arrays_mb": ((gen.path / "sdesc_proj.npy").stat().st_size / 4 + sum(
+              (gen.path / f"{n}.npy").stat().st_size for n in
+              ("lex_vocab", "lex_indptr", "lex_docs", "lex_weights"))) / 2**20,
+          "bm25": _timed(scale_bm25(gen, queries, K))})
 
 
 # -- driver ---------------------------------------------------------------------------------
+def _storage_current(root: Path) -> str | None:
+    """The live generation of a replicated index made by an earlier run, if any."""
+    from skillyard.route import storage
+
+    gen = storage.current(root) if root.is_dir() else None
+    return str(gen.path) if gen is not None else None
+
+
 def pct(x: float) -> str:
     return f"{100 * x:5.1f}"
 
@@ -467,6 +393,10 @@ def main() -> None:
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--eval-only", action="store_true",
                         help="Reuse the library and index in --workdir; skip the build timings.")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="Reuse --workdir's library, index and replicated generations; "
+                             "time queries only (no build timings, ablations or "
+                             "multilingual rows).")
     parser.add_argument("--json", dest="json_out", default=None, help="Also write results.")
     parser.add_argument("--full-model", action="store_true",
                         help="Build with the MiniLM model over descriptions too (slow; adds "
@@ -485,7 +415,7 @@ def main() -> None:
         res["load"] = run_phase("load", db, args.corpus)
         print(f"library loaded: {res['load']['loaded']} skills in "
               f"{res['load']['seconds']:.0f} s", flush=True)
-    if args.eval_only:  # reuse the index of --workdir: routing figures only
+    if args.eval_only or args.latency_only:  # reuse the index of --workdir
         res["build"] = res["rebuild"] = res["update"] = run_phase("build", db, "incremental",
                                                                  docs)
         res["touch"] = {"touched": 0}
@@ -495,11 +425,14 @@ def main() -> None:
         res["rebuild"] = run_phase("build", db, "incremental")
         res["touch"] = run_phase("touch", db, "110")
         res["update"] = run_phase("build", db, "incremental")
-    res["eval"] = run_phase("eval", db, args.queries, args.corpus)
+    res["eval"] = run_phase("eval", db, args.queries, args.corpus,
+                            "latency" if args.latency_only else "all")
     res["baselines"] = run_phase("baselines", args.queries, args.corpus)
     res["scale"] = []
     for size in [s.strip() for s in args.scales.split(",") if s.strip()]:
-        made = run_phase("replicate", db, size, str(work))
+        made_gen = _storage_current(work / f"scale-{size}.route") if args.latency_only else None
+        made = ({"path": made_gen, "seconds": 0.0} if made_gen is not None
+                else run_phase("replicate", db, size, str(work)))
         res["scale"].append({**run_phase("scale", made["path"], args.queries),
                              "replicate_s": made["seconds"]})
         print(f"scale {size}: done", flush=True)
@@ -534,7 +467,7 @@ def report(res: dict[str, Any]) -> None:
     for label, r in ev["systems"].items():
         print(_row(label, r["parts"], f"{r['p50_ms']:6.2f}/{r['p95_ms']:.2f}"))
     print(_row("skillyard via Library.route", parts, f"{ev['p50_ms']:6.2f}/{ev['p95_ms']:.2f}"))
-    first = next(iter(ev["systems"]))
+    first = next(iter(ev["systems"]), "")
     today = ev["systems"][first]["parts"] if first.startswith("today") else None
     for source in ("shared", "mine"):
         for split in ("tune", "heldout"):
@@ -546,7 +479,7 @@ def report(res: dict[str, Any]) -> None:
                 vs_today = f"skillyard / today {ratio(a, b)} ({100 * (a - b):+.1f} points), "
             print(f"  {source}/{split}: Hit@1 strict {vs_today}"
                   f"skillyard / plain BM25 full text {ratio(a, c)} ({100 * (a - c):+.1f} points)")
-    if today is None:
+    if today is None and ev["systems"]:
         print("  (today's configuration needs the model's description vectors: --full-model)")
     for label, rows in ev["multilingual"].items():
         cells = []
@@ -577,17 +510,29 @@ def report(res: dict[str, Any]) -> None:
           f"{up['cached']} vectors from cache)")
     print(f"query process: open + first query {ev['open_s']:.2f} s, peak {ev['peak_mb']:.0f} MB")
     if res["scale"]:
-        print(f"\n{'skills':>8s} {'p50 ms':>7s} {'p95 ms':>7s} {'open s':>7s} {'peak MB':>8s} "
+        print(f"\n{'skills':>8s} {'p50 ms':>7s} {'p95 ms':>7s} {'CPU p50':>8s} {'CPU p95':>8s} "
+              f"{'BM25 p50/p95 (CPU p50)':>24s} {'open s':>7s} {'peak MB':>8s} "
               f"{'index MB':>9s} {'scanned MB':>10s} {'Hit@1*':>7s}")
-        print(f"{b['skills']:8d} {ev['p50_ms']:7.2f} {ev['p95_ms']:7.2f} {ev['open_s']:7.2f} "
-              f"{ev['peak_mb']:8.0f} {'':>9s} {'':>10s} "
-              f"{pct(ev['parts']['shared/all']['strict']['hit@1']):>7s}")
-        for s in res["scale"]:
-            print(f"{s['skills']:8d} {s['p50_ms']:7.2f} {s['p95_ms']:7.2f} {s['open_s']:7.2f} "
-                  f"{s['peak_mb']:8.0f} {s['index_mb']:9.0f} {s['query_arrays_mb']:10.0f} "
-                  f"{pct(s['hit@1_strict_original']):>7s}")
+        bm = base["bm25_full_text"]
+        rows = [(b["skills"], ev, bm, "", "")]
+        rows += [(s["skills"], s, s.get("bm25", {}), f"{s['index_mb']:9.0f}",
+                  f"{s['query_arrays_mb']:10.0f}") for s in res["scale"]]
+        for skills, r, bm25, index_mb, scanned in rows:
+            bm_cell = (f"{bm25['p50_ms']:.2f}/{bm25['p95_ms']:.2f} ({bm25['cpu_p50_ms']:.2f})"
+                       if bm25 else "")
+            hit = (r["parts"]["shared/all"]["strict"]["hit@1"] if "parts" in r
+                   else r["hit@1_strict_original"])
+            print(f"{skills:8d} {r['p50_ms']:7.2f} {r['p95_ms']:7.2f} "
+                  f"{r.get('cpu_p50_ms', float('nan')):8.2f} "
+                  f"{r.get('cpu_p95_ms', float('nan')):8.2f} {bm_cell:>24s} "
+                  f"{r['open_s']:7.2f} {r['peak_mb']:8.0f} {index_mb:>9s} {scanned:>10s} "
+                  f"{pct(hit):>7s}")
+            if bm25:
+                print(f"{'':8s} skillyard / plain BM25 full text: p50 wall "
+                      f"{ratio(r['p50_ms'], bm25['p50_ms'])}, p50 CPU "
+                      f"{ratio(r.get('cpu_p50_ms', 0), bm25['cpu_p50_ms'])}")
         print("peak MB: the query process (index opened memory-mapped, model loaded); "
-              "scanned MB: arrays a query reads")
+              "scanned MB: arrays a query reads; CPU: this process's CPU time per query")
         print("* strict Hit@1 where a perturbed copy of the gold also counts (copies are forks)")
     loads = [ev["load_avg"], *(s["load_avg"] for s in res["scale"])]
     print(f"1-minute load average while timing queries: {', '.join(f'{x:.1f}' for x in loads)}"

@@ -167,10 +167,11 @@ class BM25FIndex:
             keep = np.argsort(df, kind="stable")[:max_terms]
             pos, qtf, df = pos[keep], qtf[keep], df[keep]
         qw = qtf * 2.0 / (1.0 + qtf)
-        starts = self.indptr[pos]
-        total = int(df.sum())
-        rows = np.repeat(starts - np.concatenate(([0], np.cumsum(df)[:-1])), df)
-        rows += np.arange(total, dtype=np.int64)
-        return np.bincount(
-            self.docs[rows], weights=self.weights[rows] * np.repeat(qw, df), minlength=self.n_docs
-        ).astype(np.float32)
+        # The postings of each query term are one contiguous slice: joined, then summed per
+        # document by one bincount (no index arrays over all postings).
+        bounds = [(int(self.indptr[p]), int(self.indptr[p + 1])) for p in pos]
+        docs = np.concatenate([self.docs[a:b] for a, b in bounds])
+        weights = np.concatenate([self.weights[a:b] for a, b in bounds])
+        if (qtf != 1.0).any():
+            weights = weights * np.repeat(qw, df).astype(np.float32)
+        return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)

@@ -10,6 +10,7 @@ description comes to the task (z-scores always crown some skill, even for small 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,9 +23,21 @@ from . import stage2, storage, xling
 from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
 from .rerank import Candidate, Reranker
+from .scan import QuantizedScan, top_candidates
 from .settings import QUERY_MAX_TOKENS, RouteSettings
 from .static import StaticEncoder, shared_static
 from .text import tokenize
+
+
+def _mapped(gen: storage.Generation) -> Any:
+    """Memory-mapped arrays as plain ndarray views: indexing a ``np.memmap`` goes through a
+    Python ``__getitem__`` and makes a memmap object per slice (about a millisecond per
+    query at 60,000 skills); the view reads the same pages."""
+
+    def array(name: str) -> np.ndarray:
+        return np.asarray(gen.array(name))
+
+    return array
 
 
 class RouteIndex:
@@ -36,28 +49,39 @@ class RouteIndex:
         self.ids = gen.lines("ids")
         self.names = gen.lines("names")
         self.group_ids = gen.lines("groups")
+        array = _mapped(gen)
         self.lexical = BM25FIndex(
-            gen.array("lex_vocab"), gen.array("lex_indptr"), gen.array("lex_docs"),
-            gen.array("lex_weights"), len(self.ids),
+            array("lex_vocab"), array("lex_indptr"), array("lex_docs"),
+            array("lex_weights"), len(self.ids),
         )
         # The model's description vectors exist only in an index built with --full-model.
         self.desc: np.ndarray | None = None
         if (gen.path / "desc_proj.npy").is_file():
-            self.desc = gen.array("desc_proj")
+            self.desc = array("desc_proj")
             self.proj_mean = gen.array("proj_mean", mmap=False)
             self.proj_basis = gen.array("proj_basis", mmap=False)
         self.family_ids = gen.lines("families")
-        self.collection_size = gen.array("collection_size")
-        self.tc_ptr = gen.array("tc_ptr")
-        self.tc_terms = gen.array("tc_terms")
-        self.sdesc = gen.array("sdesc")
-        self.sdesc_proj = gen.array("sdesc_proj")
+        self.collection_size = array("collection_size")
+        self.tc_ptr = array("tc_ptr")
+        self.tc_terms = array("tc_terms")
+        self.sdesc = array("sdesc")
+        self.sdesc_proj = array("sdesc_proj")
         self.smean = gen.array("sproj_mean", mmap=False)
         self.sbasis = gen.array("sproj_basis", mmap=False)
         self.static_idf = gen.array("static_idf", mmap=False)
-        self.tc_tf = gen.array("tc_tf")
+        self.tc_tf = array("tc_tf")
         # Multilingual vectors of names and descriptions (reindex --multilingual; xling.py).
         self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
+        self._scan: QuantizedScan | None = None
+        self._scan_lock = threading.Lock()
+
+    def static_scan(self) -> QuantizedScan:
+        """The quantized copy of the static description vectors (made once per process,
+        on first use: about 0.3 s for 60,000 skills)."""
+        with self._scan_lock:
+            if self._scan is None:
+                self._scan = QuantizedScan(self.sdesc_proj)
+            return self._scan
 
     @classmethod
     def open(cls, db_path: str | Path) -> RouteIndex:
@@ -206,6 +230,8 @@ class Router:
         """Load what a query needs now, so the first query is not the one that pays."""
         self.static.token_ids(["warm"])
         _ = self.static.table
+        if self._use_scan():
+            self.index.static_scan()
         if self.settings.desc_weight and self.index.desc is not None:
             self.embedder.warm()
         if self.index.ml is not None:
@@ -232,6 +258,55 @@ class Router:
         confidence = (float((np.asarray(index.sdesc[rows], np.float32) @ raw).max())
                       if near else 0.0)
         return out, confidence
+
+    def _use_scan(self) -> bool:
+        return 0 < self.settings.quantized_scan_rows <= len(self.index.ids)
+
+    def _scored(self, query: str, depth: int
+                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+        """Signals, their z-scores and the confidence, as ``signals`` and ``_z`` give them
+        on every row that can reach the ``depth`` best fused scores or the confidence pool.
+        In a large library the static cosine comes from the quantized scan (route/scan.py):
+        exact (float32) on those rows, within its error bound elsewhere; the static mean and
+        spread come from the library's column moments, so no row is read in float32 twice.
+        """
+        if not self._use_scan():
+            signals, confidence = self.signals(query)
+            return signals, {name: _z(v) for name, v in signals.items()}, confidence
+        index, s = self.index, self.settings
+        scan = index.static_scan()
+        signals = {"lexical": index.lexical.score(tokenize(query))}
+        raw = self.static.encode([query], index.static_idf)[0]
+        query_vec = project(raw, index.smean, index.sbasis)
+        if s.desc_weight and index.desc is not None:
+            full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
+            signals["desc"] = _matvec(index.desc, project(full, index.proj_mean,
+                                                          index.proj_basis))
+        if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
+            signals["xling"] = xling.scores(index.ml, query, self.multilingual)
+        zs = {name: _z(values) for name, values in signals.items()}
+        approx = scan.approx(query_vec)
+        mean, std = scan.stats(query_vec)
+        # fuse is linear in each z-score: the static term's weight, and the rest without it
+        foreign = "xling" in signals and xling.is_foreign(query)
+        unit = {**{name: np.zeros(1, np.float32) for name in zs},
+                "static": np.ones(1, np.float32)}
+        weight = float(self.fuse({}, unit, foreign)[0]) / std if std >= 1e-9 else 0.0
+        others = self.fuse({}, {**zs, "static": np.zeros(len(index.ids), np.float32)}, foreign)
+        base = others + np.float32(weight) * (approx.scores - np.float32(mean))
+        rows = top_candidates(base, abs(weight) * approx.bound + 1e-4, depth)
+        near = min(CONFIDENCE_POOL, len(index.ids))
+        pool = top_candidates(approx.scores, approx.bound, near)
+        need = np.union1d(rows, pool)
+        static = approx.scores.copy()
+        static[need] = scan.exact(need, query_vec)
+        signals["static"] = static
+        zs["static"] = (((static - np.float32(mean)) / np.float32(std)).astype(np.float32)
+                        if std >= 1e-9 else np.zeros_like(static))
+        best = pool[np.argpartition(-static[pool], near - 1)[:near]] if near else pool
+        confidence = (float((np.asarray(index.sdesc[np.sort(best)], np.float32) @ raw).max())
+                      if near else 0.0)
+        return signals, zs, confidence
 
     def fuse(self, signals: dict[str, np.ndarray],
              zs: dict[str, np.ndarray] | None = None, foreign: bool = False) -> np.ndarray:
@@ -284,13 +359,12 @@ class Router:
         if n == 0:
             return RouteResult(query, [], True, 0.0, self.index.threshold,
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
-        signals, confidence = self.signals(query)
-        zs = {name: _z(values) for name, values in signals.items()}
+        depth = min(n, max(self.settings.candidates, k * 4))
+        signals, zs, confidence = self._scored(query, depth)
         foreign = "xling" in signals and xling.is_foreign(query)
         fused = self.fuse(signals, zs, foreign)
-        depth = min(n, max(self.settings.candidates, k * 4))
-        top = np.argpartition(-fused, depth - 1)[:depth] if depth < n else np.arange(n)
-        top = top[np.argsort(-fused[top], kind="stable")]
+        top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
+        top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
         second = (None if foreign and not xling.WEIGHTS.foreign_stage2
                   else self.second_stage(query, top, zs, fused))
@@ -323,8 +397,8 @@ class Router:
             if outcome.none_fit is not None:
                 abstain = outcome.none_fit
         hits = self._group(candidates, k)
-        if explain:
-            self._explain(query, hits, signals, fused)
+        if explain:  # every signal exact on every row, for the ranks
+            self._explain(query, hits, self.signals(query)[0], fused)
         latency = (time.perf_counter() - started) * 1000
         return RouteResult(query, hits, abstain, confidence, threshold, latency, used, notes)
 

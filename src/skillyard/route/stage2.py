@@ -98,28 +98,34 @@ def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.
     n_docs = max(1, index.lexical.n_docs)
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
     total = float(idf.sum()) or 1.0
+    # The candidates' terms are contiguous slices of the doc-major counts: join them, find
+    # the query's terms among them, and read per-field counts for those hits only.
     starts = np.asarray(index.tc_ptr[rows], np.int64)
-    sizes = np.asarray(index.tc_ptr[rows + 1], np.int64) - starts
+    ends = np.asarray(index.tc_ptr[rows + 1], np.int64)
+    sizes = ends - starts
     owner = np.repeat(np.arange(n), sizes)
-    at_rows = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
-    at_rows += np.arange(int(sizes.sum()), dtype=np.int64)
-    dterms = np.asarray(index.tc_terms[at_rows]) if len(at_rows) else np.zeros(0, np.uint64)
-    present = (np.asarray(index.tc_tf[at_rows]) > 0) if len(at_rows) else np.zeros(
-        (0, len(FIELDS)), bool)
-    if len(qh):
+    if int(sizes.sum()):
+        dterms = np.concatenate([index.tc_terms[a:b] for a, b in zip(starts, ends, strict=True)])
+        in_name = np.concatenate([index.tc_tf[a:b, 0] for a, b in zip(starts, ends,
+                                                                       strict=True)]) > 0
+    else:
+        dterms, in_name = np.zeros(0, np.uint64), np.zeros(0, bool)
+    if len(qh) and len(dterms):
         order = np.argsort(qh)
         qh_sorted, idf_sorted = qh[order], idf[order]
         at = np.minimum(np.searchsorted(qh_sorted, dterms), len(qh_sorted) - 1)
-        hit = qh_sorted[at] == dterms
-        weights = np.where(hit, idf_sorted[at], 0.0)
+        hits = np.flatnonzero(qh_sorted[at] == dterms)
+        weights = idf_sorted[at[hits]].astype(np.float64)
     else:
-        hit = np.zeros(len(dterms), bool)
-        weights = np.zeros(len(dterms))
+        hits, weights = np.zeros(0, np.int64), np.zeros(0)
+    hit_owner = owner[hits]
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    present = np.asarray(index.tc_tf[starts[hit_owner] + hits - offsets[hit_owner]]) > 0
     for f in range(len(FIELDS)):
         out[:, col[f"cover_{FIELDS[f]}"]] = np.bincount(
-            owner, weights=weights * present[:, f], minlength=n) / total
-    names = np.bincount(owner, weights=present[:, 0], minlength=n)
-    named = np.bincount(owner, weights=hit & present[:, 0], minlength=n)
+            hit_owner, weights=weights * present[:, f], minlength=n) / total
+    names = np.bincount(owner[in_name], minlength=n)
+    named = np.bincount(hit_owner, weights=present[:, 0], minlength=n)
     out[:, col["name_in_query"]] = np.where(names > 0, named / np.maximum(names, 1), 0.0)
     out[:, col["log_collection"]] = np.log1p(np.asarray(index.collection_size[rows], np.float32))
     sizes = index.family_sizes
