@@ -57,6 +57,13 @@ def test_vercel_skills_cli_installs_from_the_registry(tmp_path: Path) -> None:
         publish(c, url, admin, skill_folder(tmp_path / "other", name="git-commits",
                                             description="Write commit messages. Use when "
                                             "committing."), "private")
+        # a file name with ".." in it (no traversal, valid here) makes the CLI refuse the
+        # whole index: that skill is left out of it, or the CLI would find nothing at all
+        publish(c, url, admin, skill_folder(tmp_path / "dots", name="release-notes",
+                                            description="Release notes. Use for releases.",
+                                            files={"notes..old.md": "# Old\n"}), "team")
+        index = c.get(f"{url}/.well-known/skills/index.json").json()["skills"]
+        assert [s["name"] for s in index] == ["pdf-forms"]
         served = c.get(f"{url}/api/v1/skills/team/pdf-forms",
                        headers={"Authorization": f"Bearer {admin}"}).json()
 
