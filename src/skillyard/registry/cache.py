@@ -5,6 +5,11 @@ counter in the database (``registry_state``, migration 0014) inside its own tran
 server process checks the counter before it answers from its caches and drops them when it
 moved, so several processes over one PostgreSQL database never serve a stale read for longer
 than the write's commit. Cached values are never mutated by callers.
+
+An HTTP request checks the counter once, when it authenticates (``checked_once``): the reads
+it then makes skip the check (one database round trip per request instead of one per read).
+Verified tokens are cached here too (keyed by the hash of the presented text), so a token
+revocation bumps the generation as well and every process drops them at its next request.
 """
 
 from __future__ import annotations
@@ -12,12 +17,22 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ..library.store import Store
 
 T = TypeVar("T")
 GENERATION_SQL = "SELECT value FROM registry_state WHERE key = 'generation'"
+# set in a request's context once it checked the generation (see ``checked_once``)
+_CHECKED: ContextVar[bool] = ContextVar("skillyard_registry_generation_checked",
+                                        default=False)
+
+
+def checked_once() -> None:
+    """Mark the current context (one HTTP request's task) as having checked the generation;
+    threads it starts afterwards (``run_in_threadpool`` copies the context) skip the check."""
+    _CHECKED.set(True)
 
 
 def bump(store: Store) -> None:
@@ -57,7 +72,7 @@ class ReadCache:
     def get(self, key: Hashable, compute: Callable[[], T], *, check: bool = True) -> T:
         if not self.enabled:
             return compute()
-        if check:
+        if check and not _CHECKED.get():
             self.fresh()
         with self._mutex:
             if key in self._items:

@@ -10,6 +10,7 @@ its log entry in one transaction.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import tempfile
@@ -39,7 +40,7 @@ from .records import (
     skill_id,
     versions_of,
 )
-from .tokens import AuthError, TokenStore
+from .tokens import AuthError, Token, TokenStore
 
 _LABEL = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
 
@@ -96,8 +97,17 @@ class Registry:
         """The caller for a token text (None: anonymous); AuthError when it is not valid."""
         if not secret:
             return Access(None, self.anonymous_read)
-        with self.lock:
-            return Access(self.tokens.verify(secret), self.anonymous_read)
+
+        def verify() -> Token:
+            with self.lock:
+                return self.tokens.verify(secret)
+        # verified tokens are cached by the hash of the text until the generation moves (a
+        # revocation bumps it); failures are never cached; expiry is checked on every use
+        key = ("token", hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest())
+        token = self.cache.get(key, verify)
+        if token.status == "expired":
+            raise AuthError(f"token {token.id} expired at {token.expires_at}")
+        return Access(token, self.anonymous_read)
 
     # -- reading --------------------------------------------------------------------------
     def list_skills(self, access: Access) -> list[VersionRecord]:
@@ -342,6 +352,7 @@ class Registry:
             self.log.record(access.actor, "publish", path, version=label, digest=skill.digest,
                             verdict=verdict, tier=tier, archive_sha256=upload_sha)
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         self._reindex()
         return self.version(access, path, label)
 
@@ -361,6 +372,7 @@ class Registry:
             self.log.record(access.actor, status if status != "active" else "restore", path,
                             version=record.label, reason=reason[:500])
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         return self.version(access, path, record.label)
 
     def reaudit(self, access: Access, path: str, ref: str | None = None) -> dict[str, Any]:
@@ -380,6 +392,7 @@ class Registry:
             self.log.record(access.actor, "reaudit", path, version=record.label,
                             verdict=verdict, was=record.verdict)
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         return self.audit_report(access, path, record.label)
 
     def accept(self, access: Access, path: str, digest: str, rule: str, file: str,
@@ -411,6 +424,7 @@ class Registry:
             self.log.record(access.actor, "accept-finding", path, digest=digest, rule=rule,
                             file=file, reason=reason.strip()[:1000])
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         with self.lock:
             stored = [r for r in versions_of(self.store, sid) if r.digest == digest]
         if stored:
@@ -446,7 +460,9 @@ class Registry:
         access.need("admin")
         with self.lock, self.store.transaction():
             token = self.tokens.revoke(token_id)
+            bump(self.store)  # every process drops its verified tokens
             self.log.record(access.actor, "token-revoke", f"token:{token_id}")
+        self.cache.clear()
         return token
 
     def accepted_findings(self, sid: str, digest: str) -> set[tuple[str, str]]:
