@@ -15,6 +15,7 @@ revocation bumps the generation as well and every process drops them at its next
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
@@ -53,21 +54,35 @@ class ReadCache:
         self.generation: int | None = None
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._mutex = threading.Lock()
+        self._checked_from = float("-inf")  # when the last applied check started
 
     def _current(self) -> int:
         with self.lock:
             rows = self.store.query(GENERATION_SQL)
         return int(rows[0][0]) if rows else -1
 
-    def fresh(self) -> None:
-        """Drop everything when another write (here or in another process) happened."""
+    def fresh(self, since: float | None = None) -> None:
+        """Drop everything when another write (here or in another process) happened.
+
+        ``since`` (``time.monotonic()`` when the request arrived): a check that *started*
+        after then already saw every write committed before the request, so it is not made
+        again. Under load many concurrent requests share one query this way. A check that
+        started before the newest applied one is ignored (the generation never goes back)."""
         if not self.enabled:
             return
+        if since is not None:
+            with self._mutex:
+                if self._checked_from >= since:
+                    return
+        started = time.monotonic()
         now = self._current()
         with self._mutex:
+            if started < self._checked_from:
+                return
             if now != self.generation:
                 self._items.clear()
                 self.generation = now
+            self._checked_from = started
 
     def get(self, key: Hashable, compute: Callable[[], T], *, check: bool = True) -> T:
         if not self.enabled:
@@ -91,3 +106,4 @@ class ReadCache:
         with self._mutex:
             self._items.clear()
             self.generation = None
+            self._checked_from = float("-inf")

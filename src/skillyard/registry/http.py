@@ -137,6 +137,7 @@ def presented_token(request: Request, *, cookie: bool = False) -> str | None:
 async def caller(registry: Registry, limiter: FailureLimiter, request: Request, *,
                  cookie: bool = False) -> Access:
     """The verified caller; AuthError (401) or a RateLimited (429) refusal."""
+    arrived = time.monotonic()
     client = client_of(request)
     secret = presented_token(request, cookie=cookie)
 
@@ -146,7 +147,7 @@ async def caller(registry: Registry, limiter: FailureLimiter, request: Request, 
         wait = limiter.retry_after(client)
         if wait:
             raise RateLimited(wait)
-        registry.cache.fresh()
+        registry.cache.fresh(since=arrived)
         checked_once()
         try:
             return registry.authenticate(secret)

@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,8 +165,15 @@ class Registry:
         publish shows no signer)."""
         from ..audit.provenance import check_for_policy
 
-        with self.lock:
-            return check_for_policy(skill, self.policy, self.store.read_blob).signer()
+        def compute() -> dict[str, str] | None:
+            with self.lock:
+                return check_for_policy(skill, self.policy, self.store.read_blob).signer()
+        # a pure function of the content and the signer set (its cache_key changes whenever a
+        # verification could come out differently); the minute bounds a key's valid-before
+        signers = self.policy.allowed_signers.cache_key
+        key = ("signer", skill.digest, repr(skill.provenance.to_dict()),
+               hashlib.sha256(signers.encode()).hexdigest(), int(time.time() // 60))
+        return self.cache.get(key, compute)
 
     def read_file(self, access: Access, path: str, ref: str | None, file: str) -> bytes:
         record, skill = self.skill(access, path, ref)
