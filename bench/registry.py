@@ -73,6 +73,12 @@ def publish_samples(db: str, limit: int) -> tuple[list[str], str]:
     return paths, secret
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(db: str, route_dir: Path, fast: bool) -> tuple[subprocess.Popen[str], str]:
     """``fast``: read caches on and uvloop+httptools; else both off (the baseline)."""
     flags = {"SKILLYARD_REGISTRY_CACHE": "1" if fast else "0",
@@ -185,6 +191,8 @@ def main() -> None:
         queries = [x["query"] for x in lines]
         print(f"{len(paths)} skills published; starting two servers ...", file=sys.stderr)
         runs: dict[str, Any] = {}
+        cpu: dict[str, dict[str, float]] = {}
+        load = os.getloadavg()[0]
         for mode in ("baseline", "skillyard"):
             fast = mode == "skillyard"
             urls = []
@@ -193,8 +201,15 @@ def main() -> None:
                 procs.append(proc)
                 urls.append(url)
             print(f"{mode}: {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
+            before = [cpu_seconds(p.pid) for p in procs]
+            client_before = time.process_time()
             runs[mode] = asyncio.run(http_load(urls, secret, paths, queries, args.clients,
                                                args.seconds))
+            calls = sum(runs[mode][op]["calls"] for op in OPS) or 1
+            server_cpu = sum(cpu_seconds(p.pid) for p in procs) - sum(before)
+            cpu[mode] = {"server_ms_per_call": server_cpu * 1000 / calls,
+                         "client_ms_per_call": (time.process_time() - client_before) * 1000
+                         / calls}
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -210,7 +225,8 @@ def main() -> None:
         server.stop()
     result = {"skills": len(paths), "clients": args.clients, "seconds": args.seconds,
               "servers": 2, "cores": os.cpu_count(), "http": http,
-              "http_baseline": runs["baseline"], "in_process": local}
+              "http_baseline": runs["baseline"], "in_process": local, "cpu": cpu,
+              "load_average": load}
     if args.json:
         print(json.dumps(result, indent=1))
         return
@@ -240,6 +256,12 @@ def main() -> None:
     btotal = sum(base[op]["per_s"] for op in OPS)
     print(f"total calls/s: baseline {btotal:.1f}, skillyard {total:.1f} "
           f"({total / btotal if btotal else float('nan'):.1f}x)")
+    b, o = cpu["baseline"]["server_ms_per_call"], cpu["skillyard"]["server_ms_per_call"]
+    print(f"server CPU per call (both processes): baseline {b:.2f} ms, skillyard {o:.2f} ms "
+          f"({b / o if o else float('nan'):.1f}x less); load generator "
+          f"{cpu['skillyard']['client_ms_per_call']:.2f} ms per call; load average at "
+          f"the start {load:.1f} on {os.cpu_count()} cores (other work on the machine "
+          "shares them)")
 
 
 if __name__ == "__main__":

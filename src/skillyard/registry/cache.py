@@ -56,10 +56,9 @@ class ReadCache:
         self._mutex = threading.Lock()
         self._checked_from = float("-inf")  # when the last applied check started
 
-    def _current(self) -> int:
-        with self.lock:
-            rows = self.store.query(GENERATION_SQL)
-        return int(rows[0][0]) if rows else -1
+    def _covered(self, since: float | None) -> bool:
+        with self._mutex:
+            return since is not None and self._checked_from >= since
 
     def fresh(self, since: float | None = None) -> None:
         """Drop everything when another write (here or in another process) happened.
@@ -70,12 +69,14 @@ class ReadCache:
         started before the newest applied one is ignored (the generation never goes back)."""
         if not self.enabled:
             return
-        if since is not None:
-            with self._mutex:
-                if self._checked_from >= since:
-                    return
-        started = time.monotonic()
-        now = self._current()
+        if self._covered(since):
+            return
+        with self.lock:  # waiting here, another check may have begun after ``since``
+            if self._covered(since):
+                return
+            started = time.monotonic()
+            rows = self.store.query(GENERATION_SQL)
+        now = int(rows[0][0]) if rows else -1
         with self._mutex:
             if started < self._checked_from:
                 return

@@ -56,8 +56,11 @@ class FailureLimiter:
             with self._lock:  # no failure from this address a moment ago: skip the query
                 if self._clear.get(client, 0.0) > time.monotonic():
                     return 0
-            now = time.time()
             with self._store_lock:
+                with self._lock:  # another thread found it clean while this one waited
+                    if self._clear.get(client, 0.0) > time.monotonic():
+                        return 0
+                now = time.time()
                 rows = self.store.query(
                     "SELECT COUNT(*), MIN(at) FROM registry_auth_failures "
                     "WHERE client = ? AND at > ?", (client, now - self.window))
