@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -73,6 +74,12 @@ def publish_samples(db: str, limit: int) -> tuple[list[str], str]:
     return paths, secret
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(db: str, route_dir: Path, fast: bool) -> tuple[subprocess.Popen[str], str]:
     """``fast``: read caches on and uvloop+httptools; else both off (the baseline)."""
     flags = {"SKILLYARD_REGISTRY_CACHE": "1" if fast else "0",
@@ -90,39 +97,79 @@ def start_server(db: str, route_dir: Path, fast: bool) -> tuple[subprocess.Popen
             return proc, json.loads(line)["url"]
 
 
+class Conn:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: GET, status and a body of
+    Content-Length bytes. httpx costs the load generator about 2 ms of CPU per call (more than
+    the server's own work), which on a shared 2-core machine measured the client, not the
+    server; this costs a small fraction of that."""
+
+    def __init__(self, base: str, secret: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.head = (f"Host: {parts.netloc}\r\nAuthorization: Bearer {secret}\r\n"
+                     "Accept: */*\r\n\r\n").encode()
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, target: str) -> tuple[int, bytes]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        try:
+            writer.write(f"GET {target} HTTP/1.1\r\n".encode() + self.head)
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            fields = {k.strip().lower(): v.strip() for k, _, v in
+                      (line.partition(":") for line in lines[1:] if line)}
+            if "content-length" not in fields:
+                raise ValueError("no Content-Length")
+            body = await reader.readexactly(int(fields["content-length"]))
+            if fields.get("connection", "").lower() == "close":
+                self.close()
+            return status, body
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
 async def http_load(urls: list[str], secret: str, paths: list[str], queries: list[str],
                     clients: int, seconds: float) -> dict[str, Any]:
-    import httpx2 as httpx
-
     lat: dict[str, list[float]] = {op: [] for op in OPS}
     errors: dict[str, int] = dict.fromkeys(OPS, 0)
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def client(n: int, http: Any) -> None:
+    async def client(n: int) -> None:
         rng = random.Random(n)
+        conns = [Conn(base, secret) for base in urls]  # one keep-alive connection per server
         i = n
         while time.monotonic() < stop:
-            base = urls[i % len(urls)]
+            conn = conns[i % len(conns)]
             op = OPS[i % len(OPS)]
             i += 1
             path = rng.choice(paths)
-            url = {"search": f"{base}/api/v1/search", "get": f"{base}/api/v1/skills/{path}",
-                   "download": f"{base}/api/v1/skills/{path}/versions/latest/archive"}[op]
-            params = {"q": rng.choice(queries), "k": 5} if op == "search" else None
+            target = {"search": "/api/v1/search?" + urlencode({"q": rng.choice(queries),
+                                                                "k": 5}),
+                      "get": f"/api/v1/skills/{path}",
+                      "download": f"/api/v1/skills/{path}/versions/latest/archive"}[op]
             t0 = time.perf_counter()
             try:
-                r = await http.get(url, params=params)
-                ok = r.status_code == 200
-            except httpx.HTTPError:
+                status, body = await asyncio.wait_for(conn.get(target), 60)
+                ok = status == 200 and bool(body)
+            except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError,
+                    asyncio.LimitOverrunError):
                 ok = False
             (lat[op].append(time.perf_counter() - t0) if ok else None)
             if not ok:
                 errors[op] += 1
+        for conn in conns:
+            conn.close()
 
-    headers = {"Authorization": f"Bearer {secret}"}
-    async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as http:
-        await asyncio.gather(*(client(n, http) for n in range(clients)))
+    await asyncio.gather(*(client(n) for n in range(clients)))
     return {op: {"calls": len(lat[op]), "per_s": len(lat[op]) / seconds,
                  "p50_ms": percentile(lat[op], 0.5) * 1000,
                  "p95_ms": percentile(lat[op], 0.95) * 1000, "errors": errors[op]}
@@ -185,6 +232,8 @@ def main() -> None:
         queries = [x["query"] for x in lines]
         print(f"{len(paths)} skills published; starting two servers ...", file=sys.stderr)
         runs: dict[str, Any] = {}
+        cpu: dict[str, dict[str, float]] = {}
+        load = os.getloadavg()[0]
         for mode in ("baseline", "skillyard"):
             fast = mode == "skillyard"
             urls = []
@@ -193,8 +242,15 @@ def main() -> None:
                 procs.append(proc)
                 urls.append(url)
             print(f"{mode}: {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
+            before = [cpu_seconds(p.pid) for p in procs]
+            client_before = time.process_time()
             runs[mode] = asyncio.run(http_load(urls, secret, paths, queries, args.clients,
                                                args.seconds))
+            calls = sum(runs[mode][op]["calls"] for op in OPS) or 1
+            server_cpu = sum(cpu_seconds(p.pid) for p in procs) - sum(before)
+            cpu[mode] = {"server_ms_per_call": server_cpu * 1000 / calls,
+                         "client_ms_per_call": (time.process_time() - client_before) * 1000
+                         / calls}
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -210,7 +266,8 @@ def main() -> None:
         server.stop()
     result = {"skills": len(paths), "clients": args.clients, "seconds": args.seconds,
               "servers": 2, "cores": os.cpu_count(), "http": http,
-              "http_baseline": runs["baseline"], "in_process": local}
+              "http_baseline": runs["baseline"], "in_process": local, "cpu": cpu,
+              "load_average": load}
     if args.json:
         print(json.dumps(result, indent=1))
         return
@@ -240,6 +297,12 @@ def main() -> None:
     btotal = sum(base[op]["per_s"] for op in OPS)
     print(f"total calls/s: baseline {btotal:.1f}, skillyard {total:.1f} "
           f"({total / btotal if btotal else float('nan'):.1f}x)")
+    b, o = cpu["baseline"]["server_ms_per_call"], cpu["skillyard"]["server_ms_per_call"]
+    print(f"server CPU per call (both processes): baseline {b:.2f} ms, skillyard {o:.2f} ms "
+          f"({b / o if o else float('nan'):.1f}x less); load generator "
+          f"{cpu['skillyard']['client_ms_per_call']:.2f} ms per call; load average at "
+          f"the start {load:.1f} on {os.cpu_count()} cores (other work on the machine "
+          "shares them)")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 
 from skillyard import Library
 from skillyard.registry import AuthError, TokenError, TokenStore, pack_folder
-from support.registry import client, running, skill_folder, token
+from support.registry import LOCAL_ADMIN, client, running, skill_folder, token
 
 
 def _pub(c: httpx.Client, url: str, tok: str | None, folder: Path, ns: str):
@@ -154,3 +154,40 @@ def test_expired_token_over_http_and_well_known_per_namespace(tmp_path: Path) ->
         assert ref.status_code == 200 and "checkbox" in ref.text
         assert c.get(f"{url}/team/.well-known/skills/pdf-forms/../../x", headers=h
                      ).status_code in (400, 404)
+
+
+def test_refused_tokens_publish_nothing_even_when_cached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrong secret, expired, revoked, out of scope, read role: each a 4xx JSON error and
+    nothing stored, also after the right token was verified (and cached) a moment before."""
+    from skillyard.registry import tokens as tokens_mod
+
+    with running(str(tmp_path / "r.db"), web=False, limit=50) as (url, registry), \
+            client() as c:
+        good = token(registry, "publish", "team/*")
+        expiring = token(registry, "publish", "team/*", expires="1h")
+        doomed = token(registry, "publish", "team/*")
+        reader = token(registry, "read", "*")
+
+        def use(tok: str) -> None:  # verified once, so cached
+            assert c.get(f"{url}/api/v1/skills",
+                         headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+
+        use(doomed)
+        registry.revoke_token(LOCAL_ADMIN, doomed.split("_")[1])
+        use(good)
+        use(expiring)
+        later = tokens_mod.utc_now()[:4]
+        monkeypatch.setattr(tokens_mod, "utc_now", lambda: f"{int(later) + 1}-01-01T00:00:00Z")
+        folder = skill_folder(tmp_path / "s")
+        wrong_secret = good[:-4] + ("aaaa" if not good.endswith("aaaa") else "bbbb")
+        for tok, status, words in ((wrong_secret, 401, "invalid"), (expiring, 401, "expired"),
+                                   (doomed, 401, "revoked"), (reader, 403, ""),
+                                   (good, 403, "")):
+            ns = "other" if tok == good else "team"  # the good token is out of scope there
+            r = _pub(c, url, tok, folder, ns)
+            assert r.status_code == status, (tok, r.text)
+            assert words in r.json()["error"] and r.json()["status"] == status
+        assert registry.store.query("SELECT COUNT(*) FROM registry_versions")[0][0] == 0
+        assert registry.store.stats()["skills"] == 0
+        assert _pub(c, url, good, folder, "team").status_code == 201  # still fine

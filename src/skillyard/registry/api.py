@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -233,6 +234,22 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
     return routes
 
 
+_INDEX_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def index_entry_ok(entry: dict[str, Any]) -> bool:
+    """Whether the Vercel ``skills`` CLI accepts this index entry. It rejects the *whole* index
+    when one entry breaks its rules (an ASCII ``[a-z0-9-]`` name of at most 64 characters, a
+    non-empty description, relative file paths without ``..``, a SKILL.md among them), so such
+    a skill (a Unicode name the spec allows, say) is left out of the index rather than hiding
+    every other one; it stays installable through the API."""
+    files = entry["files"]
+    return (len(entry["name"]) <= 64 and _INDEX_NAME.fullmatch(entry["name"]) is not None
+            and bool(entry["description"]) and "SKILL.md" in files
+            and all(f and ".." not in f and "\\" not in f and "\0" not in f
+                    and not f.startswith("/") for f in files))
+
+
 def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
     """The index other skill tools install from (``/.well-known/skills/index.json``:
     ``{"skills": [{"name", "description", "files"}]}``, files at ``.../{name}/{file}``), at
@@ -258,8 +275,10 @@ def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route
                 out = []
                 for name, record in pick(access, request.path_params.get("ns")).items():
                     _, skill = registry.skill(access, record.path, record.label)
-                    out.append({"name": name, "description": skill.description,
-                                "files": [f.path for f in skill.files if f.kind == "file"]})
+                    entry = {"name": name, "description": skill.description,
+                             "files": [f.path for f in skill.files if f.kind == "file"]}
+                    if index_entry_ok(entry):
+                        out.append(entry)
                 return {"skills": out}
 
             return JSONResponse(await run_in_threadpool(build))

@@ -5,19 +5,35 @@ counter in the database (``registry_state``, migration 0014) inside its own tran
 server process checks the counter before it answers from its caches and drops them when it
 moved, so several processes over one PostgreSQL database never serve a stale read for longer
 than the write's commit. Cached values are never mutated by callers.
+
+An HTTP request checks the counter once, when it authenticates (``checked_once``): the reads
+it then makes skip the check (one database round trip per request instead of one per read).
+Verified tokens are cached here too (keyed by the hash of the presented text), so a token
+revocation bumps the generation as well and every process drops them at its next request.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ..library.store import Store
 
 T = TypeVar("T")
 GENERATION_SQL = "SELECT value FROM registry_state WHERE key = 'generation'"
+# set in a request's context once it checked the generation (see ``checked_once``)
+_CHECKED: ContextVar[bool] = ContextVar("skillyard_registry_generation_checked",
+                                        default=False)
+
+
+def checked_once() -> None:
+    """Mark the current context (one HTTP request's task) as having checked the generation;
+    threads it starts afterwards (``run_in_threadpool`` copies the context) skip the check."""
+    _CHECKED.set(True)
 
 
 def bump(store: Store) -> None:
@@ -38,26 +54,41 @@ class ReadCache:
         self.generation: int | None = None
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._mutex = threading.Lock()
+        self._checked_from = float("-inf")  # when the last applied check started
 
-    def _current(self) -> int:
-        with self.lock:
-            rows = self.store.query(GENERATION_SQL)
-        return int(rows[0][0]) if rows else -1
+    def _covered(self, since: float | None) -> bool:
+        with self._mutex:
+            return since is not None and self._checked_from >= since
 
-    def fresh(self) -> None:
-        """Drop everything when another write (here or in another process) happened."""
+    def fresh(self, since: float | None = None) -> None:
+        """Drop everything when another write (here or in another process) happened.
+
+        ``since`` (``time.monotonic()`` when the request arrived): a check that *started*
+        after then already saw every write committed before the request, so it is not made
+        again. Under load many concurrent requests share one query this way. A check that
+        started before the newest applied one is ignored (the generation never goes back)."""
         if not self.enabled:
             return
-        now = self._current()
+        if self._covered(since):
+            return
+        with self.lock:  # waiting here, another check may have begun after ``since``
+            if self._covered(since):
+                return
+            started = time.monotonic()
+            rows = self.store.query(GENERATION_SQL)
+        now = int(rows[0][0]) if rows else -1
         with self._mutex:
+            if started < self._checked_from:
+                return
             if now != self.generation:
                 self._items.clear()
                 self.generation = now
+            self._checked_from = started
 
     def get(self, key: Hashable, compute: Callable[[], T], *, check: bool = True) -> T:
         if not self.enabled:
             return compute()
-        if check:
+        if check and not _CHECKED.get():
             self.fresh()
         with self._mutex:
             if key in self._items:
@@ -76,3 +107,4 @@ class ReadCache:
         with self._mutex:
             self._items.clear()
             self.generation = None
+            self._checked_from = float("-inf")

@@ -16,6 +16,7 @@ from ..errors import AmbiguousNameError, NotFoundError, SkillyardError
 from ..library.store import Store
 from ..sources.skill_archive import UploadError
 from .access import Access, BlockedError, RegistryError
+from .cache import checked_once
 from .service import Registry
 from .tokens import AuthError, TokenError
 
@@ -27,7 +28,11 @@ class FailureLimiter:
     """At most ``limit`` failed authentications per client address in ``window`` seconds;
     past that, every request from the address is refused (429) until the window moves on.
     With a ``store`` the failures live in the database (``registry_auth_failures``), so every
-    server process over it counts the same failures; without one, in this process only."""
+    server process over it counts the same failures; without one, in this process only.
+    An address found without any failure is not queried again for ``CLEAR_FOR`` seconds (a
+    failure here ends that at once; one in another process is seen that much later)."""
+
+    CLEAR_FOR = 1.0
 
     def __init__(self, limit: int = 10, window: float = 60.0, *, store: Store | None = None,
                  lock: Any = None) -> None:
@@ -37,6 +42,7 @@ class FailureLimiter:
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self._store_lock = lock if lock is not None else threading.RLock()
+        self._clear: dict[str, float] = {}  # address -> until when it had no failures
 
     def _recent(self, client: str, now: float) -> deque[float]:
         times = self._failures.setdefault(client, deque())
@@ -47,12 +53,23 @@ class FailureLimiter:
     def retry_after(self, client: str) -> int:
         """Seconds to wait, or 0 when the client may try."""
         if self.store is not None:
-            now = time.time()
+            with self._lock:  # no failure from this address a moment ago: skip the query
+                if self._clear.get(client, 0.0) > time.monotonic():
+                    return 0
             with self._store_lock:
+                with self._lock:  # another thread found it clean while this one waited
+                    if self._clear.get(client, 0.0) > time.monotonic():
+                        return 0
+                now = time.time()
                 rows = self.store.query(
                     "SELECT COUNT(*), MIN(at) FROM registry_auth_failures "
                     "WHERE client = ? AND at > ?", (client, now - self.window))
             count, first = rows[0] if rows else (0, None)
+            if not count:
+                with self._lock:
+                    if len(self._clear) > 10_000:
+                        self._clear.clear()
+                    self._clear[client] = time.monotonic() + self.CLEAR_FOR
             if int(count or 0) < self.limit or first is None:
                 return 0
             return max(1, int(float(first) + self.window - now) + 1)
@@ -64,6 +81,8 @@ class FailureLimiter:
             return max(1, int(times[0] + self.window - now) + 1)
 
     def failed(self, client: str) -> None:
+        with self._lock:
+            self._clear.pop(client, None)
         if self.store is not None:
             now = time.time()
             with self._store_lock, self.store.transaction():
@@ -121,16 +140,27 @@ def presented_token(request: Request, *, cookie: bool = False) -> str | None:
 async def caller(registry: Registry, limiter: FailureLimiter, request: Request, *,
                  cookie: bool = False) -> Access:
     """The verified caller; AuthError (401) or a RateLimited (429) refusal."""
+    arrived = time.monotonic()
     client = client_of(request)
-    wait = await run_in_threadpool(limiter.retry_after, client)
-    if wait:
-        raise RateLimited(wait)
     secret = presented_token(request, cookie=cookie)
-    try:
-        return await run_in_threadpool(registry.authenticate, secret)
-    except AuthError:
-        await run_in_threadpool(limiter.failed, client)
-        raise
+
+    def check() -> Access:
+        # one thread hop: the rate limit, the generation (once per request: the reads this
+        # request makes then skip it) and the token
+        wait = limiter.retry_after(client)
+        if wait:
+            raise RateLimited(wait)
+        registry.cache.fresh(since=arrived)
+        checked_once()
+        try:
+            return registry.authenticate(secret)
+        except AuthError:
+            limiter.failed(client)
+            raise
+
+    access = await run_in_threadpool(check)
+    checked_once()
+    return access
 
 
 def anonymous_off(registry: Registry, access: Access) -> None:

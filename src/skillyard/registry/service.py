@@ -10,10 +10,12 @@ its log entry in one transaction.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from .records import (
     skill_id,
     versions_of,
 )
-from .tokens import AuthError, TokenStore
+from .tokens import AuthError, Token, TokenStore
 
 _LABEL = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
 
@@ -96,8 +98,17 @@ class Registry:
         """The caller for a token text (None: anonymous); AuthError when it is not valid."""
         if not secret:
             return Access(None, self.anonymous_read)
-        with self.lock:
-            return Access(self.tokens.verify(secret), self.anonymous_read)
+
+        def verify() -> Token:
+            with self.lock:
+                return self.tokens.verify(secret)
+        # verified tokens are cached by the hash of the text until the generation moves (a
+        # revocation bumps it); failures are never cached; expiry is checked on every use
+        key = ("token", hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest())
+        token = self.cache.get(key, verify)
+        if token.status == "expired":
+            raise AuthError(f"token {token.id} expired at {token.expires_at}")
+        return Access(token, self.anonymous_read)
 
     # -- reading --------------------------------------------------------------------------
     def list_skills(self, access: Access) -> list[VersionRecord]:
@@ -154,8 +165,15 @@ class Registry:
         publish shows no signer)."""
         from ..audit.provenance import check_for_policy
 
-        with self.lock:
-            return check_for_policy(skill, self.policy, self.store.read_blob).signer()
+        def compute() -> dict[str, str] | None:
+            with self.lock:
+                return check_for_policy(skill, self.policy, self.store.read_blob).signer()
+        # a pure function of the content and the signer set (its cache_key changes whenever a
+        # verification could come out differently); the minute bounds a key's valid-before
+        signers = self.policy.allowed_signers.cache_key
+        key = ("signer", skill.digest, repr(skill.provenance.to_dict()),
+               hashlib.sha256(signers.encode()).hexdigest(), int(time.time() // 60))
+        return self.cache.get(key, compute)
 
     def read_file(self, access: Access, path: str, ref: str | None, file: str) -> bytes:
         record, skill = self.skill(access, path, ref)
@@ -342,6 +360,7 @@ class Registry:
             self.log.record(access.actor, "publish", path, version=label, digest=skill.digest,
                             verdict=verdict, tier=tier, archive_sha256=upload_sha)
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         self._reindex()
         return self.version(access, path, label)
 
@@ -361,6 +380,7 @@ class Registry:
             self.log.record(access.actor, status if status != "active" else "restore", path,
                             version=record.label, reason=reason[:500])
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         return self.version(access, path, record.label)
 
     def reaudit(self, access: Access, path: str, ref: str | None = None) -> dict[str, Any]:
@@ -380,6 +400,7 @@ class Registry:
             self.log.record(access.actor, "reaudit", path, version=record.label,
                             verdict=verdict, was=record.verdict)
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         return self.audit_report(access, path, record.label)
 
     def accept(self, access: Access, path: str, digest: str, rule: str, file: str,
@@ -411,6 +432,7 @@ class Registry:
             self.log.record(access.actor, "accept-finding", path, digest=digest, rule=rule,
                             file=file, reason=reason.strip()[:1000])
             bump(self.store)
+        self.cache.clear()  # this request reads its own write
         with self.lock:
             stored = [r for r in versions_of(self.store, sid) if r.digest == digest]
         if stored:
@@ -447,6 +469,7 @@ class Registry:
         with self.lock, self.store.transaction():
             token = self.tokens.revoke(token_id)
             self.log.record(access.actor, "token-revoke", f"token:{token_id}")
+        self.cache.clear()
         return token
 
     def accepted_findings(self, sid: str, digest: str) -> set[tuple[str, str]]:

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import NotFoundError, SkillyardError
 from ..library.records import utc_now
 from ..library.store import Store
+from .cache import bump
 
 ROLES = ("read", "publish", "admin")
 PREFIX = "syk_"
@@ -180,4 +181,5 @@ class TokenStore:
         if token.revoked_at is None:
             self.store.execute("UPDATE registry_tokens SET revoked_at = ? WHERE id = ?",
                                (utc_now(), token_id))
+            bump(self.store)  # server processes drop the tokens they verified (cache.py)
         return self.get(token_id)
