@@ -167,21 +167,23 @@ def test_reindex_ray(tmp_path: Path) -> None:
     assert routed["results"][0]["name"] == "mcp-builder" and not routed["abstain"]
 
 
-def test_a_local_start_that_times_out_once_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_local_start_that_times_out_is_retried_then_one_clear_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import ray
 
-    from skillyard.batch.runtime import RayRuntime
+    from skillyard.batch.runtime import LOCAL_START_ATTEMPTS, RayRuntime, RayUnavailableError
 
-    real_init, calls = ray.init, []
+    calls: list[str] = []
 
-    def first_start_times_out(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        calls.append(kwargs.get("_temp_dir"))
-        if len(calls) == 1:  # the test double for one failure: the raylet's 30 s ran out
-            raise Exception("The current node timed out during startup.")
-        return real_init(*args, **kwargs)
+    def start_times_out(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(kwargs["_temp_dir"])  # the test double for one failure: the raylet's 30 s
+        raise Exception("The current node timed out during startup.\nmore detail")
 
-    monkeypatch.setattr(ray, "init", first_start_times_out)
-    with RayRuntime(RaySettings(workers=1)) as runtime:
-        assert runtime.connect().is_initialized() and runtime.started
-    assert len(calls) >= 2 and not ray.is_initialized()
-    assert calls[0] != calls[1] and not Path(calls[0]).exists()  # the failed start's files went
+    monkeypatch.setattr(ray, "init", start_times_out)
+    with pytest.raises(RayUnavailableError) as caught, RayRuntime(RaySettings(workers=1)) as rt:
+        rt.connect()
+    assert str(caught.value) == ("cannot start Ray on a local instance: "
+                                 "The current node timed out during startup.")
+    assert len(calls) == LOCAL_START_ATTEMPTS > 1 and len(set(calls)) == len(calls)
+    assert not any(Path(c).exists() for c in calls)  # each failed start's files went
+    assert not rt.started and not ray.is_initialized()
