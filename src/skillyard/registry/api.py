@@ -16,7 +16,15 @@ from starlette.routing import Route
 from .._version import __version__
 from ..sources.skill_archive import UploadError
 from .access import Access, RegistryError
-from .http import FailureLimiter, RateLimited, anonymous_off, caller, error, error_response
+from .http import (
+    FailureLimiter,
+    RateLimited,
+    anonymous_off,
+    cached_call,
+    caller,
+    error,
+    error_response,
+)
 from .openapi import openapi
 from .service import Registry
 
@@ -76,6 +84,10 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
     def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
         return run_in_threadpool(fn, *args, **kwargs)
 
+    def read(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        """A read served from the caches on the event loop when it can be (cached_call)."""
+        return cached_call(registry, fn, *args)
+
     async def info(request: Request, access: Access) -> Response:
         return JSONResponse({
             "registry": "skillyard", "version": __version__, "api": "v1",
@@ -93,18 +105,18 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
             k = int(request.query_params.get("k", "10"))
         except ValueError:
             raise RegistryError("k must be a whole number") from None
-        return JSONResponse(await call(registry.search, access, query, k))
+        return JSONResponse(await read(registry.search, access, query, k))
 
     async def list_skills(request: Request, access: Access) -> Response:
-        found = await call(registry.list_skills, access)
+        found = await read(registry.list_skills, access)
         return JSONResponse({"skills": [r.to_dict() for r in found]})
 
     async def get_skill(request: Request, access: Access) -> Response:
         ref = request.path_params.get("ref") or request.query_params.get("version")
-        return JSONResponse(await call(registry.describe, access, _path(request), ref))
+        return JSONResponse(await read(registry.describe, access, _path(request), ref))
 
     async def list_versions(request: Request, access: Access) -> Response:
-        found = await call(registry.versions, access, _path(request))
+        found = await read(registry.versions, access, _path(request))
         return JSONResponse({"versions": [r.to_dict() for r in found]})
 
     async def get_file(request: Request, access: Access) -> Response:
@@ -114,7 +126,7 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
                         headers={"X-Content-Type-Options": "nosniff"})
 
     async def archive(request: Request, access: Access) -> Response:
-        got = await call(registry.download, access, _path(request), request.path_params["ref"])
+        got = await read(registry.download, access, _path(request), request.path_params["ref"])
         name = f"{got.name}-{got.record.label}.tar.gz"
         digest = base64.b64encode(bytes.fromhex(got.sha256)).decode()
         return Response(got.data, media_type="application/gzip", headers={
@@ -281,7 +293,7 @@ def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route
                         out.append(entry)
                 return {"skills": out}
 
-            return JSONResponse(await run_in_threadpool(build))
+            return JSONResponse(await cached_call(registry, build))
         except Exception as exc:  # noqa: BLE001
             return error_response(exc)
 
@@ -289,7 +301,7 @@ def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route
         try:
             access = await caller(registry, limiter, request)
             anonymous_off(registry, access)
-            chosen = await run_in_threadpool(pick, access, request.path_params.get("ns"))
+            chosen = await cached_call(registry, pick, access, request.path_params.get("ns"))
             record = chosen.get(request.path_params["name"])
             if record is None:
                 return error(404, f"no skill {request.path_params['name']!r} here")

@@ -6,7 +6,8 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,12 +17,13 @@ from ..errors import AmbiguousNameError, NotFoundError, SkillyardError
 from ..library.store import Store
 from ..sources.skill_archive import UploadError
 from .access import Access, BlockedError, RegistryError
-from .cache import checked_once
+from .cache import CacheMiss, cache_only, checked_once
 from .service import Registry
 from .tokens import AuthError, TokenError
 
 COOKIE = "skillyard_token"
 LOG = logging.getLogger("skillyard.registry")
+T = TypeVar("T")
 
 
 class FailureLimiter:
@@ -49,6 +51,14 @@ class FailureLimiter:
         while times and times[0] <= now - self.window:
             times.popleft()
         return times
+
+    def known_wait(self, client: str) -> int | None:
+        """``retry_after`` when it needs no database query (the in-process limiter, or an
+        address found clean a moment ago), else None: ask ``retry_after`` in a thread."""
+        if self.store is None:
+            return self.retry_after(client)
+        with self._lock:
+            return 0 if self._clear.get(client, 0.0) > time.monotonic() else None
 
     def retry_after(self, client: str) -> int:
         """Seconds to wait, or 0 when the client may try."""
@@ -137,16 +147,55 @@ def presented_token(request: Request, *, cookie: bool = False) -> str | None:
     return None
 
 
+async def cached_call(registry: Registry, fn: Callable[..., T], *args: Any,
+                      **kwargs: Any) -> T:
+    """``fn(*args)`` answered on the event loop when every read it makes is cached (no thread
+    hop), else run in a thread. Only for registry reads that reach the database through the
+    read cache alone (search, describe, versions, list_skills, download, authenticate)."""
+    if registry.cache.enabled:
+        try:
+            with cache_only():
+                value = fn(*args, **kwargs)
+            registry.cache.fast_hits += 1
+            return value
+        except CacheMiss:
+            pass
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
 async def caller(registry: Registry, limiter: FailureLimiter, request: Request, *,
                  cookie: bool = False) -> Access:
-    """The verified caller; AuthError (401) or a RateLimited (429) refusal."""
+    """The verified caller; AuthError (401) or a RateLimited (429) refusal.
+
+    Fast path: the rate limit known without a query, the generation checked by a query shared
+    with the requests around this one (``fresh_async``) and the token's verification cached:
+    no thread of its own. A cached token's expiry is checked against the clock every time
+    (``Registry.authenticate``); a revocation moves the generation, which drops it."""
     arrived = time.monotonic()
     client = client_of(request)
     secret = presented_token(request, cookie=cookie)
 
+    def failed() -> None:
+        limiter.failed(client)
+
+    wait = limiter.known_wait(client)
+    if wait is not None and registry.cache.enabled:
+        if wait:
+            raise RateLimited(wait)
+        await registry.cache.fresh_async(since=arrived)
+        checked_once()  # the reads of this request (and threads it starts) skip the check
+        try:
+            with cache_only():
+                return registry.authenticate(secret)
+        except CacheMiss:
+            pass  # not verified yet: the thread below
+        except AuthError:  # a cached token that expired since
+            await run_in_threadpool(failed)
+            raise
+
     def check() -> Access:
         # one thread hop: the rate limit, the generation (once per request: the reads this
-        # request makes then skip it) and the token
+        # request makes then skip it; a no-op when fresh_async covered it) and the token
         wait = limiter.retry_after(client)
         if wait:
             raise RateLimited(wait)
@@ -155,7 +204,7 @@ async def caller(registry: Registry, limiter: FailureLimiter, request: Request, 
         try:
             return registry.authenticate(secret)
         except AuthError:
-            limiter.failed(client)
+            failed()
             raise
 
     access = await run_in_threadpool(check)
