@@ -16,6 +16,7 @@ from starlette.routing import Route
 from .._version import __version__
 from ..sources.skill_archive import UploadError
 from .access import Access, RegistryError
+from .discovery import discovery_routes, readable_by_name
 from .http import (
     FailureLimiter,
     RateLimited,
@@ -237,6 +238,7 @@ def api_routes(registry: Registry, limiter: FailureLimiter) -> list[Route]:
     routes = [Route(path, endpoint(handler, public=handler in (info, spec)), methods=methods)
               for path, handler, methods in table]
     routes += well_known_routes(registry, limiter)
+    routes += discovery_routes(registry, limiter)  # Agent Skills discovery v0.2.0
 
     async def unknown(request: Request) -> Response:
         return error(404, f"no API route {request.method} {request.url.path}")
@@ -270,13 +272,7 @@ def well_known_routes(registry: Registry, limiter: FailureLimiter) -> list[Route
     namespace in sorted order) — per-namespace indexes have no such clash."""
 
     def pick(access: Access, namespace: str | None) -> dict[str, Any]:
-        chosen: dict[str, Any] = {}
-        for record in registry.list_skills(access):
-            if namespace is not None and record.namespace != namespace:
-                continue
-            if record.name not in chosen and record.verdict != "block":
-                chosen[record.name] = record
-        return chosen
+        return readable_by_name(registry, access, namespace)
 
     async def index(request: Request) -> Response:
         try:

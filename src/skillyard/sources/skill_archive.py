@@ -179,11 +179,12 @@ def write_folder(files: dict[str, bytes], folder: Path) -> None:
 
 def pack(name: str, files: Iterable[tuple[str, bytes]]) -> bytes:
     """A reproducible .tar.gz of one skill folder ``name/`` (sorted, zero times and owners):
-    the same files always give the same bytes, so the archive digest is stable."""
+    the same files always give the same bytes, so the archive digest is stable. An empty
+    ``name`` puts the files at the archive's root (the Agent Skills discovery archive)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for rel, data in sorted(files):
-            info = tarfile.TarInfo(f"{name}/{rel}")
+            info = tarfile.TarInfo(f"{name}/{rel}" if name else rel)
             info.size = len(data)
             info.mode = 0o755 if data.startswith(b"#!") else 0o644
             info.mtime = 0
