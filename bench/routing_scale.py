@@ -104,7 +104,12 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     if body_store.in_index(src):  # every copy keeps its original's body
         opened = body_store.Bodies.open(src)
         assert opened is not None
-        body_store.save(gen, [opened.passages(int(r)) for r in np.concatenate(copies)])
+        rows = [int(r) for r in np.concatenate(copies)]
+        body_store.save(gen, [opened.passages(r) for r in rows],
+                        np.concatenate([np.zeros((0, opened.vecs.shape[1]), np.float16),
+                                        *(np.asarray(opened.vecs[opened.sptr[r]:
+                                                                 opened.sptr[r + 1]])
+                                          for r in rows)]))
     if has_model:
         mean, basis = fit_projection(vectors, PROJECTION_DIMS)
         for name, arr in (("desc", vectors), ("desc_proj", project(vectors, mean, basis)),

@@ -128,3 +128,29 @@ def test_an_index_without_bodies_keeps_the_fast_order(tmp_path: Path) -> None:
         assert not report.up_to_date
         fresh = storage.current(storage.index_dir(library.path))
         assert fresh is not None and bodies.in_index(fresh)
+
+
+def test_an_update_keeps_unchanged_vectors_and_encodes_changed_ones(tmp_path: Path) -> None:
+    for name, (desc, body) in SKILLS.items():
+        write_skill(tmp_path / "skills", name, desc, body=body)
+    with Library(tmp_path / "lib.db") as library:
+        library.index([str(tmp_path / "skills")])
+        library.route_index()
+        before = RouteIndex.open(library.path)
+        edited = next(s for s in library.list() if s.name == "poem-writer")
+        skill = library.get(edited.id)
+        library.add([skill.with_body(PIVOT_BODY + "\nAlso limericks.\n")])
+        report = library.route_index()
+        assert report.read == 1 and report.reused == len(SKILLS) - 1
+        after = RouteIndex.open(library.path)
+        assert before.bodies is not None and after.bodies is not None
+        static = Router(after).static
+        for name in SKILLS:
+            old, new = before.names.index(name), after.names.index(name)
+            parts = after.bodies.passages(new)
+            made = bodies.vectors(static.table, after.static_idf, [parts])
+            assert np.array_equal(after.bodies.passage_vectors(new), made.astype(np.float32))
+            if name != "poem-writer":
+                assert np.array_equal(after.bodies.passage_vectors(new),
+                                      before.bodies.passage_vectors(old))
+        assert len(after.bodies.passages(after.names.index("poem-writer"))) == 2

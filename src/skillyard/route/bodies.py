@@ -3,8 +3,12 @@
 A build cuts the first ``BODY_CHARS`` characters of every SKILL.md body (whitespace squeezed)
 into ``PASSAGE_CHARS`` passages and stores their WordPiece ids (the static encoder's
 tokenizer): one flat id array (``body_ids``), passage offsets into it (``body_pptr``) and
-skill offsets into the passages (``body_sptr``). A query then reads the few candidates it
-reranks straight from the memory-mapped index, with no tokenizer pass and no library store.
+skill offsets into the passages (``body_sptr``), and each passage's static-encoder vector
+before normalisation (``body_vecs``, float16: the idf-weighted sum of its token rows, so an
+opening's vector is the sum of its passages'). A query then reads the few candidates it
+reranks straight from the memory-mapped index, with no tokenizer or encoder pass and no
+library store. The vectors depend on the library's idf weights: kept for unchanged skills
+while those are, made again for every passage when they are refitted.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ if TYPE_CHECKING:
 
 BODY_CHARS = 2400
 PASSAGE_CHARS = 600
-ARRAYS = ("body_sptr", "body_pptr", "body_ids")
+ARRAYS = ("body_sptr", "body_pptr", "body_ids", "body_vecs")
+BLOCK = 256  # passages encoded at a time (about 50 MB of token rows)
 Passages = list[np.ndarray]  # WordPiece ids of each passage of one skill
 
 
@@ -40,7 +45,46 @@ def encode(static: StaticEncoder, bodies: Sequence[str]) -> list[Passages]:
     return out
 
 
-def save(gen: Any, skills: Sequence[Passages]) -> None:
+def sums(table: np.ndarray, flat: np.ndarray, weights: np.ndarray, sizes: np.ndarray
+         ) -> np.ndarray:
+    """Weighted sums of token rows, one per consecutive run of ``sizes`` ids (zero if empty)."""
+    out = np.zeros((len(sizes), table.shape[1]), np.float32)
+    if not len(flat):
+        return out
+    rows = np.asarray(table[flat], np.float32) * weights[flat, None]
+    full = sizes > 0
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[full]
+    out[full] = np.add.reduceat(rows, starts, axis=0)
+    return out
+
+
+def vectors(table: np.ndarray, idf: np.ndarray, skills: Sequence[Passages],
+            reuse: Sequence[int | None] = (), prev: Bodies | None = None) -> np.ndarray:
+    """float16 [passages, DIM]: each passage's vector, copied from ``prev`` for a skill whose
+    previous row ``reuse`` gives (same idf weights), else computed a block at a time."""
+    flat = [p for parts in skills for p in parts]
+    out = np.zeros((len(flat), table.shape[1]), np.float16)
+    todo: list[int] = []
+    at = 0
+    for i, parts in enumerate(skills):
+        row = reuse[i] if prev is not None and i < len(reuse) else None
+        if row is not None and prev is not None:
+            old = np.asarray(prev.vecs[prev.sptr[row]:prev.sptr[row + 1]])
+            if len(old) == len(parts):
+                out[at:at + len(parts)] = old
+                at += len(parts)
+                continue
+        todo.extend(range(at, at + len(parts)))
+        at += len(parts)
+    for start in range(0, len(todo), BLOCK):
+        block = todo[start:start + BLOCK]
+        part = [flat[j] for j in block]
+        ids = np.concatenate([np.zeros(0, np.int64), *part]).astype(np.int64)
+        out[block] = sums(table, ids, idf, np.array([len(p) for p in part], np.int64))
+    return out
+
+
+def save(gen: Any, skills: Sequence[Passages], vecs: np.ndarray) -> None:
     counts = [len(parts) for parts in skills]
     flat = [p for parts in skills for p in parts]
     sptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
@@ -49,6 +93,7 @@ def save(gen: Any, skills: Sequence[Passages]) -> None:
     gen.save_array("body_sptr", sptr)
     gen.save_array("body_pptr", pptr)
     gen.save_array("body_ids", ids)
+    gen.save_array("body_vecs", vecs.astype(np.float16))
 
 
 def in_index(gen: Any) -> bool:
@@ -58,8 +103,9 @@ def in_index(gen: Any) -> bool:
 class Bodies:
     """Read access to the stored passages of one generation (memory-mapped)."""
 
-    def __init__(self, sptr: np.ndarray, pptr: np.ndarray, ids: np.ndarray) -> None:
-        self.sptr, self.pptr, self.ids = sptr, pptr, ids
+    def __init__(self, sptr: np.ndarray, pptr: np.ndarray, ids: np.ndarray,
+                 vecs: np.ndarray) -> None:
+        self.sptr, self.pptr, self.ids, self.vecs = sptr, pptr, ids, vecs
 
     @classmethod
     def open(cls, gen: Any) -> Bodies | None:
@@ -74,3 +120,7 @@ class Bodies:
         first, last = int(self.sptr[row]), int(self.sptr[row + 1])
         return [np.asarray(self.ids[self.pptr[p]:self.pptr[p + 1]], np.int32)
                 for p in range(first, last)]
+
+    def passage_vectors(self, row: int) -> np.ndarray:
+        """float32 [passages of ``row``, DIM] (see ``vectors``)."""
+        return np.asarray(self.vecs[self.sptr[row]:self.sptr[row + 1]], np.float32)

@@ -3,12 +3,12 @@ reading the opening of each one's SKILL.md body.
 
 The fast router ranks on names, descriptions and BM25F; a skill's body is often what tells two
 siblings apart. For each of the top ``DEPTH`` candidates this reads the stored passages of the
-opening of its body (WordPiece ids; route/bodies.py) and measures: the static encoder's cosine
-of the query to the best passage and to the whole opening (in the library's centred space),
-BM25 of the query's WordPieces over the passages (best) and over the opening, how much of the
-query (idf-weighted) the opening covers, whether the skill's name is spelled out in the
-query, and the fast score and rank. A linear model over these, fitted listwise (softmax over
-each query's candidates) on the ``tune`` split of the development queries by
+opening of its body (WordPiece ids and vectors; route/bodies.py) and measures: the static
+encoder's cosine of the query to the best passage and to the whole opening (in the library's
+centred space), BM25 of the query's WordPieces over the passages (best) and over the opening,
+how much of the query (idf-weighted) the opening covers, whether the skill's name is spelled
+out in the query, and the fast score and rank. A linear model over these, fitted listwise
+(softmax over each query's candidates) on the ``tune`` split of the development queries by
 ``bench/fit_bodyrank.py``, gives the order.
 Its weights ship in ``data/bodyrank.json``. Without them, or in an index without stored
 bodies, the fast order stands and the result's notes say why.
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .bodies import sums
 from .dense import project
 from .rerank import Candidate, RerankOutcome
 from .static import StaticEncoder, shared_static
@@ -82,19 +83,6 @@ def _bm25(tf: np.ndarray, lengths: np.ndarray, idf: np.ndarray) -> np.ndarray:
     return ((tf * (K1 + 1) / (tf + norm[:, None])) @ idf).astype(np.float32)
 
 
-def _sums(table: np.ndarray, flat: np.ndarray, weights: np.ndarray, sizes: np.ndarray
-          ) -> np.ndarray:
-    """Weighted sums of token rows, one per consecutive run of ``sizes`` ids (zero if empty)."""
-    out = np.zeros((len(sizes), table.shape[1]), np.float32)
-    if not len(flat):
-        return out
-    rows = np.asarray(table[flat], np.float32) * weights[flat, None]
-    full = sizes > 0
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[full]
-    out[full] = np.add.reduceat(rows, starts, axis=0)
-    return out
-
-
 def features(query: str, candidates: Sequence[Candidate], index: RouteIndex,
              static: StaticEncoder) -> np.ndarray:
     """float32 [len(candidates), len(FEATURES)]; ``index.bodies`` must be present."""
@@ -115,8 +103,9 @@ def features(query: str, candidates: Sequence[Candidate], index: RouteIndex,
     idf = index.static_idf
     # static encoder: the query, each passage, and each opening (the sum of its passages)
     qids = static.token_ids([query])[0]
-    qvec = _sums(static.table, qids, idf, np.array([len(qids)]))
-    psum = _sums(static.table, flat, idf, sizes)
+    qvec = sums(static.table, qids, idf, np.array([len(qids)]))
+    psum = np.concatenate([np.zeros((0, qvec.shape[1]), np.float32),
+                           *(bodies.passage_vectors(c.row) for c in candidates)])
     bsum = np.zeros((n, psum.shape[1]), np.float32)
     np.add.at(bsum, owner, psum)
     raw = np.vstack([qvec, psum, bsum])

@@ -372,7 +372,8 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     gen.save_lines("groups", group_ids)
     gen.save_lines("families", family_ids)
     gen.save_lines("collections", collections)
-    body_store.save(gen, openings)
+    body_store.save(gen, openings, body_store.vectors(
+        static.table, idf, openings, reuse, None if refit else prev.bodies))
     gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
     if model:
         if refit or prev.gen is None or not (prev.gen.path / "proj_basis.npy").is_file():
