@@ -18,10 +18,12 @@ Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its
 4. route the development queries (the shared 312 and our 378 of ``bench/data/routing``, each
    split into ``tune`` and ``heldout``) through ``Library.route`` (Hit@1, Recall@10 strict and
    lenient, abstention, latency) and, in the same run, today's configuration (full MiniLM
-   query, z-score fusion, no second stage), per-signal ablations, plain BM25 over
-   name+description and over the full SKILL.md text, and the multilingual requests;
+   query, z-score fusion, no second stage), the body reranker (``--rerank body``), per-signal
+   ablations, plain BM25 over name+description and over the full SKILL.md text, and the
+   multilingual requests;
 5. scale: the index replicated with perturbations to 60K and 200K skills (see ``replicate``),
-   routed with the same queries, for latency and memory growth.
+   routed with the same queries (fast, and with the body reranker), for latency and memory
+   growth.
 
 The lenient metrics count any member of the gold's corpus ``dup_group`` as a hit (as the data
 README prescribes); the router itself never sees ``dup_group``: it computes its own groups.
@@ -215,13 +217,15 @@ SYSTEMS = {
     "  + MiniLM query signal": {"desc_weight": 0.8},
     "  forks: smallest source": {"prefer_focused_sources": True},
 }
+FAST = "skillyard fast (default)"
+RERANKED = "skillyard reranked (--rerank body)"
 
 
-def _route_all(router: Any, queries: list[dict[str, Any]]
+def _route_all(router: Any, queries: list[dict[str, Any]], reranker: Any = None
                ) -> tuple[list[list[str]], list[float]]:
     ranked, latency = [], []
     for q in queries:
-        res = router.route(q["query"], K)
+        res = router.route(q["query"], K, reranker=reranker)
         ranked.append([h.id for h in res.results])
         latency.append(res.latency_ms)
     return ranked, latency
@@ -232,6 +236,7 @@ def _systems(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
     """The same index routed with parts of the pipeline switched off or on."""
     from dataclasses import replace
 
+    from skillyard.route.bodyrank import BodyReranker
     from skillyard.route.router import RouteIndex, Router
     from skillyard.route.settings import RouteSettings
 
@@ -245,6 +250,10 @@ def _systems(db: str, queries: list[dict[str, Any]], group_of: dict[str, str]
         ranked, latency = _route_all(router, queries)
         out[label] = {"parts": _by_part(queries, ranked, [False] * len(queries), group_of),
                       **_latency(latency)}
+        if label == FAST:  # the same router with the body reranker on its candidates
+            ranked, latency = _route_all(router, queries, BodyReranker())
+            out[RERANKED] = {"parts": _by_part(queries, ranked, [False] * len(queries),
+                                               group_of), **_latency(latency)}
     return out
 
 
@@ -338,6 +347,7 @@ def phase_replicate(db: str, target: str, workdir: str) -> None:
 def phase_scale(gen_path: str, queries_path: str) -> None:
     """Open a replicated generation in a fresh process and route the dev queries on it."""
     from skillyard.route import storage
+    from skillyard.route.bodyrank import BodyReranker
     from skillyard.route.router import RouteIndex, Router
 
     gen = storage.Generation(Path(gen_path))
@@ -347,18 +357,21 @@ def phase_scale(gen_path: str, queries_path: str) -> None:
     router.warm()
     open_s = time.perf_counter() - t0
     queries = _queries(queries_path)
-    ranked, latency, cpu = [], [], []
-    for q in queries:
-        c0 = time.process_time()
-        res = router.route(q["query"], k=K)
-        cpu.append((time.process_time() - c0) * 1000)
-        ranked.append([h.id.split("~r")[0] for h in res.results])
-        latency.append(res.latency_ms)
-    judged = summarize([Judged(r, frozenset(q["gold"])) for q, r in
-                        zip(queries, ranked, strict=True)], K)
-    emit({"skills": len(index.ids), **_latency(latency), **_cpu(cpu), "open_s": open_s,
-          "load_avg": os.getloadavg()[0],
-          "hit@1_strict_original": judged["hit@1"], "peak_mb": peak_mb(),
+    timed: dict[str, Any] = {}
+    for label, reranker in (("fast", None), ("body", BodyReranker())):
+        ranked, latency, cpu = [], [], []
+        for q in queries:
+            c0 = time.process_time()
+            res = router.route(q["query"], k=K, reranker=reranker)
+            cpu.append((time.process_time() - c0) * 1000)
+            ranked.append([h.id.split("~r")[0] for h in res.results])
+            latency.append(res.latency_ms)
+        judged = summarize([Judged(r, frozenset(q["gold"])) for q, r in
+                            zip(queries, ranked, strict=True)], K)
+        timed[label] = {**_latency(latency), **_cpu(cpu),
+                        "hit@1_strict_original": judged["hit@1"]}
+    emit({"skills": len(index.ids), **timed["fast"], "body": timed["body"], "open_s": open_s,
+          "load_avg": os.getloadavg()[0], "peak_mb": peak_mb(),
           "index_mb": sum(f.stat().st_size for f in gen.path.iterdir()) / 2**20,
           # the static vectors are scanned as their int8 copy (route/scan.py)
           "query_arrays_mb": ((gen.path / "sdesc_proj.npy").stat().st_size / 4 + sum(
@@ -479,6 +492,12 @@ def report(res: dict[str, Any]) -> None:
                 vs_today = f"skillyard / today {ratio(a, b)} ({100 * (a - b):+.1f} points), "
             print(f"  {source}/{split}: Hit@1 strict {vs_today}"
                   f"skillyard / plain BM25 full text {ratio(a, c)} ({100 * (a - c):+.1f} points)")
+    if RERANKED in ev["systems"] and FAST in ev["systems"]:
+        for part in (f"{s}/{p}" for s, p in PARTS):
+            fast = ev["systems"][FAST]["parts"][part]["strict"]["hit@1"]
+            body = ev["systems"][RERANKED]["parts"][part]["strict"]["hit@1"]
+            print(f"  {part}: Hit@1 strict, reranked (body) vs fast {100 * (body - fast):+.1f} "
+                  "points")
     if today is None and ev["systems"]:
         print("  (today's configuration needs the model's description vectors: --full-model)")
     for label, rows in ev["multilingual"].items():
@@ -527,6 +546,11 @@ def report(res: dict[str, Any]) -> None:
                   f"{r.get('cpu_p95_ms', float('nan')):8.2f} {bm_cell:>24s} "
                   f"{r['open_s']:7.2f} {r['peak_mb']:8.0f} {index_mb:>9s} {scanned:>10s} "
                   f"{pct(hit):>7s}")
+            body = r.get("body") or ev["systems"].get(RERANKED)
+            if body:
+                print(f"{'':8s} reranked (--rerank body): p50 {body['p50_ms']:.2f} ms, p95 "
+                      f"{body['p95_ms']:.2f} ms" + (f", Hit@1* {pct(body['hit@1_strict_original'])}"
+                                                     if "hit@1_strict_original" in body else ""))
             if bm25:
                 print(f"{'':8s} skillyard / plain BM25 full text: p50 wall "
                       f"{ratio(r['p50_ms'], bm25['p50_ms'])}, p50 CPU "

@@ -17,6 +17,7 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     duplicates of the original (as forks in real corpora are) but not identical. The BM25F
     weights, groups and abstention threshold are computed by the real build code.
     """
+    from skillyard.route import bodies as body_store
     from skillyard.route import dedup, storage
     from skillyard.route.calibrate import calibrate
     from skillyard.route.dense import fit_projection, project
@@ -100,6 +101,15 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
                       ("lex_docs", lexical.docs), ("lex_weights", lexical.weights),
                       ("collection_size", np.array([sizes[c] for c in all_colls], np.int32))):
         gen.save_array(name, arr)
+    if body_store.in_index(src):  # every copy keeps its original's body
+        opened = body_store.Bodies.open(src)
+        assert opened is not None
+        rows = [int(r) for r in np.concatenate(copies)]
+        body_store.save(gen, [opened.passages(r) for r in rows],
+                        np.concatenate([np.zeros((0, opened.vecs.shape[1]), np.float16),
+                                        *(np.asarray(opened.vecs[opened.sptr[r]:
+                                                                 opened.sptr[r + 1]])
+                                          for r in rows)]))
     if has_model:
         mean, basis = fit_projection(vectors, PROJECTION_DIMS)
         for name, arr in (("desc", vectors), ("desc_proj", project(vectors, mean, basis)),

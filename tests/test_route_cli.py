@@ -49,6 +49,20 @@ def test_route_json(db: Path) -> None:
     assert set(out["results"][0]) >= {"id", "name", "score"}
 
 
+def test_route_rerank_body(db: Path) -> None:
+    out = json.loads(run("route", "my SQL query is slow", "-k", "2", "--rerank", "body",
+                         "--json", db=db).stdout)
+    assert out["reranker"] == "body" and "notes" not in out
+    assert out["results"][0]["name"] == "sql-tuner"
+    assert set(out["results"][0]) >= {"id", "name", "score"}
+    proc = run("route", "write a poem for my sister's wedding", "--rerank", "body", "--explain",
+               db=db)
+    assert "poem-writer" in proc.stdout and "static_passage" in proc.stdout
+    bad = run("route", "x", "--rerank", "bodies", db=db, check=False)
+    assert bad.returncode == 2 and "unknown reranker 'bodies'" in bad.stderr
+    assert all(name in bad.stderr for name in ("none", "llm", "body"))
+
+
 def test_route_text_and_explain(db: Path) -> None:
     proc = run("route", "write a poem for my sister's wedding", "--explain", db=db)
     assert "poem-writer" in proc.stdout and "signals" in proc.stdout
@@ -101,7 +115,7 @@ def test_index_can_skip_routing(tmp_path: Path) -> None:
     (("route",), 2, "TASK or --queries"),
     (("route", "x", "-k", "0"), 2, "-k"),
     (("route", "   "), 2, "query is empty"),
-    (("route", "x", "--rerank", "magic"), 2, "unknown reranker"),
+    (("route", "x", "--rerank", "magic"), 2, "unknown reranker 'magic'"),
     (("route", "x", "--rerank", "llm"), 2, "SKILLYARD_LLM_BASE_URL"),
     (("route", "--queries", "/nonexistent/q.jsonl"), 2, "no such queries file"),
 ])

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..api import Library
 from ..errors import SkillyardError
+from ..route.api import RERANKERS
 from .common import (
     DbOption,
     JsonOption,
@@ -38,6 +39,7 @@ Examples:
   skillyard route "write a cold email sequence for our SaaS launch"
   skillyard route "set up FAQ schema markup" -k 3 --explain
   skillyard route "build an MCP server" --json --rerank llm
+  skillyard route "turn meeting notes into action items" --rerank body
   skillyard route --queries tasks.jsonl -k 10 --json > routed.jsonl
 
 A batch file has one JSON object a line: {"qid": "...", "query": "..."}.
@@ -121,16 +123,17 @@ def register(app: typer.Typer) -> None:
         explain: Annotated[bool, typer.Option(
             "--explain", help="Show each signal's score, z-score and rank.")] = False,
         rerank: Annotated[str, typer.Option(
-            "--rerank", help="Rerank stage: none, or llm (SKILLYARD_LLM_* settings).")] = "none",
+            "--rerank", help="Rerank stage: none; body (reads the top candidates' SKILL.md "
+                             "bodies, offline); or llm (SKILLYARD_LLM_* settings).")] = "none",
         db: DbOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Find the skills that fit a task (hybrid BM25F + dense retrieval, grouped forks)."""
         if (task is None) == (queries is None):
             raise typer.BadParameter("give either a TASK or --queries FILE, not both or neither")
-        if rerank not in ("none", "llm"):
-            raise typer.BadParameter(f"unknown reranker {rerank!r}; use none or llm",
-                                     param_hint="--rerank")
+        if rerank not in RERANKERS:
+            raise typer.BadParameter(f"unknown reranker {rerank!r}; use one of: "
+                                     f"{', '.join(RERANKERS)}", param_hint="--rerank")
         with open_library(db) as lib:
             # an interrupted or missing build is finished here, visibly (progress on stderr),
             # never silently inside the first query

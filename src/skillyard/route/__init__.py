@@ -3,10 +3,12 @@
 ``text`` extracts fields and passages, ``lexical`` is the BM25F core, ``dense`` the ONNX
 embedder, ``dedup`` near-duplicate groups and families, ``build`` keeps the on-disk index
 (``storage``) up to date, ``router`` fuses, reranks (``rerank``), groups and abstains
-(``calibrate``), and ``api`` is what ``Library.route``/``Library.route_index`` call.
+(``calibrate``), ``bodyrank`` reranks on the body passages ``bodies`` keeps in the index,
+and ``api`` is what ``Library.route``/``Library.route_index`` call.
 """
 
 from .api import RouteError, make_reranker, reindex, route, router_for
+from .bodyrank import BodyReranker
 from .build import BuildReport, build_index
 from .rerank import Candidate, LLMReranker, Reranker, RerankOutcome
 from .router import RouteHit, RouteIndex, Router, RouteResult
@@ -14,7 +16,7 @@ from .settings import RouteSettings
 from .storage import RouteIndexError
 
 __all__ = [
-    "BuildReport", "Candidate", "LLMReranker", "RerankOutcome", "Reranker", "RouteError",
-    "RouteHit", "RouteIndex", "RouteIndexError", "RouteResult", "RouteSettings", "Router",
-    "build_index", "make_reranker", "reindex", "route", "router_for",
+    "BodyReranker", "BuildReport", "Candidate", "LLMReranker", "RerankOutcome", "Reranker",
+    "RouteError", "RouteHit", "RouteIndex", "RouteIndexError", "RouteResult", "RouteSettings",
+    "Router", "build_index", "make_reranker", "reindex", "route", "router_for",
 ]

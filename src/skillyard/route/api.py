@@ -8,11 +8,12 @@ from typing import Any
 from ..errors import SkillyardError
 from ..llm import LLMClient, LLMConfig
 from . import storage
+from .bodyrank import BodyReranker
 from .build import BuildReport, Progress, build_index
 from .rerank import LLMReranker, Reranker
 from .router import RouteIndex, Router, RouteResult
 
-RERANKERS = ("none", "llm")
+RERANKERS = ("none", "llm", "body")
 
 
 class RouteError(SkillyardError):
@@ -20,13 +21,16 @@ class RouteError(SkillyardError):
 
 
 def make_reranker(name: str | Reranker | None) -> Reranker | None:
-    """A reranker from its name: ``none`` or ``llm`` (configured from SKILLYARD_LLM_*)."""
+    """A reranker from its name: ``none``, ``llm`` (configured from SKILLYARD_LLM_*) or
+    ``body`` (reads the candidates' bodies; route/bodyrank.py)."""
     if name is None or name == "none":
         return None
     if not isinstance(name, str):
         return name
     if name == "llm":
         return LLMReranker(LLMClient(LLMConfig.from_env()))
+    if name == "body":
+        return BodyReranker()
     raise RouteError(f"unknown reranker {name!r}; choose one of: {', '.join(RERANKERS)}")
 
 

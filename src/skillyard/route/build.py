@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import SkillyardError
 from ..library.store import Store
 from ..skill import Skill, SkillFile
+from . import bodies as body_store
 from . import dedup, storage, xling
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
@@ -88,7 +89,7 @@ DOCS_MODEL, DOCS_STATIC = "model", "static"
 LINES = ("ids", "digests", "names", "descs", "groups", "families", "collections")
 ARRAYS = ("collection_size", "sd_ptr", "sd_ids", "static_idf", "sdesc", "sdesc_proj",
           "sproj_mean", "sproj_basis", "tc_ptr", "tc_terms", "tc_tf", "tc_len", "minhash",
-          "lex_vocab", "lex_indptr", "lex_docs", "lex_weights")
+          "lex_vocab", "lex_indptr", "lex_docs", "lex_weights", *body_store.ARRAYS)
 MODEL_ARRAYS = ("proj_mean", "proj_basis", "desc_proj", *DENSE_KINDS,
                 *(f"{k}_keys" for k in DENSE_KINDS))
 
@@ -155,6 +156,7 @@ class _Previous:
         self.minhash = gen.array("minhash", mmap=False)
         self.sd_ptr = gen.array("sd_ptr", mmap=False)
         self.sd_ids = gen.array("sd_ids", mmap=False)
+        self.bodies = body_store.Bodies.open(gen)
 
     def static_ids(self, row: int) -> np.ndarray:
         return np.asarray(self.sd_ids[self.sd_ptr[row]:self.sd_ptr[row + 1]], np.int64)
@@ -221,7 +223,8 @@ class _Read:
 
 def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: StaticEncoder,
           names: list[str], descs: list[str], collections: list[str], signatures: np.ndarray,
-          static_ids: list[np.ndarray], progress: Progress | None) -> _Read:
+          static_ids: list[np.ndarray], openings: list[body_store.Passages],
+          progress: Progress | None) -> _Read:
     """Read, tokenize, count and hash the ``fresh`` skills a chunk at a time, so memory holds
     one chunk of skill text, not the corpus."""
     parts: list[TermCounts] = []
@@ -230,12 +233,14 @@ def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: S
         chunk = fresh[start:start + READ_CHUNK]
         tokens: list[list[list[str]]] = []
         passages: list[str] = []
+        chunk_bodies: list[str] = []
         for i in chunk:
             skill = with_resource_text(store, store.get(ids[i]))
             text = skill_text(skill)
             names[i] = skill.name
             descs[i] = skill.description
             collections[i] = collection(skill)
+            chunk_bodies.append(skill.body)
             tokens.append([tokenize(text.field(f)) for f in FIELDS])
             signatures[i] = dedup.minhash(skill.body)
             passages.append(text.dense_desc)
@@ -244,6 +249,8 @@ def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: S
         parts.append(TermCounts.from_fields(tokens))
         for i, row in zip(chunk, static.token_ids(passages), strict=True):
             static_ids[i] = row
+        for i, cut in zip(chunk, body_store.encode(static, chunk_bodies), strict=True):
+            openings[i] = cut
         if progress is not None:
             progress("reading", start + len(chunk), len(fresh))
     return _Read(TermCounts.concat(parts), dense)
@@ -287,6 +294,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     names = [""] * len(ids)
     descs = [""] * len(ids)
     collections = [""] * len(ids)
+    openings: list[body_store.Passages] = [[] for _ in ids]
     signatures = np.zeros((len(ids), dedup.PERMS), np.uint32)
     static_ids = [prev.static_ids(r) if r is not None else np.zeros(0, np.int64) for r in reuse]
     for i, r in enumerate(reuse):
@@ -295,13 +303,14 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
             descs[i] = prev.descs[r]
             collections[i] = prev.collections[r]
             signatures[i] = prev.minhash[r]
+            openings[i] = prev.bodies.passages(r) if prev.bodies is not None else []
     if progress is not None:
         progress("static encoder", 0, 1)
     table_rows = len(static.table)  # distilled once per machine (about a minute), then cached
     if progress is not None:
         progress("static encoder", 1, 1)
     read = _read(store, ids, fresh, model, static, names, descs, collections, signatures,
-                 static_ids, progress)
+                 static_ids, openings, progress)
     t0 = stage("read", t0)
 
     reused_rows = [r for r in reuse if r is not None]
@@ -363,6 +372,8 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     gen.save_lines("groups", group_ids)
     gen.save_lines("families", family_ids)
     gen.save_lines("collections", collections)
+    body_store.save(gen, openings, body_store.vectors(
+        static.table, idf, openings, reuse, None if refit else prev.bodies))
     gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
     if model:
         if refit or prev.gen is None or not (prev.gen.path / "proj_basis.npy").is_file():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..llm import LLMClient
 
@@ -34,6 +34,7 @@ class RerankOutcome:
     candidates: list[Candidate]
     none_fit: bool | None = None  # None: the reranker does not judge fit
     notes: list[str] = field(default_factory=list)
+    explain: dict[str, dict[str, Any]] = field(default_factory=dict)  # by candidate id
 
 
 class Reranker(Protocol):

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import stage2, storage, xling
+from .bodies import Bodies
 from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
 from .rerank import Candidate, Reranker
@@ -70,6 +71,8 @@ class RouteIndex:
         self.sbasis = gen.array("sproj_basis", mmap=False)
         self.static_idf = gen.array("static_idf", mmap=False)
         self.tc_tf = array("tc_tf")
+        # The opening of each body, for the body reranker (absent in older indexes).
+        self.bodies: Bodies | None = Bodies.open(gen)
         # Multilingual vectors of names and descriptions (reindex --multilingual; xling.py).
         self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
         self._scan: QuantizedScan | None = None
@@ -386,19 +389,25 @@ class Router:
         if self.settings.desc_weight and self.index.desc is None:
             notes.append("desc_weight is set but this index has no model vectors for "
                          "descriptions; run 'skillyard reindex --full-model'")
-        used = None
+        used, reranked = None, {}
         reranker = reranker or self.reranker
         if reranker is not None:
-            head = candidates[: self.settings.rerank_depth]
+            depth = max(self.settings.rerank_depth, int(getattr(reranker, "depth", 0)))
+            head = candidates[:depth]
             outcome = reranker.rerank(query, head, self.index)
             candidates = outcome.candidates + candidates[len(head):]
             used = reranker.name
             notes.extend(outcome.notes)
+            reranked = outcome.explain
             if outcome.none_fit is not None:
                 abstain = outcome.none_fit
         hits = self._group(candidates, k)
         if explain:  # every signal exact on every row, for the ranks
             self._explain(query, hits, self.signals(query)[0], fused)
+            for hit in hits:
+                if hit.explain is not None and hit.id in reranked:
+                    hit.explain["rerank"] = reranked[hit.id]
+                    hit.explain["ranked_by"] = used
         latency = (time.perf_counter() - started) * 1000
         return RouteResult(query, hits, abstain, confidence, threshold, latency, used, notes)
 
