@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from fitting import fit_and_report  # noqa: E402
 from routing import DATA, dev_queries, load_groups  # noqa: E402
-from skillyard.route import bodyrank, stage2  # noqa: E402
+from skillyard.route import bodyrank  # noqa: E402
 from skillyard.route.rerank import Candidate, RerankOutcome  # noqa: E402
 from skillyard.route.router import RouteIndex, Router  # noqa: E402
 from skillyard.route.static import shared_static  # noqa: E402
@@ -65,16 +66,6 @@ def pools(router: Router, queries: list[dict], group_of: dict[str, str]
     return out
 
 
-def hit1(model: bodyrank.BodyModel | None, data: list) -> float:
-    hits = 0
-    for feats, pos, _ in data:
-        if not len(pos):
-            continue
-        best = 0 if model is None else int(np.argmax(model.score(feats)))
-        hits += bool(pos[best])
-    return hits / max(1, len(data))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)
@@ -87,24 +78,8 @@ def main() -> None:
     router.warm()
     queries = [q for q in dev_queries() if q["should_trigger"]]
     data = pools(router, queries, group_of)
-    tune = [d for d in data if d[2]["split"] == "tune"]
-    held = [d for d in data if d[2]["split"] == "heldout"]
-    fitted = stage2.fit([(f, p) for f, p, _ in tune if p.any()], l2=args.l2)
-    model = bodyrank.BodyModel(fitted.mean, fitted.scale, fitted.weights, {
-        "fitted_on": "tune split of routing-dev.jsonl and bench/data/routing/queries.jsonl",
-        "queries": sum(1 for _, p, _ in tune if p.any()), "l2": args.l2,
-        "pool": bodyrank.DEPTH})
-    for label, part in (("tune", tune), ("heldout", held)):
-        for source in ("shared", "mine"):
-            sub = [d for d in part if d[2]["set"] == source]
-            print(f"{label:8s} {source:7s} n={len(sub):3d}  fast Hit@1(lenient) "
-                  f"{100 * hit1(None, sub):5.1f} -> body rerank {100 * hit1(model, sub):5.1f}")
-    for name, w in sorted(zip(bodyrank.FEATURES, model.weights, strict=True),
-                          key=lambda t: -abs(t[1])):
-        print(f"  {name:16s} {w:+.3f}")
-    if args.write:
-        OUT.write_text(model.to_json() + "\n", "utf-8")
-        print(f"wrote {OUT}")
+    fit_and_report(data, bodyrank.FEATURES, OUT, l2=args.l2, write=args.write,
+                   labels=("fast", "body rerank"), pool=bodyrank.DEPTH)
 
 
 if __name__ == "__main__":

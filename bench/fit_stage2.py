@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from fitting import fit_and_report  # noqa: E402
 from routing import DATA, dev_queries, load_groups  # noqa: E402
 from skillyard.route import stage2  # noqa: E402
 from skillyard.route.router import RouteIndex, Router, _z  # noqa: E402
@@ -55,16 +56,6 @@ def pools(router: Router, queries: list[dict], group_of: dict[str, str]
     return out
 
 
-def hit1(model: stage2.Stage2Model | None, data: list) -> float:
-    hits = 0
-    for feats, pos, _ in data:
-        if model is None:
-            hits += bool(pos[0])
-        else:
-            hits += bool(pos[int(np.argmax(model.score(feats)))])
-    return hits / max(1, len(data))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)
@@ -81,24 +72,9 @@ def main() -> None:
     router = Router(RouteIndex.open(args.db), settings=replace(RouteSettings(), **change))
     queries = [q for q in dev_queries() if q["should_trigger"]]
     data = pools(router, queries, group_of)
-    tune = [d for d in data if d[2]["split"] == "tune"]
-    held = [d for d in data if d[2]["split"] == "heldout"]
-    model = stage2.fit([(f, p) for f, p, _ in tune if p.any()], l2=args.l2)
-    model = stage2.Stage2Model(model.mean, model.scale, model.weights, {
-        "fitted_on": "tune split of routing-dev.jsonl and bench/data/routing/queries.jsonl",
-        "queries": sum(1 for _, p, _ in tune if p.any()), "l2": args.l2,
-        "pool": router.settings.stage2_depth, "full_model": args.full_model})
-    for label, part in (("tune", tune), ("heldout", held)):
-        for source in ("shared", "mine"):
-            sub = [d for d in part if d[2]["set"] == source]
-            print(f"{label:8s} {source:7s} n={len(sub):3d}  pool-top Hit@1(lenient) "
-                  f"{100 * hit1(None, sub):5.1f} -> stage 2 {100 * hit1(model, sub):5.1f}")
-    for name, w in sorted(zip(stage2.FEATURES, model.weights, strict=True),
-                          key=lambda t: -abs(t[1])):
-        print(f"  {name:16s} {w:+.3f}")
-    if args.write:
-        OUT.write_text(model.to_json() + "\n", "utf-8")
-        print(f"wrote {OUT}")
+    fit_and_report(data, stage2.FEATURES, OUT, l2=args.l2, write=args.write,
+                   labels=("pool-top", "stage 2"), pool=router.settings.stage2_depth,
+                   full_model=args.full_model)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ import pytest
 from conftest import write_skill
 from skillyard.api import Library
 from skillyard.route import bodies, bodyrank, storage
-from skillyard.route.bodyrank import FEATURES, BodyModel, BodyReranker
+from skillyard.route.bodyrank import FEATURES, BodyReranker
+from skillyard.route.linear import LinearModel
 from skillyard.route.router import RouteIndex, Router
 
 PIVOT_BODY = ("\n# Spreadsheet helper\n\n"
@@ -39,12 +40,12 @@ def lib(tmp_path_factory: pytest.TempPathFactory):
     library.close()
 
 
-def only(feature: str, weight: float = 1.0) -> BodyModel:
+def only(feature: str, weight: float = 1.0) -> LinearModel:
     """A model that ranks by one feature alone."""
     weights = np.zeros(len(FEATURES), np.float32)
     weights[FEATURES.index(feature)] = weight
-    return BodyModel(np.zeros(len(FEATURES), np.float32), np.ones(len(FEATURES), np.float32),
-                     weights, {})
+    return LinearModel(FEATURES, np.zeros(len(FEATURES), np.float32),
+                       np.ones(len(FEATURES), np.float32), weights, {})
 
 
 def test_passages_cut_the_opening_of_the_body() -> None:

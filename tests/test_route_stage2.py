@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from conftest import SAMPLE_SKILLS
 from skillyard.api import Library
 from skillyard.route import stage2
+from skillyard.route.linear import LinearModel
 from skillyard.route.router import RouteIndex, Router, _z
 from skillyard.route.settings import RouteSettings
 from skillyard.route.static import StaticEncoder, idf_weights, shared_static
@@ -81,13 +83,13 @@ def test_fit_learns_which_feature_marks_the_answer() -> None:
     assert int(np.argmax(model.weights)) == 3
     hits = [pos[int(np.argmax(model.score(f)))] for f, pos in groups]
     assert np.mean(hits) > 0.9
-    again = stage2.Stage2Model.from_dict(__import__("json").loads(model.to_json()))
+    again = LinearModel.from_dict(json.loads(model.to_json()), stage2.FEATURES)
     assert again is not None and np.allclose(again.weights, model.weights)
 
 
 def test_a_model_for_other_features_is_ignored() -> None:
-    assert stage2.Stage2Model.from_dict({"features": ["x"], "mean": [0], "scale": [1],
-                                         "weights": [1]}) is None
+    assert LinearModel.from_dict({"features": ["x"], "mean": [0], "scale": [1],
+                                  "weights": [1]}, stage2.FEATURES) is None
 
 
 def test_stage2_reorders_only_the_pool(index: RouteIndex) -> None:

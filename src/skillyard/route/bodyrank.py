@@ -16,17 +16,15 @@ bodies, the fast order stands and the result's notes say why.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .bodies import sums
 from .dense import project
+from .linear import LinearModel, load_shipped
 from .rerank import Candidate, RerankOutcome
 from .static import StaticEncoder, shared_static
 from .text import tokenize
@@ -40,40 +38,10 @@ FEATURES = ("static_passage", "static_body", "bm25_passage", "bm25_body", "cover
 K1, B = 1.2, 0.75
 
 
-@dataclass(frozen=True)
-class BodyModel:
-    """Feature means/scales (standardisation) and weights, as fitted."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    info: dict[str, Any]
-
-    def score(self, feats: np.ndarray) -> np.ndarray:
-        return ((feats - self.mean) / self.scale) @ self.weights
-
-    def to_json(self) -> str:
-        return json.dumps({"features": list(FEATURES), "mean": self.mean.tolist(),
-                           "scale": self.scale.tolist(), "weights": self.weights.tolist(),
-                           "info": self.info}, indent=1)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BodyModel | None:
-        if data.get("features") != list(FEATURES):
-            return None  # fitted for another feature set: unusable
-        return cls(np.asarray(data["mean"], np.float32), np.asarray(data["scale"], np.float32),
-                   np.asarray(data["weights"], np.float32), dict(data.get("info") or {}))
-
-
 @lru_cache(maxsize=1)
-def shipped_model() -> BodyModel | None:
+def shipped_model() -> LinearModel | None:
     """The model fitted on the development queries, shipped with the package."""
-    try:
-        text = (resources.files("skillyard.route") / "data" / "bodyrank.json").read_text(
-            "utf-8")
-    except (FileNotFoundError, OSError):
-        return None
-    return BodyModel.from_dict(json.loads(text))
+    return load_shipped("bodyrank.json", FEATURES)
 
 
 def _bm25(tf: np.ndarray, lengths: np.ndarray, idf: np.ndarray) -> np.ndarray:
@@ -148,14 +116,14 @@ class BodyReranker:
 
     name = "body"
 
-    def __init__(self, model: BodyModel | None = None, static: StaticEncoder | None = None,
+    def __init__(self, model: LinearModel | None = None, static: StaticEncoder | None = None,
                  depth: int = DEPTH) -> None:
         self._model = model
         self._static = static
         self.depth = depth
 
     @property
-    def model(self) -> BodyModel | None:
+    def model(self) -> LinearModel | None:
         return self._model if self._model is not None else shipped_model()
 
     def rerank(self, query: str, candidates: list[Candidate], index: RouteIndex

@@ -23,6 +23,7 @@ from . import stage2, storage, xling
 from .bodies import Bodies
 from .dense import Embedder, project, shared_embedder
 from .lexical import BM25FIndex, hash_terms
+from .linear import LinearModel
 from .rerank import Candidate, Reranker
 from .scan import QuantizedScan, top_candidates
 from .settings import QUERY_MAX_TOKENS, RouteSettings
@@ -201,7 +202,7 @@ class Router:
         embedder: Embedder | None = None,
         reranker: Reranker | None = None,
         static: StaticEncoder | None = None,
-        stage2_model: stage2.Stage2Model | None = None,
+        stage2_model: LinearModel | None = None,
     ) -> None:
         self.index = index
         self.settings = settings or RouteSettings()
@@ -349,7 +350,7 @@ class Router:
                 np.concatenate([learned[order], rest_scores]), bool(named))
 
     @property
-    def stage2_model(self) -> stage2.Stage2Model | None:
+    def stage2_model(self) -> LinearModel | None:
         if not self.settings.stage2:
             return None
         return self._stage2 if self._stage2 is not None else stage2.shipped_model()

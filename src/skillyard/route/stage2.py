@@ -11,16 +11,15 @@ softmax over each query's candidates), gives the final order. Its weights ship i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
+from . import linear
 from .lexical import hash_terms
+from .linear import LinearModel, load_shipped
 from .text import FIELDS
 
 SIGNALS = ("lexical", "static", "desc")
@@ -32,39 +31,10 @@ FEATURES = (
 )
 
 
-@dataclass(frozen=True)
-class Stage2Model:
-    """Feature means/scales (standardisation) and weights, as fitted."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    info: dict[str, Any]
-
-    def score(self, feats: np.ndarray) -> np.ndarray:
-        return ((feats - self.mean) / self.scale) @ self.weights
-
-    def to_json(self) -> str:
-        return json.dumps({"features": list(FEATURES), "mean": self.mean.tolist(),
-                           "scale": self.scale.tolist(), "weights": self.weights.tolist(),
-                           "info": self.info}, indent=1)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Stage2Model | None:
-        if data.get("features") != list(FEATURES):
-            return None  # fitted for another feature set: unusable
-        return cls(np.asarray(data["mean"], np.float32), np.asarray(data["scale"], np.float32),
-                   np.asarray(data["weights"], np.float32), dict(data.get("info") or {}))
-
-
 @lru_cache(maxsize=1)
-def shipped_model() -> Stage2Model | None:
+def shipped_model() -> LinearModel | None:
     """The model fitted on the development queries, shipped with the package."""
-    try:
-        text = (resources.files("skillyard.route") / "data" / "stage2.json").read_text("utf-8")
-    except (FileNotFoundError, OSError):
-        return None
-    return Stage2Model.from_dict(json.loads(text))
+    return load_shipped("stage2.json", FEATURES)
 
 
 def _pool_ranks(values: np.ndarray) -> np.ndarray:
@@ -134,29 +104,6 @@ def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.
 
 
 def fit(groups: Sequence[tuple[np.ndarray, np.ndarray]], *, l2: float = 1e-2,
-        steps: int = 600, lr: float = 0.05) -> Stage2Model:
-    """Fit weights by softmax cross-entropy over each query's candidates.
-
-    ``groups`` holds (features [n, F], positive mask [n]) per query with at least one positive.
-    """
-    allf = np.concatenate([f for f, _ in groups])
-    mean = allf.mean(axis=0)
-    scale = allf.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    xs = [((f - mean) / scale, p.astype(np.float64)) for f, p in groups]
-    w = np.zeros(allf.shape[1])
-    m = np.zeros_like(w)
-    v = np.zeros_like(w)
-    for step in range(1, steps + 1):
-        grad = l2 * w
-        for x, pos in xs:
-            s = x @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            target = pos / pos.sum()
-            grad += x.T @ (p - target) / len(xs)
-        m = 0.9 * m + 0.1 * grad
-        v = 0.999 * v + 0.001 * grad**2
-        w -= lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    return Stage2Model(mean.astype(np.float32), scale.astype(np.float32),
-                       w.astype(np.float32), {})
+        steps: int = 600, lr: float = 0.05) -> LinearModel:
+    """Fit a second-stage model; ``groups`` as for route/linear.py ``fit``."""
+    return linear.fit(groups, FEATURES, l2=l2, steps=steps, lr=lr)
