@@ -24,7 +24,7 @@ from ..errors import SkillyardError
 from ..library.store import Store
 from ..skill import Skill, SkillFile
 from . import bodies as body_store
-from . import dedup, storage, xling
+from . import dedup, gloss, storage, xling
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
@@ -272,7 +272,8 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     report.dropped = len(set(prev.rows) - set(ids))
     settings_key = json.loads(json.dumps(asdict(settings)))
     if (prev.gen is not None and prev.digests == digests and list(prev.rows) == ids
-            and prev.settings == settings_key and xling.in_index(prev.gen) == multilingual):
+            and prev.settings == settings_key and xling.in_index(prev.gen) == multilingual
+            and (not multilingual or gloss.in_index(prev.gen))):
         report.up_to_date = True
         report.seconds = time.perf_counter() - started
         return report
@@ -409,10 +410,15 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
         ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
                                           reuse, progress=progress)
         gen.save_array("ml_desc", ml)
+        words, word_vecs, words_encoded = gloss.build(
+            names, descs, prev.gen.path if prev.gen else None, progress=progress)
+        gen.save_array(gloss.NAME, word_vecs)
+        gen.save_lines(gloss.NAME, words)
         from .calibrate import offtopic_queries
 
         manifest["multilingual"] = {
             "model": xling.MODEL_ID, "encoded": encoded,
+            "glossary": {"words": len(words), "encoded": words_encoded},
             "threshold": xling.calibrate(ml, offtopic_queries(), settings.abstain_quantile)}
         report.stages["multilingual"] = round(time.perf_counter() - t1, 3)
     gen.save_manifest(manifest)

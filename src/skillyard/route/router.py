@@ -22,6 +22,7 @@ import numpy as np
 from . import stage2, storage, xling
 from .bodies import Bodies
 from .dense import Embedder, project, shared_embedder
+from .gloss import Glossary
 from .lexical import BM25FIndex, hash_terms
 from .linear import LinearModel
 from .rerank import Candidate, Reranker
@@ -76,6 +77,8 @@ class RouteIndex:
         self.bodies: Bodies | None = Bodies.open(gen)
         # Multilingual vectors of names and descriptions (reindex --multilingual; xling.py).
         self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
+        # ... and the vocabulary that glosses such a request in English (gloss.py).
+        self.glossary: Glossary | None = Glossary.open(gen.path) if self.ml is not None else None
         self._scan: QuantizedScan | None = None
         self._scan_lock = threading.Lock()
 
@@ -241,17 +244,20 @@ class Router:
         if self.index.ml is not None:
             self.multilingual.warm()
 
-    def signals(self, query: str) -> tuple[dict[str, np.ndarray], float]:
+    def signals(self, query: str, english: str | None = None
+                ) -> tuple[dict[str, np.ndarray], float]:
         """Per-skill scores of each signal (lexical BM25F; the static encoder's cosine to
         each description in the library's centred space; the full model's, when its weight
-        is set) and the confidence: the plain static cosine of the closest description."""
+        is set; the multilingual one for a request in another language) and the confidence:
+        the plain static cosine of the closest description. The English signals read
+        ``english`` (a request's English gloss) when it is given."""
         index = self.index
-        terms = tokenize(query)
-        out = {"lexical": index.lexical.score(terms)}
-        raw = self.static.encode([query], index.static_idf)[0]
+        english = query if english is None else english
+        out = {"lexical": index.lexical.score(tokenize(english))}
+        raw = self.static.encode([english], index.static_idf)[0]
         out["static"] = _matvec(index.sdesc_proj, project(raw, index.smean, index.sbasis))
         if self.settings.desc_weight and index.desc is not None:
-            full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
+            full = self.embedder.embed([english], max_tokens=QUERY_MAX_TOKENS)[0]
             out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
         if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
             out["xling"] = xling.scores(index.ml, query, self.multilingual)
@@ -263,10 +269,15 @@ class Router:
                       if near else 0.0)
         return out, confidence
 
+    def gloss(self, query: str) -> str:
+        """The English gloss of a request in another language ("" without a glossary)."""
+        glossary = self.index.glossary
+        return glossary.gloss(query, self.multilingual) if glossary is not None else ""
+
     def _use_scan(self) -> bool:
         return 0 < self.settings.quantized_scan_rows <= len(self.index.ids)
 
-    def _scored(self, query: str, depth: int
+    def _scored(self, query: str, depth: int, english: str, glossed: bool = False
                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
         """Signals, their z-scores and the confidence, as ``signals`` and ``_z`` give them
         on every row that can reach the ``depth`` best fused scores or the confidence pool.
@@ -275,15 +286,15 @@ class Router:
         spread come from the library's column moments, so no row is read in float32 twice.
         """
         if not self._use_scan():
-            signals, confidence = self.signals(query)
+            signals, confidence = self.signals(query, english)
             return signals, {name: _z(v) for name, v in signals.items()}, confidence
         index, s = self.index, self.settings
         scan = index.static_scan()
-        signals = {"lexical": index.lexical.score(tokenize(query))}
-        raw = self.static.encode([query], index.static_idf)[0]
+        signals = {"lexical": index.lexical.score(tokenize(english))}
+        raw = self.static.encode([english], index.static_idf)[0]
         query_vec = project(raw, index.smean, index.sbasis)
         if s.desc_weight and index.desc is not None:
-            full = self.embedder.embed([query], max_tokens=QUERY_MAX_TOKENS)[0]
+            full = self.embedder.embed([english], max_tokens=QUERY_MAX_TOKENS)[0]
             signals["desc"] = _matvec(index.desc, project(full, index.proj_mean,
                                                           index.proj_basis))
         if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
@@ -295,8 +306,10 @@ class Router:
         foreign = "xling" in signals and xling.is_foreign(query)
         unit = {**{name: np.zeros(1, np.float32) for name in zs},
                 "static": np.ones(1, np.float32)}
-        weight = float(self.fuse({}, unit, foreign)[0]) / std if std >= 1e-9 else 0.0
-        others = self.fuse({}, {**zs, "static": np.zeros(len(index.ids), np.float32)}, foreign)
+        weight = (float(self.fuse({}, unit, foreign, glossed)[0]) / std
+                  if std >= 1e-9 else 0.0)
+        others = self.fuse({}, {**zs, "static": np.zeros(len(index.ids), np.float32)},
+                           foreign, glossed)
         base = others + np.float32(weight) * (approx.scores - np.float32(mean))
         rows = top_candidates(base, abs(weight) * approx.bound + 1e-4, depth)
         near = min(CONFIDENCE_POOL, len(index.ids))
@@ -313,15 +326,20 @@ class Router:
         return signals, zs, confidence
 
     def fuse(self, signals: dict[str, np.ndarray],
-             zs: dict[str, np.ndarray] | None = None, foreign: bool = False) -> np.ndarray:
+             zs: dict[str, np.ndarray] | None = None, foreign: bool = False,
+             glossed: bool = False) -> np.ndarray:
         """Weighted z-scores; a request in another language (``foreign``) leans on the
-        multilingual signal, whose weights are in xling.WEIGHTS."""
+        multilingual signal, and its English signals read its gloss (``glossed``) or, in an
+        index without a glossary, the request itself; the weights are in xling.WEIGHTS."""
         s = self.settings
         zs = zs or {name: _z(values) for name, values in signals.items()}
         lexical, static = s.lexical_weight, s.static_weight
         if "xling" in zs and foreign:
             w = xling.WEIGHTS
-            lexical, static = lexical * w.foreign_lexical, static * w.foreign_static
+            if glossed:
+                lexical, static = lexical * w.gloss_lexical, static * w.gloss_static
+            else:
+                lexical, static = lexical * w.foreign_lexical, static * w.foreign_static
         fused = lexical * zs["lexical"] + static * zs["static"]
         if "desc" in zs:
             fused = fused + s.desc_weight * zs["desc"]
@@ -364,14 +382,17 @@ class Router:
             return RouteResult(query, [], True, 0.0, self.index.threshold,
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
         depth = min(n, max(self.settings.candidates, k * 4))
-        signals, zs, confidence = self._scored(query, depth)
-        foreign = "xling" in signals and xling.is_foreign(query)
-        fused = self.fuse(signals, zs, foreign)
+        foreign = self.index.ml is not None and xling.is_foreign(query)
+        english = self.gloss(query) if foreign else ""
+        glossed = bool(english)
+        english = english or query
+        signals, zs, confidence = self._scored(query, depth, english, glossed)
+        fused = self.fuse(signals, zs, foreign, glossed)
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
         second = (None if foreign and not xling.WEIGHTS.foreign_stage2
-                  else self.second_stage(query, top, zs, fused))
+                  else self.second_stage(english, top, zs, fused))
         named = False
         if second is not None:
             top, scores, named = second
@@ -404,7 +425,9 @@ class Router:
                 abstain = outcome.none_fit
         hits = self._group(candidates, k)
         if explain:  # every signal exact on every row, for the ranks
-            self._explain(query, hits, self.signals(query)[0], fused)
+            self._explain(english, hits, self.signals(query, english)[0], fused)
+            if glossed:
+                notes.append(f"read in English as: {english}")
             for hit in hits:
                 if hit.explain is not None and hit.id in reranked:
                     hit.explain["rerank"] = reranked[hit.id]

@@ -57,6 +57,10 @@ class Weights:
     foreign_static: float = 0.0  # ... and the static one by this
     # The learned second stage still reorders the candidates well (57% with it, 29% without).
     foreign_stage2: bool = True
+    # With the index's glossary, the English signals read the request's English gloss
+    # (route/gloss.py) and take these scales instead.
+    gloss_lexical: float = 0.5
+    gloss_static: float = 0.5
 
 
 WEIGHTS = Weights()
@@ -187,6 +191,12 @@ _OTHER = _words(
     "o os um uma com não meu minha nosso nossa isso você il lo gli di che per con una sono "
     "questo questa mio nostro") - _ENGLISH
 _FOREIGN_LETTERS = frozenset("äöüßñ¿¡éèêàâçìòùóíáúãõœ")
+
+
+def foreign_function_word(word: str) -> bool:
+    """Whether a lowercased word is a function word of a Latin-script language other than
+    English (German, Spanish, French, Portuguese, Italian)."""
+    return word in _OTHER
 
 
 def _script_share(text: str) -> float:
