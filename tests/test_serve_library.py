@@ -9,6 +9,8 @@ import pytest
 
 from skillyard import Library
 from skillyard.errors import AccessError, AmbiguousNameError, NotFoundError
+from skillyard.route.api import RouteError
+from skillyard.route.rerank import Candidate, RerankOutcome
 from skillyard.library.files import file_role, required_tier
 from skillyard.serve import IntegrityError, PolicyRefusal, open_served
 from skillyard.serve import tools as T
@@ -140,3 +142,28 @@ def test_search_serves_only_allowed_skills_and_forks_stand_in(tmp_path: Path) ->
         with pytest.raises(ValueError, match="empty"):
             T.search_skills(served, "  ", 3)
         assert len(T.search_skills(served, "release", 500)["results"]) <= T.MAX_K
+
+
+class Reverse:
+    """A reranker that turns the router's order around (to see that serving uses it)."""
+
+    name = "reverse"
+
+    def rerank(self, query: str, candidates: list[Candidate], index: object) -> RerankOutcome:
+        turned = candidates[::-1]
+        return RerankOutcome([Candidate(c.row, c.id, c.name, float(len(turned) - i))
+                              for i, c in enumerate(turned)])
+
+
+def test_search_uses_the_chosen_reranker(library_db: Path) -> None:
+    with Library(library_db) as lib:
+        plain = T.search_skills(open_served(lib), "fill the fields of a PDF form", 5)
+        body = T.search_skills(open_served(lib, reranker="body"),
+                               "fill the fields of a PDF form", 5)
+        assert body["results"][0]["name"] == plain["results"][0]["name"] == "pdf-forms"
+        reverse = T.search_skills(open_served(lib, reranker=Reverse()),
+                                  "fill the fields of a PDF form", 5)
+        assert [r["id"] for r in reverse["results"]] != [r["id"] for r in plain["results"]]
+        assert reverse["results"][-1]["name"] == "pdf-forms"
+        with pytest.raises(RouteError, match="unknown reranker"):
+            open_served(lib, reranker="nonsense")

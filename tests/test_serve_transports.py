@@ -126,6 +126,34 @@ def test_bad_transport_is_a_usage_error(library_db: Path) -> None:
     assert proc.returncode == 2 and "unknown transport" in proc.stderr
 
 
+def test_stdio_session_with_body_rerank(library_db: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "skillyard", "serve", "--db", str(library_db), "--rerank", "body"],
+        env={**os.environ},
+    )
+
+    async def main() -> None:
+        async with Client(params) as client:
+            found = await client.call_tool("search_skills",
+                                           {"query": "fill the fields of a PDF form", "k": 2})
+            assert not found.is_error
+            assert found.structured_content["results"][0]["name"] == "pdf-forms"
+
+    anyio.run(main)
+
+
+def test_unknown_or_unconfigured_reranker_is_a_usage_error(library_db: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLYARD_LLM_")}
+    for choice, message in (("bogus", "unknown reranker 'bogus'"),
+                            ("llm", "no LLM configured")):
+        proc = subprocess.run([sys.executable, "-m", "skillyard", "serve", "--db",
+                               str(library_db), "--rerank", choice], capture_output=True,
+                              text=True, check=False, timeout=120, env=env)
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr
+
+
 def test_busy_port_is_one_clear_error(library_db: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

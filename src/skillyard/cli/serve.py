@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..route.api import RERANKERS
 from .common import DbOption, JsonOption, err_console, fail, open_library
 
 EXAMPLES = """
@@ -18,6 +19,7 @@ Examples:
   skillyard serve                                   # stdio, for an agent host to launch
   skillyard serve --transport http --port 8765      # streamable HTTP at http://127.0.0.1:8765/mcp
   skillyard serve --policy team-policy.toml --db team.db
+  skillyard serve --rerank body                     # search_skills also reads skill bodies
   claude mcp add skillyard -- skillyard serve --db ~/skills.db
 """
 
@@ -41,6 +43,10 @@ def register(app: typer.Typer) -> None:
         insecure_no_auth: Annotated[bool, typer.Option(
             "--insecure-no-auth", help="http: allow a non-loopback address without --auth.")
         ] = False,
+        rerank: Annotated[str, typer.Option(
+            "--rerank", help="How search_skills reranks: none; body (reads the top "
+            "candidates' SKILL.md openings, a few ms more); llm (SKILLYARD_LLM_* endpoint).")
+        ] = "none",
         as_json: JsonOption = False,
     ) -> None:
         """Serve the library's policy-allowed skills over MCP (blocked skills are never served)."""
@@ -49,6 +55,8 @@ def register(app: typer.Typer) -> None:
 
         if transport not in ("stdio", "http"):
             raise fail(f"unknown transport {transport!r}; use stdio or http", 2)
+        if rerank not in RERANKERS:
+            raise fail(f"unknown reranker {rerank!r}; use one of: {', '.join(RERANKERS)}", 2)
         if transport == "http" and not auth and not insecure_no_auth and not _loopback(host):
             raise fail(f"refusing to serve {host} without auth: add --auth (registry tokens) "
                        "or --insecure-no-auth", 2)
@@ -59,7 +67,7 @@ def register(app: typer.Typer) -> None:
                       "{task.completed}/{task.total}"), TimeElapsedColumn(),
                       console=err_console, transient=True) as bar:
             task = bar.add_task("auditing", total=total)
-            served = open_served(lib, policy=policy,
+            served = open_served(lib, policy=policy, reranker=rerank,
                                  progress=lambda n: bar.update(task, completed=n))
             bar.update(task, description="routing index", completed=0, total=None)
             lib.route_index()

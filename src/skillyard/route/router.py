@@ -403,8 +403,10 @@ class Router:
             confidence = float(signals["xling"].max())
             threshold = (self.index.manifest.get("multilingual") or {}).get("threshold")
         # The static cosine is a coarse judge of "nothing fits"; a task that spells out most
-        # of the best skill's name is not small talk.
-        abstain = threshold is not None and confidence < threshold and not named
+        # of the best skill's name is not small talk (a gloss's words are the router's own
+        # guesses, so they do not count).
+        abstain = (threshold is not None and confidence < threshold
+                   and not (named and not glossed))
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
                       for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []

@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 
 from ..api import Library
 from ..audit.gate import AuditUnavailableError, Decision, Gate, PolicyRefusal
+from ..route.rerank import Reranker
 from .registry import IntegrityError, ServedLibrary, ServedSkill
 from .run import run_http, run_stdio
 from .server import build_server
@@ -32,10 +33,17 @@ def open_served(
     policy: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     accepted: Callable[[str, str], set[tuple[str, str]]] | None = None,
+    reranker: str | Reranker | None = None,
 ) -> ServedLibrary:
     """Audit the library under ``policy`` and keep what may be served (``accepted``: the
-    findings a registry's admins accepted, left out of each verdict; see audit.gate.Gate)."""
-    return ServedLibrary(library, Gate(library, policy, accepted=accepted), progress=progress)
+    findings a registry's admins accepted, left out of each verdict; see audit.gate.Gate).
+    ``reranker`` (a name: "body", "llm", "none"; or a Reranker) is what search_skills reranks
+    with."""
+    from ..route.api import make_reranker
+
+    chosen = make_reranker(reranker)  # an unknown name or a missing LLM setting fails here
+    return ServedLibrary(library, Gate(library, policy, accepted=accepted), progress=progress,
+                         reranker=chosen)
 
 
 def create_server(
@@ -44,7 +52,8 @@ def create_server(
     policy: str | Path | None = None,
     catalog_budget: int | None = 2000,
     progress: Callable[[int], None] | None = None,
+    reranker: str | Reranker | None = None,
 ) -> MCPServer:
     """An MCP server over ``library`` (audited under ``policy``), ready to run."""
-    served = open_served(library, policy=policy, progress=progress)
+    served = open_served(library, policy=policy, progress=progress, reranker=reranker)
     return build_server(served, catalog_budget=catalog_budget)

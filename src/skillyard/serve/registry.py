@@ -146,8 +146,11 @@ class ServedLibrary:
         *,
         max_resource_bytes: int = DEFAULT_MAX_RESOURCE_BYTES,
         progress: Callable[[int], None] | None = None,
+        reranker: Any = None,
     ) -> None:
         self.library = library
+        # what search_skills reranks with: None, a name ("body", "llm") or a Reranker
+        self.reranker = reranker
         self.gate = gate
         self.max_resource_bytes = max_resource_bytes
         self._lock = threading.RLock()  # the library's one SQLite connection
@@ -289,13 +292,14 @@ class ServedLibrary:
             )
         want = max(1, k)
         depth = min(want * 3 + 10, max(len(self.skills), want))
+        options = {"reranker": self.reranker} if self.reranker is not None else {}
         if not self._router_ready:
             with self._lock:  # the first search may build the index, which uses the store
-                raw = route(query, k=depth)
+                raw = route(query, k=depth, **options)
                 self._router_ready = True
         else:
             with self._route_slots:
-                raw = route(query, k=depth)
+                raw = route(query, k=depth, **options)
         out: list[tuple[ServedSkill, float]] = []
         taken: set[str] = set()
         for ids, score in _route_items(raw):
