@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skillyard.route import lexical
 from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
 from skillyard.route.text import STOPWORDS, headings, tokenize
 
@@ -63,6 +65,20 @@ def test_take_and_concat_preserve_documents(docs: list[list[list[str]]], data: s
     cut = len(docs) // 2
     joined = TermCounts.concat([counts.take(range(cut)), counts.take(range(cut, len(docs)))])
     assert np.array_equal(joined.terms, counts.terms) and np.array_equal(joined.ptr, counts.ptr)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(DOC, min_size=1, max_size=9), st.data(), st.integers(1, 4))
+def test_take_gathers_block_by_block(docs: list[list[list[str]]], data: st.DataObject,
+                                     block: int) -> None:
+    counts = TermCounts.from_fields(docs)
+    picked = data.draw(st.lists(st.integers(0, len(docs) - 1), min_size=1, max_size=12))
+    with patch.object(lexical, "TAKE_BLOCK", block):
+        taken = counts.take(picked)
+    direct = TermCounts.from_fields([docs[i] for i in picked])
+    for field in ("ptr", "terms", "tf", "lengths"):
+        assert np.array_equal(getattr(taken, field), getattr(direct, field)), field
+    assert counts.take(range(len(docs))) is counts  # all of them in order: nothing copied
 
 
 def test_long_queries_keep_their_rarest_terms() -> None:

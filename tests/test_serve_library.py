@@ -9,9 +9,9 @@ import pytest
 
 from skillyard import Library
 from skillyard.errors import AccessError, AmbiguousNameError, NotFoundError
+from skillyard.library.files import file_role, required_tier
 from skillyard.route.api import RouteError
 from skillyard.route.rerank import Candidate, RerankOutcome
-from skillyard.library.files import file_role, required_tier
 from skillyard.serve import IntegrityError, PolicyRefusal, open_served
 from skillyard.serve import tools as T
 from support.served import PNG, fork_pair, make_skills

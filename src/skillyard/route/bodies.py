@@ -89,11 +89,11 @@ def save(gen: Any, skills: Sequence[Passages], vecs: np.ndarray) -> None:
     flat = [p for parts in skills for p in parts]
     sptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     pptr = np.concatenate(([0], np.cumsum([len(p) for p in flat]))).astype(np.int64)
-    ids = np.concatenate([np.zeros(0, np.int32), *flat]).astype(np.int32)
+    ids = np.concatenate([np.zeros(0, np.int32), *flat], dtype=np.int32)
     gen.save_array("body_sptr", sptr)
     gen.save_array("body_pptr", pptr)
     gen.save_array("body_ids", ids)
-    gen.save_array("body_vecs", vecs.astype(np.float16))
+    gen.save_array("body_vecs", np.asarray(vecs, np.float16))  # no copy: already float16
 
 
 def in_index(gen: Any) -> bool:

@@ -316,6 +316,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
 
     reused_rows = [r for r in reuse if r is not None]
     old_counts = prev.counts.take(reused_rows) if reused_rows else TermCounts.empty()
+    prev.counts = TermCounts.empty()  # the previous generation's counts are done with
     combined = TermCounts.concat([old_counts, read.counts])
     del old_counts, read.counts
     order = np.empty(len(ids), np.int64)
@@ -354,6 +355,13 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
             sdesc[fresh] = made
             sproj[fresh] = project(made, smean, sbasis)
     lexical = BM25FIndex.build(counts, settings.bm25f)
+    # The counts and postings are the largest arrays: written now, not held to the end.
+    for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
+                      ("tc_len", counts.lengths), ("lex_vocab", lexical.vocab),
+                      ("lex_indptr", lexical.indptr), ("lex_docs", lexical.docs),
+                      ("lex_weights", lexical.weights)):
+        gen.save_array(name, arr)
+    del counts, lexical
     group_ids = dedup.groups(ids, names, signatures)
     # Versions are told apart by description meaning: the model's vectors when it ran, else
     # the static ones in the library's centred space (where a cosine means as much).
@@ -375,6 +383,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     gen.save_lines("collections", collections)
     body_store.save(gen, openings, body_store.vectors(
         static.table, idf, openings, reuse, None if refit else prev.bodies))
+    del openings
     gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
     if model:
         if refit or prev.gen is None or not (prev.gen.path / "proj_basis.npy").is_file():
@@ -393,11 +402,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     gen.save_array("sdesc_proj", sproj)
     gen.save_array("sproj_mean", smean)
     gen.save_array("sproj_basis", sbasis)
-    for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
-                      ("tc_len", counts.lengths), ("minhash", signatures),
-                      ("lex_vocab", lexical.vocab), ("lex_indptr", lexical.indptr),
-                      ("lex_docs", lexical.docs), ("lex_weights", lexical.weights)):
-        gen.save_array(name, arr)
+    gen.save_array("minhash", signatures)
     for kind in vectors:
         gen.save_array(kind, vectors[kind])
         gen.save_array(f"{kind}_keys", keys[kind])

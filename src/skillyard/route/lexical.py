@@ -21,6 +21,7 @@ import numpy as np
 from .text import FIELDS
 
 NF = len(FIELDS)
+TAKE_BLOCK = 4096  # documents gathered at a time by TermCounts.take
 
 
 @dataclass(frozen=True)
@@ -81,16 +82,27 @@ class TermCounts:
         return cls(np.array(ptr, np.int64), hash_terms(terms), tf, lengths)
 
     def take(self, docs: Sequence[int]) -> TermCounts:
-        """The counts of the given documents, in that order."""
+        """The counts of the given documents, in that order (itself when that is all of
+        them in order). Gathered a block of documents at a time, so the temporary row
+        indexes stay small next to the counts."""
         if len(docs) == 0:
             return TermCounts.empty()
         idx = np.asarray(docs, np.int64)
-        starts, ends = self.ptr[idx], self.ptr[idx + 1]
-        sizes = ends - starts
-        rows = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
-        rows = rows + np.arange(int(sizes.sum()), dtype=np.int64)
+        if len(idx) == self.n_docs and np.array_equal(idx, np.arange(self.n_docs)):
+            return self
+        sizes = self.ptr[idx + 1] - self.ptr[idx]
         ptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        return TermCounts(ptr, self.terms[rows], self.tf[rows], self.lengths[idx])
+        terms = np.empty(int(ptr[-1]), self.terms.dtype)
+        tf = np.empty((int(ptr[-1]), self.tf.shape[1]), self.tf.dtype)
+        for start in range(0, len(idx), TAKE_BLOCK):
+            block = idx[start:start + TAKE_BLOCK]
+            counts = sizes[start:start + TAKE_BLOCK]
+            firsts = self.ptr[block] - np.concatenate(([0], np.cumsum(counts)[:-1]))
+            rows = np.repeat(firsts, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+            at, to = int(ptr[start]), int(ptr[start + len(block)])
+            terms[at:to] = self.terms[rows]
+            tf[at:to] = self.tf[rows]
+        return TermCounts(ptr, terms, tf, self.lengths[idx])
 
     @staticmethod
     def concat(parts: Sequence[TermCounts]) -> TermCounts:
