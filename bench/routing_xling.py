@@ -10,7 +10,8 @@ On the shared 11K corpus, each phase in its own subprocess (peak memory is its o
 1. load the corpus into a library and build the default (static) routing index, unless the
    work folder already has them;
 2. ``route_index(multilingual=True)``: the cost the option adds (seconds, CPU, peak RSS,
-   skills encoded), then a rebuild with nothing changed;
+   skills encoded; the glossary of route/gloss.py included), then a rebuild with nothing
+   changed;
 3. route ``bench/data/routing/multilingual.jsonl`` (German, Spanish and Chinese versions of
    English development requests, English requests for Chinese-described skills, and foreign
    small talk) and the English originals, in the same run, with plain BM25 over

@@ -12,10 +12,11 @@ wheel, a pure numpy forward pass: no torch, no download). Vectors are kept in th
 for 11K skills) and reused for unchanged skills on an update.
 
 At query time the request's vector adds one signal, ``xling`` (cosine to every description).
-Requests the detector reads as another language than English lean on it (the static and
-lexical signals barely apply there); English requests take it with a small weight, which
-could let them reach skills described in other languages (its weight is 0 today: see
-``Weights``).
+Requests the detector reads as another language than English lean on it; their English
+signals and the learned second stage read the request's English gloss (route/gloss.py,
+words of the library's own vocabulary found through the same encoder). English requests
+could take it with a small weight, to reach skills described in other languages (its
+weight is 0 today: see ``Weights``).
 """
 
 from __future__ import annotations
