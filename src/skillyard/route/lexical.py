@@ -22,6 +22,7 @@ from .text import FIELDS
 
 NF = len(FIELDS)
 TAKE_BLOCK = 4096  # documents gathered at a time by TermCounts.take
+BUILD_BLOCK = 1 << 20  # postings weighed at a time by BM25FIndex.build
 
 
 @dataclass(frozen=True)
@@ -136,19 +137,31 @@ class BM25FIndex:
         if n == 0 or len(counts.terms) == 0:
             return cls(np.zeros(0, np.uint64), np.zeros(1, np.int64), np.zeros(0, np.int32),
                        np.zeros(0, np.float32), n)
+        # Temporaries stay within a few arrays of one value per posting: the per-field
+        # products are made a block of postings at a time, and the terms are sorted once.
         doc_of = np.repeat(np.arange(n, dtype=np.int32), np.diff(counts.ptr))
         avg = np.maximum(counts.lengths.mean(axis=0), 1.0)
         w = np.asarray(params.weights, np.float32)
         b = np.asarray(params.b, np.float32)
         norm = 1.0 - b + b * (counts.lengths / avg)  # [N, NF]
-        tf = (counts.tf.astype(np.float32) / norm[doc_of]) @ w
-        vocab, term_of = np.unique(counts.terms, return_inverse=True)
-        df = np.bincount(term_of, minlength=len(vocab)).astype(np.float32)
+        tf = np.empty(len(doc_of), np.float32)
+        for start in range(0, len(doc_of), BUILD_BLOCK):
+            end = start + BUILD_BLOCK
+            tf[start:end] = (counts.tf[start:end].astype(np.float32)
+                             / norm[doc_of[start:end]]) @ w
+        order = np.argsort(counts.terms, kind="stable")  # postings of a term in doc order
+        sorted_terms = counts.terms[order]
+        firsts = np.flatnonzero(np.concatenate(([True], sorted_terms[1:] != sorted_terms[:-1])))
+        vocab = sorted_terms[firsts]
+        del sorted_terms
+        df = np.diff(np.append(firsts, len(order)))
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        weights = idf[term_of] * tf * (params.k1 + 1.0) / (params.k1 + tf)
-        order = np.argsort(term_of, kind="stable")
-        indptr = np.concatenate(([0], np.cumsum(df.astype(np.int64))))
-        return cls(vocab, indptr, doc_of[order], weights[order].astype(np.float32), n)
+        weights = tf[order]
+        del tf
+        weights *= (params.k1 + 1.0) / (params.k1 + weights)
+        weights *= np.repeat(idf, df)
+        indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
+        return cls(vocab, indptr, doc_of[order], weights, n)
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions in vocab, found mask) for term hashes."""
