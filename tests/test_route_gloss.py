@@ -83,6 +83,17 @@ def test_a_foreign_request_is_glossed_in_english(lib: Library) -> None:
     assert index.glossary.gloss("") == "" and index.glossary.gloss("12 !!") == ""
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.text(max_size=120))
+def test_any_request_glosses_and_routes(lib: Library, text: str) -> None:
+    index = RouteIndex.open(lib.path)
+    assert index.glossary is not None
+    words = index.glossary.gloss(text).split()
+    assert all(w in index.glossary.words or any(ch.isdigit() for ch in w) for w in words)
+    if text.strip():
+        assert len(lib.route(text, k=2).results) <= 2
+
+
 def test_the_router_reads_the_gloss_and_says_so(lib: Library) -> None:
     for query, gold in (("fasse bitte dieses Meeting-Transkript in Entscheidungen und "
                          "Aufgaben zusammen",
