@@ -4,7 +4,7 @@ The multilingual encoder (route/xling.py) compares a whole request with whole de
 it finds the right neighbourhood but is a coarse judge between siblings. The English signals
 (BM25F, the static encoder, the learned second stage) are sharp but read English words only.
 The gloss joins them: every word of the request (for Chinese, Japanese and Korean, which do
-not separate words, every run of two or three characters) is encoded by the multilingual
+not separate words, every pair of characters) is encoded by the multilingual
 encoder and replaced by the closest English word of the library's own vocabulary, when it is
 close enough; the English words then stand for the request in the English signals, while the
 multilingual signal still reads the request itself.
@@ -91,7 +91,9 @@ def build(names: Sequence[str], descs: Sequence[str], previous: Path | None,
 
 def units(query: str) -> list[str]:
     """What is looked up: each word (lowercased; not a function word of English or another
-    Latin-script language) and, inside runs of CJK characters, every run of 2 or 3."""
+    Latin-script language; a hyphenated compound also in its parts) and, inside runs of CJK
+    characters, every run of ``CJK_SPANS`` characters (pairs: single characters and triples
+    added noise on the tune split)."""
     out: list[str] = []
     for run in _CJK_RUN.findall(query):
         if len(run) == 1:
@@ -122,7 +124,7 @@ class Glossary:
         if not (path / f"{NAME}.npy").is_file():
             return None
         words = (path / f"{NAME}.txt").read_text("utf-8").split("\n")
-        vectors = np.load(path / f"{NAME}.npy", allow_pickle=False)
+        vectors = np.load(path / f"{NAME}.npy", mmap_mode="r", allow_pickle=False)
         return cls(words, vectors) if len(words) == len(vectors) else None
 
     def gloss(self, query: str, encoder: MultilingualEncoder | None = None) -> str:
