@@ -46,6 +46,10 @@ def test_units_are_content_words_and_cjk_pairs() -> None:
         "wandle", "gescannte", "pdf", "sauberes", "markdown"]
     assert gloss.units("把会议记录") == ["把会", "会议", "议记", "记录"]
     assert gloss.units("雨") == ["雨"]
+    # Japanese: Han pairs, each katakana loanword whole, no hiragana (grammar)
+    assert gloss.units("このスキャンされた契約書をレイアウトのまま") == [
+        "契約", "約書", "スキャン", "レイアウト"]
+    assert gloss.units("회의록을 정리해 줘") == ["회의록을", "정리해", "줘"]  # Hangul words
     # function words of English and other Latin-script languages, and bare numbers, go
     assert gloss.units("el informe de la semana 42 and the") == ["informe", "semana"]
     assert gloss.units("") == []

@@ -35,6 +35,11 @@ NAME = "ml_gloss"  # ml_gloss.npy (vectors) and ml_gloss.txt (words) in a genera
 
 _ENGLISH_WORD = re.compile(r"[a-z][a-z0-9+#]*(?:[.-][a-z0-9+#]+)*")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+# Within CJK text, by script: Han characters form words of one or two characters, so they
+# are looked up in pairs; a katakana run is one loanword (スキャン, レイアウト), a Hangul run one
+# Korean word; hiragana is mostly grammar (particles, verb endings) and is not looked up.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_WHOLE = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+")
 _WORD = re.compile(r"[^\W_]+(?:[.+#-][^\W_]+)*", re.UNICODE)
 
 
@@ -91,15 +96,16 @@ def build(names: Sequence[str], descs: Sequence[str], previous: Path | None,
 
 def units(query: str) -> list[str]:
     """What is looked up: each word (lowercased; not a function word of English or another
-    Latin-script language; a hyphenated compound also in its parts) and, inside runs of CJK
+    Latin-script language; a hyphenated compound also in its parts); inside runs of Han
     characters, every run of ``CJK_SPANS`` characters (pairs: single characters and triples
-    added noise on the tune split)."""
+    added noise on the tune split); each katakana or Hangul run whole."""
     out: list[str] = []
-    for run in _CJK_RUN.findall(query):
+    for run in _HAN.findall(query):
         if len(run) == 1:
             out.append(run)
         for n in CJK_SPANS:
             out.extend(run[i:i + n] for i in range(len(run) - n + 1))
+    out.extend(run for run in _WHOLE.findall(query) if run != "ー")
     for word in _WORD.findall(_CJK_RUN.sub(" ", query)):
         low = word.lower()
         # a compound's parts ("Meeting-Transkript"); a code whole as well ("ERC-20")
