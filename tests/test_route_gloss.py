@@ -50,6 +50,7 @@ def test_units_are_content_words_and_cjk_pairs() -> None:
     assert gloss.units("このスキャンされた契約書をレイアウトのまま") == [
         "契約", "約書", "スキャン", "レイアウト"]
     assert gloss.units("회의록을 정리해 줘") == ["회의록을", "정리해", "줘"]  # Hangul words
+    assert gloss.units("ーー・ー のの") == []
     # function words of English and other Latin-script languages, and bare numbers, go
     assert gloss.units("el informe de la semana 42 and the") == ["informe", "semana"]
     assert gloss.units("") == []

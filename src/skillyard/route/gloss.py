@@ -105,7 +105,7 @@ def units(query: str) -> list[str]:
             out.append(run)
         for n in CJK_SPANS:
             out.extend(run[i:i + n] for i in range(len(run) - n + 1))
-    out.extend(run for run in _WHOLE.findall(query) if run != "ー")
+    out.extend(run for run in _WHOLE.findall(query) if run.strip("ー・"))  # not marks alone
     for word in _WORD.findall(_CJK_RUN.sub(" ", query)):
         low = word.lower()
         # a compound's parts ("Meeting-Transkript"); a code whole as well ("ERC-20")
