@@ -64,8 +64,10 @@ def emit(data: dict[str, Any]) -> None:
     print("RESULT " + json.dumps(data), flush=True)
 
 
-def run_phase(*args: str) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--phase", *args]
+def run_phase(*args: str, script: str = __file__) -> dict[str, Any]:
+    """Run ``script --phase ARGS`` in its own process (its peak RSS is its own) and return
+    the JSON it emitted."""
+    cmd = [sys.executable, script, "--phase", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,15 +41,7 @@ phase_touch = routing.phase_touch  # change the body of N skills (a new version 
 
 
 def run_phase(*args: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"phase {args[0]} failed ({proc.returncode})")
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise SystemExit(f"phase {args[0]} printed no result")
+    return routing.run_phase(*args, script=__file__)
 
 
 def phase_fill(db: str, target: str) -> None:

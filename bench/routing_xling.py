@@ -41,17 +41,7 @@ SPLITS = ("tune", "heldout")
 
 
 def run_phase(*args: str) -> dict[str, Any]:
-    import subprocess
-
-    proc = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"phase {args[0]} failed ({proc.returncode})")
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise SystemExit(f"phase {args[0]} printed no result")
+    return routing.run_phase(*args, script=__file__)
 
 
 def phase_mlbuild(db: str) -> None:
