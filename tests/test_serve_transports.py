@@ -61,11 +61,17 @@ def http_server(library_db: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def test_stdio_subprocess_session(library_db: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "skillyard", "serve", "--db", str(library_db)],
+def serve_stdio(library_db: Path, *options: str) -> StdioServerParameters:
+    """``skillyard serve`` over stdio, as an agent host launches it."""
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "skillyard", "serve", "--db", str(library_db), *options],
         env={**os.environ},
     )
+
+
+def test_stdio_subprocess_session(library_db: Path) -> None:
+    params = serve_stdio(library_db)
 
     async def main() -> None:
         async with Client(params) as client:
@@ -127,11 +133,7 @@ def test_bad_transport_is_a_usage_error(library_db: Path) -> None:
 
 
 def test_stdio_session_with_body_rerank(library_db: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "skillyard", "serve", "--db", str(library_db), "--rerank", "body"],
-        env={**os.environ},
-    )
+    params = serve_stdio(library_db, "--rerank", "body")
 
     async def main() -> None:
         async with Client(params) as client:
