@@ -7,14 +7,16 @@ a fork line added), so every skill has its own body, digest and passages. Each p
 its own subprocess, so the peak RSS printed is that phase's own.
 
     nice .venv/bin/python bench/routing_build.py --workdir W                 # 61,000 skills
-    nice .venv/bin/python bench/routing_build.py --workdir W --multilingual  # + the option
+    nice .venv/bin/python bench/routing_build.py --workdir W --multilingual no  # English only
     nice .venv/bin/python bench/routing_build.py --workdir W --skills 20000
 
 Phases: fill the library (once per work folder; not timed as part of the build), the first
 build (the index folder removed first), a rebuild with nothing changed, a build after 100
 skills changed, and, in the same run, the baseline: plain BM25 over the same skills' full
 text (read from the same library, tokenised, indexed) with its own wall time, CPU and peak RSS.
-With ``--multilingual`` the first build also encodes every description and the glossary.
+By default the first build also encodes every description and the glossary for cross-lingual
+routing (``--multilingual no`` builds as ``reindex --monolingual`` does). Then query latency
+on the built index: English development queries and requests in other languages.
 Targets (issue 19): first build <= 20 min and <= 2 GiB peak RSS; no-change rebuild <= 10 s;
 100 changed skills <= 30 s.
 """
@@ -59,11 +61,13 @@ def phase_fill(db: str, target: str) -> None:
 
 
 def phase_build(db: str, multilingual: str) -> None:
+    """``multilingual``: yes (--multilingual), no (--monolingual) or default (what the
+    library's index does unless told)."""
     from skillyard.api import Library
 
     t0, c0 = time.perf_counter(), routing.cpu_s()
     with Library(db) as lib:
-        report = lib.route_index(multilingual=multilingual == "yes")
+        report = lib.route_index(multilingual={"yes": True, "no": False}.get(multilingual))
     routing.emit({**report.to_dict(), "wall": time.perf_counter() - t0,
                   "cpu": routing.cpu_s() - c0, "peak_mb": routing.peak_mb()})
 
@@ -85,12 +89,31 @@ def phase_bm25(db: str) -> None:
                   "cpu": routing.cpu_s() - c0, "peak_mb": routing.peak_mb()})
 
 
+def phase_latency(db: str) -> None:
+    """Query latency on the built index: our English development queries and the requests in
+    other languages of bench/data/routing/multilingual.jsonl, fast mode."""
+    from skillyard.route.router import RouteIndex, Router
+    from skillyard.route.xling import is_foreign
+
+    router = Router(RouteIndex.open(db))
+    router.warm()
+    english = [q["query"] for q in routing._queries(str(routing.OURS / "queries.jsonl"))]
+    foreign = [q["query"] for q in routing._queries(str(routing.OURS / "multilingual.jsonl"))
+               if is_foreign(q["query"])]
+    out: dict[str, Any] = {"multilingual": router.index.ml is not None}
+    for label, queries in (("english", english), ("foreign", foreign)):
+        out[label] = {"n": len(queries), **routing._latency(
+            [router.route(q, routing.K).latency_ms for q in queries])}
+    routing.emit(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phase", nargs="+")
     parser.add_argument("--workdir", default=None, help="keep the library here (reused)")
     parser.add_argument("--skills", type=int, default=61_000)
-    parser.add_argument("--multilingual", action="store_true")
+    parser.add_argument("--multilingual", choices=("default", "yes", "no"), default="default",
+                        help="build with --multilingual (yes), --monolingual (no) or neither")
     parser.add_argument("--json", dest="json_out", default=None)
     args = parser.parse_args()
     if args.phase:
@@ -105,13 +128,14 @@ def main() -> None:
     print(f"library: {res['fill']['skills']} skills ({res['fill']['seconds']:.0f} s)",
           flush=True)
     shutil.rmtree(f"{db}.route", ignore_errors=True)
-    ml = "yes" if args.multilingual else "no"
+    ml = args.multilingual
     res["first"] = run_phase("build", db, ml)
     print(f"first build: {res['first']['wall']:.0f} s", flush=True)
     res["rebuild"] = run_phase("build", db, ml)
     res["touch"] = run_phase("touch", db, "100")
     res["update"] = run_phase("build", db, ml)
     res["bm25"] = run_phase("bm25", db)
+    res["latency"] = run_phase("latency", db)
     report(res)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(res, indent=1), "utf-8")
@@ -123,8 +147,7 @@ def report(res: dict[str, Any]) -> None:
           f"{os.getloadavg()[0]:.1f}")
     print(f"{'':34s}{'wall':>9s}{'CPU':>9s}{'peak RSS':>10s}")
     rows = [("plain BM25, full text (baseline)", bm25),
-            ("skillyard first build" + (" --multilingual" if res["multilingual"] else ""),
-             first),
+            (f"skillyard first build ({res['multilingual']})", first),
             ("skillyard, nothing changed", res["rebuild"]),
             (f"skillyard, {res['touch']['touched']} skills changed", res["update"])]
     for label, r in rows:
@@ -132,6 +155,10 @@ def report(res: dict[str, Any]) -> None:
     print(f"first build vs plain BM25: x{first['wall'] / max(bm25['wall'], 1e-9):.1f} wall, "
           f"x{first['peak_mb'] / max(bm25['peak_mb'], 1e-9):.1f} peak RSS")
     print(f"stages of the first build (s): {first.get('stages')}")
+    lat = res["latency"]
+    print(f"query latency, fast mode (multilingual vectors: {lat['multilingual']}): "
+          + "; ".join(f"{label} ({lat[label]['n']}) p50 {lat[label]['p50_ms']:.1f} ms, "
+                      f"p95 {lat[label]['p95_ms']:.1f} ms" for label in ("english", "foreign")))
 
 
 if __name__ == "__main__":

@@ -221,7 +221,8 @@ class Library:
         the ``desc_weight`` signal reads it), False uses the static encoder alone (the
         default), None keeps what the current index used. ``multilingual`` True also encodes
         names and descriptions with the multilingual encoder, so requests in other languages
-        find English-described skills (and back); False drops it; None keeps what it was."""
+        find English-described skills; False drops it (English requests only) and later
+        updates keep that choice; None (the default) is on unless False was chosen."""
         from ..route.api import reindex
 
         return reindex(self, full=full, full_model=full_model, multilingual=multilingual,

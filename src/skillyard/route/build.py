@@ -204,12 +204,25 @@ def build_index(
     with storage.build_lock(storage.index_dir(store.path)):
         if full_model is None:
             full_model = previous_docs(store) == DOCS_MODEL
+        chosen_off = multilingual is False or _chose_monolingual(store)
         if multilingual is None:
-            multilingual = xling.in_index(storage.current(storage.index_dir(store.path)))
+            multilingual = not chosen_off and xling.available()
         if multilingual:
             xling.require()  # before any work: a missing package must not cost a build
         return _build(store, full, full_model, settings or RouteSettings(), embedder, progress,
-                      vectors, static or shared_static(), multilingual)
+                      vectors, static or shared_static(), multilingual, chosen_off)
+
+
+def _chose_monolingual(store: Store) -> bool:
+    """Whether the live index was built with ``multilingual=False`` (``--monolingual``); the
+    multilingual vectors are on by default, so only that choice turns them off."""
+    live = storage.current(storage.index_dir(store.path))
+    if live is None or xling.in_index(live):
+        return False
+    try:
+        return bool(live.manifest().get("monolingual"))
+    except storage.RouteIndexError:  # an unreadable or older index is rebuilt with the defaults
+        return False
 
 
 @dataclass
@@ -257,7 +270,8 @@ def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: S
 
 def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
            embedder: Embedder | None, progress: Progress | None, maker: VectorMaker | None,
-           static: StaticEncoder, multilingual: bool = False) -> BuildReport:
+           static: StaticEncoder, multilingual: bool = False, monolingual: bool = False
+           ) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))
@@ -409,6 +423,8 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
                 "skills": len(ids), "fitted_on": fitted_on,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "abstain": None}
+    if monolingual:
+        manifest["monolingual"] = True  # chosen: later updates keep it (_chose_monolingual)
     if multilingual:
         t1 = time.perf_counter()
         ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
