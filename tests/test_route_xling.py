@@ -1,5 +1,6 @@
-"""Cross-lingual routing (route/xling.py): reindex --multilingual, through the Python API and
-the CLI, with the real multilingual encoder on a small library."""
+"""Cross-lingual routing (route/xling.py): on by default, ``reindex --monolingual`` and
+``--multilingual``, through the Python API and the CLI, with the real multilingual encoder on
+a small library."""
 
 from __future__ import annotations
 
@@ -73,13 +74,14 @@ def test_language_detection_takes_any_text(text: str) -> None:
     assert isinstance(xling.is_foreign(text), bool)
 
 
-def test_api_option_routes_other_languages(skills_dir: Path, tmp_path: Path) -> None:
+def test_default_index_routes_other_languages(skills_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "lib.db"
     with Library(db) as lib:
         lib.index([str(skills_dir)])
-        assert not xling.in_index(storage.current(storage.index_dir(db)))
-        report = lib.route_index(multilingual=True)
+        report = lib.route_index()  # multilingual by default
         assert not report.up_to_date and report.stages["multilingual"] >= 0
+        assert xling.in_index(storage.current(storage.index_dir(db)))
+        assert lib.route_index(multilingual=True).up_to_date
         gen = storage.current(storage.index_dir(db))
         meta = gen.manifest()["multilingual"]
         assert meta["model"] == xling.MODEL_ID and meta["encoded"] == len(SKILLS)
@@ -118,17 +120,42 @@ def test_option_is_kept_on_updates_and_can_be_dropped(skills_dir: Path, tmp_path
         report = lib.route_index(multilingual=False)
         assert not report.up_to_date
         assert not xling.in_index(storage.current(storage.index_dir(db)))
+        # the choice is kept: a later update without the option stays English-only
+        write_skill(extra, "haiku-writer", "Write a haiku about a given topic.")
+        lib.index([str(extra)])
+        assert not lib.route_index().up_to_date
+        live = storage.current(storage.index_dir(db))
+        assert not xling.in_index(live) and live.manifest()["monolingual"] is True
         # without the vectors a foreign request is still routed, on the default signals,
         # which cannot cross languages: the option is what finds them
         tops = [lib.route(query, k=3).results[0].name for query, _ in FOREIGN]
         assert sum(top == gold for top, (_, gold) in zip(tops, FOREIGN, strict=True)) <= 3
+        assert not lib.route_index(multilingual=True).up_to_date  # and back on
+        assert xling.in_index(storage.current(storage.index_dir(db)))
+        assert "monolingual" not in storage.current(storage.index_dir(db)).manifest()
+
+
+def test_an_index_written_english_only_by_default_gains_the_vectors(
+        skills_dir: Path, tmp_path: Path) -> None:
+    """An index from before the default changed (no vectors, no recorded choice) is brought
+    to the default on its next update; unchanged skills keep their other vectors."""
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        lib.route_index(multilingual=False)
+        live = storage.current(storage.index_dir(db))
+        manifest = live.manifest()
+        del manifest["monolingual"]
+        live.save_manifest(manifest)
+        report = lib.route_index()
+        assert not report.up_to_date and report.reused == len(SKILLS)
+        assert xling.in_index(storage.current(storage.index_dir(db)))
 
 
 def test_cli_reindex_multilingual(skills_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "lib.db"
-    run("index", str(skills_dir), "--json", db=db)
-    out = json.loads(run("reindex", "--multilingual", "--json", db=db).stdout)
-    assert out["stages"]["multilingual"] >= 0 and out["skills"] == len(SKILLS)
+    run("index", str(skills_dir), "--json", db=db)  # multilingual by default
+    assert json.loads(run("reindex", "--multilingual", "--json", db=db).stdout)["up_to_date"]
     routed = json.loads(run("route", "帮我修改一下我的简历", "-k", "2", "--json", db=db).stdout)
     assert routed["results"][0]["name"] == "resume-review" and not routed["abstain"]
     batch = tmp_path / "q.jsonl"
@@ -141,7 +168,10 @@ def test_cli_reindex_multilingual(skills_dir: Path, tmp_path: Path) -> None:
     bad = run("reindex", "--multilingual", "--ray", db=db, check=False)
     assert bad.returncode == 2 and "--multilingual" in bad.stderr
     out = json.loads(run("reindex", "--monolingual", "--json", db=db).stdout)
-    assert "multilingual" not in out["stages"]
+    assert "multilingual" not in out["stages"] and not out["up_to_date"]
+    assert json.loads(run("reindex", "--json", db=db).stdout)["up_to_date"]  # choice kept
+    out = json.loads(run("reindex", "--multilingual", "--json", db=db).stdout)
+    assert out["stages"]["multilingual"] >= 0 and out["skills"] == len(SKILLS)
 
 
 def test_missing_package_fails_before_building(skills_dir: Path, tmp_path: Path,
@@ -155,3 +185,10 @@ def test_missing_package_fails_before_building(skills_dir: Path, tmp_path: Path,
         with pytest.raises(xling.MultilingualUnavailableError, match=xling.PACKAGE):
             lib.route_index(multilingual=True)
         assert storage.current(storage.index_dir(db)).path.name == before
+        # by default, a library without the package is indexed for English requests only
+        fresh = tmp_path / "fresh.db"
+        with Library(fresh) as other:
+            other.index([str(skills_dir)])
+            other.route_index()
+            assert not xling.in_index(storage.current(storage.index_dir(fresh)))
+            assert other.route("my SQL query is slow", k=1).results[0].name == "sql-tuner"

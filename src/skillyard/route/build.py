@@ -204,7 +204,8 @@ def build_index(
     with storage.build_lock(storage.index_dir(store.path)):
         if full_model is None:
             full_model = previous_docs(store) == DOCS_MODEL
-        chosen_off = multilingual is False or _chose_monolingual(store)
+        chosen_off = multilingual is False or (multilingual is None
+                                               and _chose_monolingual(store))
         if multilingual is None:
             multilingual = not chosen_off and xling.available()
         if multilingual:
