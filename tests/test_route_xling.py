@@ -192,3 +192,27 @@ def test_missing_package_fails_before_building(skills_dir: Path, tmp_path: Path,
             other.route_index()
             assert not xling.in_index(storage.current(storage.index_dir(fresh)))
             assert other.route("my SQL query is slow", k=1).results[0].name == "sql-tuner"
+
+
+def test_the_quantized_scan_gives_the_float32_results(skills_dir: Path, tmp_path: Path) -> None:
+    """Foreign requests read the multilingual cosine from the int8 scan in a large library;
+    forced on for this small one, the results are those of the float32 pass."""
+    from dataclasses import replace
+
+    from skillyard.route.router import Router
+    from skillyard.route.settings import RouteSettings
+
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        lib.route_index()
+    index = RouteIndex.open(db)
+    scanned = Router(index, settings=replace(RouteSettings(), quantized_scan_rows=1))
+    exact = Router(index, settings=replace(RouteSettings(), quantized_scan_rows=0))
+    assert index.ml_scan() is not None
+    for query in [q for q, _ in FOREIGN] + ["给我讲个关于猫的笑话", "my SQL query is slow"]:
+        a, b = scanned.route(query, k=5, explain=True), exact.route(query, k=5, explain=True)
+        assert [h.id for h in a.results] == [h.id for h in b.results], query
+        assert a.abstain == b.abstain
+        assert np.allclose([h.score for h in a.results], [h.score for h in b.results],
+                           atol=1e-3)

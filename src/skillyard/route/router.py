@@ -80,6 +80,7 @@ class RouteIndex:
         # ... and the vocabulary that glosses such a request in English (gloss.py).
         self.glossary: Glossary | None = Glossary.open(gen.path) if self.ml is not None else None
         self._scan: QuantizedScan | None = None
+        self._ml_scan: QuantizedScan | None = None
         self._scan_lock = threading.Lock()
 
     def static_scan(self) -> QuantizedScan:
@@ -89,6 +90,16 @@ class RouteIndex:
             if self._scan is None:
                 self._scan = QuantizedScan(self.sdesc_proj)
             return self._scan
+
+    def ml_scan(self) -> QuantizedScan | None:
+        """The quantized copy of the multilingual vectors, as ``static_scan``'s (None
+        without them)."""
+        if self.ml is None:
+            return None
+        with self._scan_lock:
+            if self._ml_scan is None:
+                self._ml_scan = QuantizedScan(self.ml)
+            return self._ml_scan
 
     @classmethod
     def open(cls, db_path: str | Path) -> RouteIndex:
@@ -243,6 +254,8 @@ class Router:
             self.embedder.warm()
         if self.index.ml is not None:
             self.multilingual.warm()
+            if self._use_scan():
+                self.index.ml_scan()
 
     def signals(self, query: str, english: str | None = None
                 ) -> tuple[dict[str, np.ndarray], float]:
@@ -281,9 +294,11 @@ class Router:
                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
         """Signals, their z-scores and the confidence, as ``signals`` and ``_z`` give them
         on every row that can reach the ``depth`` best fused scores or the confidence pool.
-        In a large library the static cosine comes from the quantized scan (route/scan.py):
-        exact (float32) on those rows, within its error bound elsewhere; the static mean and
-        spread come from the library's column moments, so no row is read in float32 twice.
+        In a large library the static cosine (and the multilingual one, when a request
+        reads it) comes from the quantized scan (route/scan.py): exact (float32) on those
+        rows and on each signal's best rows, within its error bound elsewhere; each signal's
+        mean and spread come from the library's column moments, so no row is read in float32
+        twice.
         """
         if not self._use_scan():
             signals, confidence = self.signals(query, english)
@@ -297,29 +312,43 @@ class Router:
             full = self.embedder.embed([english], max_tokens=QUERY_MAX_TOKENS)[0]
             signals["desc"] = _matvec(index.desc, project(full, index.proj_mean,
                                                           index.proj_basis))
+        # The multilingual cosine is scanned the same way (a 512-wide float32 pass over a
+        # large library costs more than everything else a foreign request does).
+        scanned = {"static": (scan, query_vec)}
         if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
-            signals["xling"] = xling.scores(index.ml, query, self.multilingual)
+            ml_scan = index.ml_scan()
+            assert ml_scan is not None
+            scanned["xling"] = (ml_scan, xling.query_vector(query, self.multilingual))
         zs = {name: _z(values) for name, values in signals.items()}
-        approx = scan.approx(query_vec)
-        mean, std = scan.stats(query_vec)
-        # fuse is linear in each z-score: the static term's weight, and the rest without it
-        foreign = "xling" in signals and xling.is_foreign(query)
-        unit = {**{name: np.zeros(1, np.float32) for name in zs},
-                "static": np.ones(1, np.float32)}
-        weight = (float(self.fuse({}, unit, foreign, glossed)[0]) / std
-                  if std >= 1e-9 else 0.0)
-        others = self.fuse({}, {**zs, "static": np.zeros(len(index.ids), np.float32)},
-                           foreign, glossed)
-        base = others + np.float32(weight) * (approx.scores - np.float32(mean))
-        rows = top_candidates(base, abs(weight) * approx.bound + 1e-4, depth)
+        zero = np.zeros(len(index.ids), np.float32)
+        foreign = "xling" in scanned and xling.is_foreign(query)
+        # fuse is linear in each z-score: each scanned term's weight, and the rest without them
+        base = self.fuse({}, {**zs, **{name: zero for name in scanned}}, foreign, glossed)
+        slack = 1e-4
+        approx, moments, weights = {}, {}, {}
+        for name, (quantized, vec) in scanned.items():
+            approx[name] = quantized.approx(vec)
+            moments[name] = quantized.stats(vec)
+            unit = {**{other: np.zeros(1, np.float32) for other in [*zs, *scanned]},
+                    name: np.ones(1, np.float32)}
+            std = moments[name][1]
+            weights[name] = (float(self.fuse({}, unit, foreign, glossed)[0]) / std
+                             if std >= 1e-9 else 0.0)
+            base = base + np.float32(weights[name]) * (approx[name].scores
+                                                       - np.float32(moments[name][0]))
+            slack += abs(weights[name]) * approx[name].bound
+        rows = top_candidates(base, slack, depth)
         near = min(CONFIDENCE_POOL, len(index.ids))
-        pool = top_candidates(approx.scores, approx.bound, near)
-        need = np.union1d(rows, pool)
-        static = approx.scores.copy()
-        static[need] = scan.exact(need, query_vec)
-        signals["static"] = static
-        zs["static"] = (((static - np.float32(mean)) / np.float32(std)).astype(np.float32)
-                        if std >= 1e-9 else np.zeros_like(static))
+        pools = {name: top_candidates(a.scores, a.bound, near) for name, a in approx.items()}
+        for name, (quantized, vec) in scanned.items():
+            need = np.union1d(rows, pools[name])
+            values = approx[name].scores.copy()
+            values[need] = quantized.exact(need, vec)
+            mean, std = moments[name]
+            signals[name] = values
+            zs[name] = (((values - np.float32(mean)) / np.float32(std)).astype(np.float32)
+                        if std >= 1e-9 else np.zeros_like(values))
+        pool, static = pools["static"], signals["static"]
         best = pool[np.argpartition(-static[pool], near - 1)[:near]] if near else pool
         confidence = (float((np.asarray(index.sdesc[np.sort(best)], np.float32) @ raw).max())
                       if near else 0.0)

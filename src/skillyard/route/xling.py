@@ -224,10 +224,16 @@ def is_foreign(text: str) -> bool:
 
 # -- the query side -------------------------------------------------------------------------
 
+def query_vector(query: str, encoder: MultilingualEncoder | None = None) -> np.ndarray:
+    """The request's multilingual vector (float32 [DIM], unit length)."""
+    return (encoder or shared_encoder()).encode([query])[0]
+
+
 def scores(ml_desc: np.ndarray, query: str, encoder: MultilingualEncoder | None = None
            ) -> np.ndarray:
-    """Cosine of the query's multilingual vector to every skill's (one core, float32)."""
-    vec = (encoder or shared_encoder()).encode([query])[0]
+    """Cosine of the query's multilingual vector to every skill's (one core, float32; a
+    large library scans an int8 copy first: router._scored)."""
+    vec = query_vector(query, encoder)
     return np.einsum("ij,j->i", ml_desc, vec.astype(ml_desc.dtype)).astype(np.float32)
 
 
