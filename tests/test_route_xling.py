@@ -74,6 +74,28 @@ def test_language_detection_takes_any_text(text: str) -> None:
     assert isinstance(xling.is_foreign(text), bool)
 
 
+def test_build_vectors_in_blocks_match_one_pass(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """A build encodes a block of skills at a time straight into its array (no second copy
+    of a large library's vectors); the rows are those of encoding every skill at once, and
+    unchanged skills are copied from the previous generation, not encoded."""
+    names = [f"{name}-{i}" for i in range(40) for name in SKILLS]
+    descs = [desc for _ in range(40) for desc in SKILLS.values()]
+    whole = xling.shared_encoder().encode(
+        [xling.passage(n, d) for n, d in zip(names, descs, strict=True)])
+    monkeypatch.setattr(xling, "BUILD_BLOCK", xling.BATCH)  # 320 skills: three blocks
+    seen: list[tuple[str, int, object]] = []
+    vecs, encoded = xling.build_vectors(names, descs, None, [None] * len(names),
+                                        progress=lambda *a: seen.append(a))
+    assert encoded == len(names) and np.allclose(vecs, whole, atol=1e-5)
+    assert seen[-1] == ("multilingual encoder", len(names), len(names))
+    old = np.eye(2, xling.DIM, dtype=np.float32)
+    np.save(tmp_path / xling.FILE, old)
+    kept, encoded = xling.build_vectors(names[:3], descs[:3], tmp_path, [1, None, 0])
+    assert encoded == 1 and (kept[0] == old[1]).all() and (kept[2] == old[0]).all()
+    assert np.allclose(kept[1], whole[1], atol=1e-5)
+
+
 def test_default_index_routes_other_languages(skills_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "lib.db"
     with Library(db) as lib:

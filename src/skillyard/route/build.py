@@ -420,6 +420,8 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     for kind in vectors:
         gen.save_array(kind, vectors[kind])
         gen.save_array(f"{kind}_keys", keys[kind])
+    # Saved: not held while the multilingual encoder runs (the build's peak memory).
+    del sdesc, sproj, signatures, static_ids, sd_ptr, vectors, keys
     manifest = {"format": storage.FORMAT, "config": config, "settings": settings_key,
                 "skills": len(ids), "fitted_on": fitted_on,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

