@@ -153,11 +153,11 @@ def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | N
         else:
             fresh.append(i)
     # A block at a time, straight into ``out``: no second copy of a large library's vectors.
+    encoder = encoder or shared_encoder()  # loads the model only when it encodes
     tick = counter(progress, "multilingual encoder", len(fresh))
     for start in range(0, len(fresh), BUILD_BLOCK):
         rows = fresh[start:start + BUILD_BLOCK]
-        out[rows] = (encoder or shared_encoder()).encode(
-            [passage(names[i], descs[i]) for i in rows], tick)
+        out[rows] = encoder.encode([passage(names[i], descs[i]) for i in rows], tick)
     return out, len(fresh)
 
 
