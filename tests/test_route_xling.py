@@ -238,3 +238,66 @@ def test_the_quantized_scan_gives_the_float32_results(skills_dir: Path, tmp_path
         assert a.abstain == b.abstain
         assert np.allclose([h.score for h in a.results], [h.score for h in b.results],
                            atol=1e-3)
+
+
+# Skills described only in Chinese, with names that say nothing in English, and English
+# requests for them.
+CHINESE_SKILLS = {
+    "huiyi-jiyao": "把会议录音整理成会议纪要，列出每项决议、负责人和待办事项。",
+    "tianqi-chaxun": "查询任意城市的实时天气和未来一周的天气预报，并给出穿衣和出行建议。",
+}
+ENGLISH_FOR_CHINESE = [
+    ("turn the recording of today's meeting into minutes with decisions and action items",
+     "huiyi-jiyao"),
+]
+
+
+def test_english_requests_reach_skills_described_in_another_language(
+        skills_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The English signals cannot read a Chinese description; for an English request the
+    multilingual cosine stands in for them on such skills (xling.stand_in), in the float32
+    pass and the int8 scan alike, and English-described skills keep their ranks."""
+    from dataclasses import replace
+
+    from skillyard.route.router import Router
+    from skillyard.route.settings import RouteSettings
+
+    extra = tmp_path / "zh"
+    for name, desc in CHINESE_SKILLS.items():
+        write_skill(extra, name, desc)
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir), str(extra)])
+        lib.route_index()
+        meta = storage.current(storage.index_dir(db)).manifest()["multilingual"]
+        assert meta["other_language_skills"] == len(CHINESE_SKILLS)
+    index = RouteIndex.open(db)
+    assert sorted(index.names[r] for r in index.ml_foreign) == sorted(CHINESE_SKILLS)
+    routers = [Router(index, settings=replace(RouteSettings(), quantized_scan_rows=rows))
+               for rows in (0, 1)]  # the float32 pass, and the int8 scan forced on
+    for router in routers:
+        for query, gold in ENGLISH_FOR_CHINESE:
+            assert router.route(query, k=3).results[0].name == gold, query
+        assert router.route("my SQL query is slow", k=3).results[0].name == "sql-tuner"
+        assert router.route("will it rain in Berlin tomorrow?", k=1).results[0].name in (
+            "weather-forecast", "tianqi-chaxun")
+    monkeypatch.setattr(xling, "WEIGHTS", replace(xling.WEIGHTS, stand_in=0.0))
+    for query, gold in ENGLISH_FOR_CHINESE:  # off: the English signals alone miss it
+        assert routers[0].route(query, k=3).results[0].name != gold, query
+
+
+def test_an_index_without_the_language_rows_gains_them(skills_dir: Path, tmp_path: Path
+                                                       ) -> None:
+    """An index written before the rows of other-language skills were kept is rebuilt on its
+    next update (its vectors reused), not taken as up to date."""
+    db = tmp_path / "lib.db"
+    with Library(db) as lib:
+        lib.index([str(skills_dir)])
+        lib.route_index()
+        (storage.current(storage.index_dir(db)).path / f"{xling.FOREIGN}.npy").unlink()
+        assert RouteIndex.open(db).ml_foreign.size == 0
+        report = lib.route_index()
+        assert not report.up_to_date and report.reused == len(SKILLS)
+        gen = storage.current(storage.index_dir(db))
+        assert gen.manifest()["multilingual"]["encoded"] == 0
+        assert (gen.path / f"{xling.FOREIGN}.npy").is_file()

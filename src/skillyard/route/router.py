@@ -79,6 +79,10 @@ class RouteIndex:
         self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
         # ... and the vocabulary that glosses such a request in English (gloss.py).
         self.glossary: Glossary | None = Glossary.open(gen.path) if self.ml is not None else None
+        # ... and which skills are described in another language (their stand-in: _scored).
+        self.ml_foreign = (gen.array(xling.FOREIGN, mmap=False) if self.ml is not None
+                           and (gen.path / f"{xling.FOREIGN}.npy").is_file()
+                           else np.zeros(0, np.int32))
         self._scan: QuantizedScan | None = None
         self._ml_scan: QuantizedScan | None = None
         self._scan_lock = threading.Lock()
@@ -300,9 +304,17 @@ class Router:
         mean and spread come from the library's column moments, so no row is read in float32
         twice.
         """
+        stand_in = self._stand_in_rows(query)
         if not self._use_scan():
             signals, confidence = self.signals(query, english)
-            return signals, {name: _z(v) for name, v in signals.items()}, confidence
+            zs = {name: _z(v) for name, v in signals.items()}
+            if len(stand_in):
+                assert self.index.ml is not None
+                ml = xling.scores(self.index.ml, query, self.multilingual)
+                std = float(ml.std())
+                ml_z = (ml[stand_in] - ml.mean()) / std if std >= 1e-9 else ml[stand_in] * 0
+                zs = xling.stand_in(zs, stand_in, ml_z, xling.WEIGHTS.stand_in)
+            return signals, zs, confidence
         index, s = self.index, self.settings
         scan = index.static_scan()
         signals = {"lexical": index.lexical.score(tokenize(english))}
@@ -342,17 +354,36 @@ class Router:
         pools = {name: top_candidates(a.scores, a.bound, near) for name, a in approx.items()}
         for name, (quantized, vec) in scanned.items():
             need = np.union1d(rows, pools[name])
+            if name == "static":  # a stand-in row may reach the top: exact, as the top is
+                need = np.union1d(need, stand_in)
             values = approx[name].scores.copy()
             values[need] = quantized.exact(need, vec)
             mean, std = moments[name]
             signals[name] = values
             zs[name] = (((values - np.float32(mean)) / np.float32(std)).astype(np.float32)
                         if std >= 1e-9 else np.zeros_like(values))
+        if len(stand_in):
+            ml_scan = index.ml_scan()
+            assert ml_scan is not None and index.ml is not None
+            vec = xling.query_vector(query, self.multilingual)
+            mean, std = ml_scan.stats(vec)
+            ml = ml_scan.exact(stand_in, vec)
+            ml_z = (ml - np.float32(mean)) / np.float32(std) if std >= 1e-9 else ml * 0
+            zs = xling.stand_in(zs, stand_in, ml_z, xling.WEIGHTS.stand_in)
         pool, static = pools["static"], signals["static"]
         best = pool[np.argpartition(-static[pool], near - 1)[:near]] if near else pool
         confidence = (float((np.asarray(index.sdesc[np.sort(best)], np.float32) @ raw).max())
                       if near else 0.0)
         return signals, zs, confidence
+
+    def _stand_in_rows(self, query: str) -> np.ndarray:
+        """The skills described in another language, when an English request's English
+        signals need the multilingual stand-in for them (xling.stand_in), else none."""
+        index = self.index
+        if (index.ml is None or not len(index.ml_foreign) or not xling.WEIGHTS.stand_in
+                or xling.is_foreign(query)):
+            return np.zeros(0, np.int32)
+        return index.ml_foreign
 
     def fuse(self, signals: dict[str, np.ndarray],
              zs: dict[str, np.ndarray] | None = None, foreign: bool = False,
