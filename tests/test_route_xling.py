@@ -277,7 +277,9 @@ def test_english_requests_reach_skills_described_in_another_language(
                for rows in (0, 1)]  # the float32 pass, and the int8 scan forced on
     for router in routers:
         for query, gold in ENGLISH_FOR_CHINESE:
-            assert router.route(query, k=3).results[0].name == gold, query
+            top = router.route(query, k=3, explain=True).results[0]
+            assert top.name == gold, query
+            assert top.explain["described_in_another_language"] is True
         assert router.route("my SQL query is slow", k=3).results[0].name == "sql-tuner"
         assert router.route("will it rain in Berlin tomorrow?", k=1).results[0].name in (
             "weather-forecast", "tianqi-chaxun")

