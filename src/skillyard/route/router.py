@@ -309,11 +309,7 @@ class Router:
             signals, confidence = self.signals(query, english)
             zs = {name: _z(v) for name, v in signals.items()}
             if len(stand_in):
-                assert self.index.ml is not None
-                ml = xling.scores(self.index.ml, query, self.multilingual)
-                std = float(ml.std())
-                ml_z = (ml[stand_in] - ml.mean()) / std if std >= 1e-9 else ml[stand_in] * 0
-                zs = xling.stand_in(zs, stand_in, ml_z, xling.WEIGHTS.stand_in)
+                zs = self._stood_in(query, zs, stand_in, scan=False)
             return signals, zs, confidence
         index, s = self.index, self.settings
         scan = index.static_scan()
@@ -363,18 +359,33 @@ class Router:
             zs[name] = (((values - np.float32(mean)) / np.float32(std)).astype(np.float32)
                         if std >= 1e-9 else np.zeros_like(values))
         if len(stand_in):
-            ml_scan = index.ml_scan()
-            assert ml_scan is not None and index.ml is not None
-            vec = xling.query_vector(query, self.multilingual)
-            mean, std = ml_scan.stats(vec)
-            ml = ml_scan.exact(stand_in, vec)
-            ml_z = (ml - np.float32(mean)) / np.float32(std) if std >= 1e-9 else ml * 0
-            zs = xling.stand_in(zs, stand_in, ml_z, xling.WEIGHTS.stand_in)
+            zs = self._stood_in(query, zs, stand_in, scan=True)
         pool, static = pools["static"], signals["static"]
         best = pool[np.argpartition(-static[pool], near - 1)[:near]] if near else pool
         confidence = (float((np.asarray(index.sdesc[np.sort(best)], np.float32) @ raw).max())
                       if near else 0.0)
         return signals, zs, confidence
+
+    def _stood_in(self, query: str, zs: dict[str, np.ndarray], rows: np.ndarray, scan: bool
+                  ) -> dict[str, np.ndarray]:
+        """``zs`` with the multilingual stand-in (xling.stand_in) on those of ``rows`` that
+        are among the ``stand_in_rank`` closest skills of the library to the request in the
+        multilingual space (from the int8 scan and its error bound when ``scan``)."""
+        index, top = self.index, xling.WEIGHTS.stand_in_rank
+        assert index.ml is not None
+        vec = xling.query_vector(query, self.multilingual)
+        ml_scan = index.ml_scan() if scan else None
+        if ml_scan is not None:
+            mean, std = ml_scan.stats(vec)
+            approx = ml_scan.approx(vec)
+            best = ml_scan.exact(top_candidates(approx.scores, approx.bound, top), vec)
+            ml = ml_scan.exact(rows, vec)
+        else:
+            best = np.einsum("ij,j->i", index.ml, vec.astype(index.ml.dtype))
+            mean, std = float(best.mean()), float(best.std())
+            ml = best[rows]
+        floor = float(np.partition(best, -top)[-top]) if len(best) >= top else -np.inf
+        return xling.stand_in(zs, rows, ml, (mean, std), floor, xling.WEIGHTS.stand_in)
 
     def _stand_in_rows(self, query: str) -> np.ndarray:
         """The skills described in another language, when an English request's English

@@ -74,6 +74,11 @@ class Weights:
     # requests for such skills: 14 of 27 at 1.0, 9 at 0 (off: the request is then not
     # encoded), 17 at 1.25 but 2 of the 318 English development requests lost.
     stand_in: float = 1.0
+    # ... but only for a skill among this many closest of the whole library to the request
+    # in the multilingual space: for English requests for English skills, the closest skill
+    # in another language ranked 21st there (median; 3rd at the 10th percentile); for the
+    # requests written for such a skill, it ranked first (1st or 2nd at the 90th).
+    stand_in_rank: int = 2
 
 
 WEIGHTS = Weights()
@@ -267,14 +272,22 @@ def calibrate(ml_desc: np.ndarray, queries: Sequence[str], quantile: float,
     return round(float(np.quantile(np.max(best, axis=0), quantile)), 4)
 
 
-def stand_in(zs: dict[str, np.ndarray], rows: np.ndarray, ml_z: np.ndarray,
-             scale: float) -> dict[str, np.ndarray]:
+def stand_in(zs: dict[str, np.ndarray], rows: np.ndarray, ml: np.ndarray,
+             moments: tuple[float, float], floor: float, scale: float
+             ) -> dict[str, np.ndarray]:
     """For an English request: the English signals' z-scores, where each of ``rows`` (skills
-    described in another language, which those signals cannot read) takes the larger of its
-    own and ``scale`` times its multilingual z-score ``ml_z``."""
+    described in another language, which those signals cannot read) whose multilingual
+    cosine ``ml`` reaches ``floor`` takes the larger of its own and ``scale`` times its
+    multilingual z-score (``moments``: the cosine's mean and spread over the library)."""
+    mean, std = moments
+    keep = ml >= floor
+    if std < 1e-9 or not keep.any():
+        return zs
+    chosen = rows[keep]
+    ml_z = ((ml[keep] - mean) / std).astype(np.float32) * np.float32(scale)
     out = dict(zs)
     for name in ("lexical", "static"):
         values = np.array(zs[name], np.float32)
-        values[rows] = np.maximum(values[rows], np.float32(scale) * ml_z.astype(np.float32))
+        values[chosen] = np.maximum(values[chosen], ml_z)
         out[name] = values
     return out
