@@ -123,6 +123,11 @@ class RouteIndex:
         return float(value) if value is not None else None
 
     @cached_property
+    def foreign_ids(self) -> frozenset[str]:
+        """Ids of the skills described in another language (``ml_foreign``)."""
+        return frozenset(self.ids[int(r)] for r in self.ml_foreign)
+
+    @cached_property
     def members(self) -> dict[str, list[int]]:
         """Rows of every family with more than one member."""
         out: dict[str, list[int]] = {}
@@ -304,12 +309,12 @@ class Router:
         mean and spread come from the library's column moments, so no row is read in float32
         twice.
         """
-        stand_in = self._stand_in_rows(query)
+        stand_in = self._stand_in(query, scan=self._use_scan())
         if not self._use_scan():
             signals, confidence = self.signals(query, english)
             zs = {name: _z(v) for name, v in signals.items()}
-            if len(stand_in):
-                zs = self._stood_in(query, zs, stand_in, scan=False)
+            if stand_in is not None:
+                zs = xling.stand_in(zs, *stand_in, xling.WEIGHTS.stand_in)
             return signals, zs, confidence
         index, s = self.index, self.settings
         scan = index.static_scan()
@@ -350,51 +355,48 @@ class Router:
         pools = {name: top_candidates(a.scores, a.bound, near) for name, a in approx.items()}
         for name, (quantized, vec) in scanned.items():
             need = np.union1d(rows, pools[name])
-            if name == "static":  # a stand-in row may reach the top: exact, as the top is
-                need = np.union1d(need, stand_in)
+            if name == "static" and stand_in is not None:  # exact, as the top is
+                need = np.union1d(need, stand_in[0])
             values = approx[name].scores.copy()
             values[need] = quantized.exact(need, vec)
             mean, std = moments[name]
             signals[name] = values
             zs[name] = (((values - np.float32(mean)) / np.float32(std)).astype(np.float32)
                         if std >= 1e-9 else np.zeros_like(values))
-        if len(stand_in):
-            zs = self._stood_in(query, zs, stand_in, scan=True)
+        if stand_in is not None:
+            zs = xling.stand_in(zs, *stand_in, xling.WEIGHTS.stand_in)
         pool, static = pools["static"], signals["static"]
         best = pool[np.argpartition(-static[pool], near - 1)[:near]] if near else pool
         confidence = (float((np.asarray(index.sdesc[np.sort(best)], np.float32) @ raw).max())
                       if near else 0.0)
         return signals, zs, confidence
 
-    def _stood_in(self, query: str, zs: dict[str, np.ndarray], rows: np.ndarray, scan: bool
-                  ) -> dict[str, np.ndarray]:
-        """``zs`` with the multilingual stand-in (xling.stand_in) on those of ``rows`` that
-        are among the ``stand_in_rank`` closest skills of the library to the request in the
-        multilingual space (from the int8 scan and its error bound when ``scan``)."""
+    def _stand_in(self, query: str, scan: bool
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]] | None:
+        """For an English request, the skills described in another language that are among
+        the ``stand_in_rank`` closest of the library to it in the multilingual space, their
+        cosines, and the cosine's mean and spread over the library (from the int8 scan and
+        its error bound when ``scan``); None when there are none (xling.stand_in)."""
         index, top = self.index, xling.WEIGHTS.stand_in_rank
-        assert index.ml is not None
+        if (index.ml is None or not len(index.ml_foreign) or not xling.WEIGHTS.stand_in
+                or xling.is_foreign(query)):
+            return None
         vec = xling.query_vector(query, self.multilingual)
         ml_scan = index.ml_scan() if scan else None
         if ml_scan is not None:
-            mean, std = ml_scan.stats(vec)
+            moments = ml_scan.stats(vec)
             approx = ml_scan.approx(vec)
-            best = ml_scan.exact(top_candidates(approx.scores, approx.bound, top), vec)
-            ml = ml_scan.exact(rows, vec)
+            rows = top_candidates(approx.scores, approx.bound, top)
+            values = ml_scan.exact(rows, vec)
         else:
-            best = np.einsum("ij,j->i", index.ml, vec.astype(index.ml.dtype))
-            mean, std = float(best.mean()), float(best.std())
-            ml = best[rows]
-        floor = float(np.partition(best, -top)[-top]) if len(best) >= top else -np.inf
-        return xling.stand_in(zs, rows, ml, (mean, std), floor, xling.WEIGHTS.stand_in)
-
-    def _stand_in_rows(self, query: str) -> np.ndarray:
-        """The skills described in another language, when an English request's English
-        signals need the multilingual stand-in for them (xling.stand_in), else none."""
-        index = self.index
-        if (index.ml is None or not len(index.ml_foreign) or not xling.WEIGHTS.stand_in
-                or xling.is_foreign(query)):
-            return np.zeros(0, np.int32)
-        return index.ml_foreign
+            values = np.einsum("ij,j->i", index.ml, vec.astype(index.ml.dtype))
+            moments = (float(values.mean()), float(values.std()))
+            rows = np.arange(len(values))
+        if len(values) > top:
+            keep = values >= np.partition(values, -top)[-top]
+            rows, values = rows[keep], values[keep]
+        other = np.isin(rows, index.ml_foreign)
+        return (rows[other], values[other], moments) if other.any() else None
 
     def fuse(self, signals: dict[str, np.ndarray],
              zs: dict[str, np.ndarray] | None = None, foreign: bool = False,
@@ -501,9 +503,8 @@ class Router:
             self._explain(english, hits, self.signals(query, english)[0], fused)
             if glossed:
                 notes.append(f"read in English as: {english}")
-            stand_in = {self.index.ids[r] for r in self._stand_in_rows(query)}
-            for hit in hits:  # its English signals' z-scores may be the multilingual stand-in
-                if hit.explain is not None and hit.id in stand_in:
+            for hit in hits:  # (for an English request, the multilingual stand-in's)
+                if hit.explain is not None and hit.id in self.index.foreign_ids:
                     hit.explain["described_in_another_language"] = True
             for hit in hits:
                 if hit.explain is not None and hit.id in reranked:

@@ -273,21 +273,18 @@ def calibrate(ml_desc: np.ndarray, queries: Sequence[str], quantile: float,
 
 
 def stand_in(zs: dict[str, np.ndarray], rows: np.ndarray, ml: np.ndarray,
-             moments: tuple[float, float], floor: float, scale: float
-             ) -> dict[str, np.ndarray]:
+             moments: tuple[float, float], scale: float) -> dict[str, np.ndarray]:
     """For an English request: the English signals' z-scores, where each of ``rows`` (skills
-    described in another language, which those signals cannot read) whose multilingual
-    cosine ``ml`` reaches ``floor`` takes the larger of its own and ``scale`` times its
-    multilingual z-score (``moments``: the cosine's mean and spread over the library)."""
+    described in another language, which those signals cannot read) takes the larger of its
+    own and ``scale`` times its multilingual z-score (``ml``: its cosines; ``moments``: the
+    cosine's mean and spread over the library)."""
     mean, std = moments
-    keep = ml >= floor
-    if std < 1e-9 or not keep.any():
+    if std < 1e-9 or not len(rows):
         return zs
-    chosen = rows[keep]
-    ml_z = ((ml[keep] - mean) / std).astype(np.float32) * np.float32(scale)
+    ml_z = ((np.asarray(ml, np.float32) - np.float32(mean)) / np.float32(std)) * np.float32(scale)
     out = dict(zs)
     for name in ("lexical", "static"):
         values = np.array(zs[name], np.float32)
-        values[chosen] = np.maximum(values[chosen], ml_z)
+        values[rows] = np.maximum(values[rows], ml_z)
         out[name] = values
     return out
