@@ -503,7 +503,7 @@ class Router:
             self._explain(english, hits, self.signals(query, english)[0], fused)
             if glossed:
                 notes.append(f"read in English as: {english}")
-            for hit in hits:  # (for an English request, the multilingual stand-in's)
+            for hit in hits:  # its English z-scores may be the multilingual stand-in's
                 if hit.explain is not None and hit.id in self.index.foreign_ids:
                     hit.explain["described_in_another_language"] = True
             for hit in hits:
