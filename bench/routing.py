@@ -287,7 +287,7 @@ def _multilingual(db: str, group_of: dict[str, str]) -> dict[str, Any]:
                           "english_hit@1": judged["english"]["hit@1"]}
         rev = [q for q in requests if not q["english"] and q["should_trigger"]]
         ranked, _ = _route_all(router, rev)
-        rows["en->zh skills"] = {"n": len(rev), "hit@1": _judge(
+        rows["English, other-language skills"] = {"n": len(rev), "hit@1": _judge(
             rev, ranked, [False] * len(rev), group_of)["lenient"]["hit@1"]}
         out[label] = rows
     return out
