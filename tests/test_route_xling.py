@@ -241,11 +241,12 @@ def test_the_quantized_scan_gives_the_float32_results(skills_dir: Path, tmp_path
 
 
 # Skills described only in Chinese, with names that say nothing in English, and English
-# requests for them.
+# requests for them; and a Chinese translation of one of the English skills.
 CHINESE_SKILLS = {
     "huiyi-jiyao": "把会议录音整理成会议纪要，列出每项决议、负责人和待办事项。",
     "tianqi-chaxun": "查询任意城市的实时天气和未来一周的天气预报，并给出穿衣和出行建议。",
 }
+TRANSLATION = ("sql-tuner", "用索引和查询计划加速缓慢的 SQL 查询。")
 ENGLISH_FOR_CHINESE = [
     ("turn the recording of today's meeting into minutes with decisions and action items",
      "huiyi-jiyao"),
@@ -265,22 +266,24 @@ def test_english_requests_reach_skills_described_in_another_language(
     extra = tmp_path / "zh"
     for name, desc in CHINESE_SKILLS.items():
         write_skill(extra, name, desc)
+    write_skill(tmp_path / "zh-copy", *TRANSLATION)
     db = tmp_path / "lib.db"
     with Library(db) as lib:
-        lib.index([str(skills_dir), str(extra)])
+        lib.index([str(skills_dir), str(extra), str(tmp_path / "zh-copy")])
         lib.route_index()
         meta = storage.current(storage.index_dir(db)).manifest()["multilingual"]
-        assert meta["other_language_skills"] == len(CHINESE_SKILLS)
+        assert meta["stand_in_skills"] == len(CHINESE_SKILLS)  # not the translation
     index = RouteIndex.open(db)
-    assert sorted(index.names[r] for r in index.ml_foreign) == sorted(CHINESE_SKILLS)
+    assert sorted(index.names[r] for r in index.ml_stand_in) == sorted(CHINESE_SKILLS)
     routers = [Router(index, settings=replace(RouteSettings(), quantized_scan_rows=rows))
                for rows in (0, 1)]  # the float32 pass, and the int8 scan forced on
     for router in routers:
         for query, gold in ENGLISH_FOR_CHINESE:
             top = router.route(query, k=3, explain=True).results[0]
             assert top.name == gold, query
-            assert top.explain["described_in_another_language"] is True
-        assert router.route("my SQL query is slow", k=3).results[0].name == "sql-tuner"
+            assert top.explain["multilingual_stand_in"] is True
+        top = router.route("my SQL query is slow", k=3, explain=True).results[0]
+        assert top.name == "sql-tuner" and "multilingual_stand_in" not in top.explain
         assert router.route("will it rain in Berlin tomorrow?", k=1).results[0].name in (
             "weather-forecast", "tianqi-chaxun")
     monkeypatch.setattr(xling, "WEIGHTS", replace(xling.WEIGHTS, stand_in=0.0))
@@ -296,10 +299,23 @@ def test_an_index_without_the_language_rows_gains_them(skills_dir: Path, tmp_pat
     with Library(db) as lib:
         lib.index([str(skills_dir)])
         lib.route_index()
-        (storage.current(storage.index_dir(db)).path / f"{xling.FOREIGN}.npy").unlink()
-        assert RouteIndex.open(db).ml_foreign.size == 0
+        (storage.current(storage.index_dir(db)).path / f"{xling.STAND_IN}.npy").unlink()
+        assert RouteIndex.open(db).ml_stand_in.size == 0
         report = lib.route_index()
         assert not report.up_to_date and report.reused == len(SKILLS)
         gen = storage.current(storage.index_dir(db))
         assert gen.manifest()["multilingual"]["encoded"] == 0
-        assert (gen.path / f"{xling.FOREIGN}.npy").is_file()
+        assert (gen.path / f"{xling.STAND_IN}.npy").is_file()
+
+
+def test_stand_in_rows_leave_out_translations() -> None:
+    """A skill in another language is stood in for unless an English skill of the same name
+    is this close to it in the multilingual space (its original)."""
+    basis = np.eye(4, dtype=np.float32)
+    near = np.array([0.9, np.sqrt(1 - 0.81), 0, 0], np.float32)  # cosine 0.9 to basis[0]
+    names = ["sql-tuner", "sql-tuner", "weather", "weather", "jiyao"]
+    descs = ["Speed up slow SQL queries.", "加速缓慢的 SQL 查询。", "Weather forecasts.",
+             "查询会议纪要和待办事项的工具。", "把会议录音整理成会议纪要。"]
+    ml = np.stack([basis[0], near, basis[2], basis[3], basis[1]])
+    assert xling.stand_in_rows(names, descs, ml).tolist() == [3, 4]
+    assert xling.stand_in_rows(names[:1], descs[:1], ml[:1]).tolist() == []

@@ -288,7 +288,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     if (prev.gen is not None and prev.digests == digests and list(prev.rows) == ids
             and prev.settings == settings_key and xling.in_index(prev.gen) == multilingual
             and (not multilingual or (gloss.in_index(prev.gen)
-                                      and (prev.gen.path / f"{xling.FOREIGN}.npy").is_file()))):
+                                      and (prev.gen.path / f"{xling.STAND_IN}.npy").is_file()))):
         report.up_to_date = True
         report.seconds = time.perf_counter() - started
         return report
@@ -434,8 +434,8 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
         ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
                                           reuse, progress=progress)
         gen.save_array("ml_desc", ml)
-        foreign = xling.foreign_rows(descs)
-        gen.save_array(xling.FOREIGN, foreign)
+        stand_in = xling.stand_in_rows(names, descs, ml)
+        gen.save_array(xling.STAND_IN, stand_in)
         words, word_vecs, words_encoded = gloss.build(
             names, descs, prev.gen.path if prev.gen else None, progress=progress)
         gen.save_array(gloss.NAME, word_vecs)
@@ -445,7 +445,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
         manifest["multilingual"] = {
             "model": xling.MODEL_ID, "encoded": encoded,
             "glossary": {"words": len(words), "encoded": words_encoded},
-            "other_language_skills": len(foreign),
+            "stand_in_skills": len(stand_in),
             "threshold": xling.calibrate(ml, offtopic_queries(), settings.abstain_quantile)}
         report.stages["multilingual"] = round(time.perf_counter() - t1, 3)
         t0 += time.perf_counter() - t1  # its own stage, not part of "write"

@@ -79,10 +79,10 @@ class RouteIndex:
         self.ml: np.ndarray | None = gen.array("ml_desc") if xling.in_index(gen) else None
         # ... and the vocabulary that glosses such a request in English (gloss.py).
         self.glossary: Glossary | None = Glossary.open(gen.path) if self.ml is not None else None
-        # ... and which skills are described in another language (their stand-in: _scored).
-        self.ml_foreign = (gen.array(xling.FOREIGN, mmap=False) if self.ml is not None
-                           and (gen.path / f"{xling.FOREIGN}.npy").is_file()
-                           else np.zeros(0, np.int32))
+        # ... and the skills described in another language that it stands in for (_stand_in).
+        self.ml_stand_in = (gen.array(xling.STAND_IN, mmap=False) if self.ml is not None
+                            and (gen.path / f"{xling.STAND_IN}.npy").is_file()
+                            else np.zeros(0, np.int32))
         self._scan: QuantizedScan | None = None
         self._ml_scan: QuantizedScan | None = None
         self._scan_lock = threading.Lock()
@@ -123,9 +123,9 @@ class RouteIndex:
         return float(value) if value is not None else None
 
     @cached_property
-    def foreign_ids(self) -> frozenset[str]:
-        """Ids of the skills described in another language (``ml_foreign``)."""
-        return frozenset(self.ids[int(r)] for r in self.ml_foreign)
+    def stand_in_ids(self) -> frozenset[str]:
+        """Ids of the skills of ``ml_stand_in``."""
+        return frozenset(self.ids[int(r)] for r in self.ml_stand_in)
 
     @cached_property
     def members(self) -> dict[str, list[int]]:
@@ -378,7 +378,7 @@ class Router:
         cosines, and the cosine's mean and spread over the library (from the int8 scan and
         its error bound when ``scan``); None when there are none (xling.stand_in)."""
         index, top = self.index, xling.WEIGHTS.stand_in_rank
-        if (index.ml is None or not len(index.ml_foreign) or not xling.WEIGHTS.stand_in
+        if (index.ml is None or not len(index.ml_stand_in) or not xling.WEIGHTS.stand_in
                 or xling.is_foreign(query)):
             return None
         vec = xling.query_vector(query, self.multilingual)
@@ -395,7 +395,7 @@ class Router:
         if len(values) > top:
             keep = values >= np.partition(values, -top)[-top]
             rows, values = rows[keep], values[keep]
-        other = np.isin(rows, index.ml_foreign)
+        other = np.isin(rows, index.ml_stand_in)
         return (rows[other], values[other], moments) if other.any() else None
 
     def fuse(self, signals: dict[str, np.ndarray],
@@ -504,8 +504,8 @@ class Router:
             if glossed:
                 notes.append(f"read in English as: {english}")
             for hit in hits:  # its English z-scores may be the multilingual stand-in's
-                if hit.explain is not None and hit.id in self.index.foreign_ids:
-                    hit.explain["described_in_another_language"] = True
+                if hit.explain is not None and not foreign and hit.id in self.index.stand_in_ids:
+                    hit.explain["multilingual_stand_in"] = True
             for hit in hits:
                 if hit.explain is not None and hit.id in reranked:
                     hit.explain["rerank"] = reranked[hit.id]
