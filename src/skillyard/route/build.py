@@ -287,8 +287,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     settings_key = json.loads(json.dumps(asdict(settings)))
     if (prev.gen is not None and prev.digests == digests and list(prev.rows) == ids
             and prev.settings == settings_key and xling.in_index(prev.gen) == multilingual
-            and (not multilingual or (gloss.in_index(prev.gen)
-                                      and (prev.gen.path / f"{xling.STAND_IN}.npy").is_file()))):
+            and (not multilingual or (gloss.in_index(prev.gen) and xling.in_stand_in(prev.gen)))):
         report.up_to_date = True
         report.seconds = time.perf_counter() - started
         return report
@@ -434,10 +433,12 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
         ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
                                           reuse, progress=progress)
         gen.save_array("ml_desc", ml)
-        stand_in = xling.stand_in_rows(names, descs, ml)
+        foreign = [xling.is_foreign(desc) for desc in descs]  # told apart once, for both
+        stand_in = xling.stand_in_rows(names, descs, ml, foreign)
         gen.save_array(xling.STAND_IN, stand_in)
         words, word_vecs, words_encoded = gloss.build(
-            names, descs, prev.gen.path if prev.gen else None, progress=progress)
+            names, descs, prev.gen.path if prev.gen else None, progress=progress,
+            foreign=foreign)
         gen.save_array(gloss.NAME, word_vecs)
         gen.save_lines(gloss.NAME, words)
         from .calibrate import offtopic_queries

@@ -50,14 +50,17 @@ def in_index(gen: object | None) -> bool:
     return path is not None and (Path(path) / f"{NAME}.npy").is_file()
 
 
-def vocabulary(names: Sequence[str], descs: Sequence[str]) -> list[str]:
+def vocabulary(names: Sequence[str], descs: Sequence[str],
+               foreign: Sequence[bool] | None = None) -> list[str]:
     """The most frequent words of the library's English names and descriptions, by document
     frequency; stopwords and one-letter words left out. Descriptions in another language
-    are skipped: their Latin-script words (Spanish "haz", Italian "mio") would otherwise
-    stand in for themselves in a gloss."""
+    (``foreign``, when the caller has already told them apart) are skipped: their
+    Latin-script words (Spanish "haz", Italian "mio") would otherwise stand in for
+    themselves in a gloss."""
     df: Counter[str] = Counter()
-    for name, desc in zip(names, descs, strict=True):
-        if is_foreign(desc):
+    other = foreign if foreign is not None else [is_foreign(d) for d in descs]
+    for name, desc, skip in zip(names, descs, other, strict=True):
+        if skip:
             continue
         text = f"{name.replace('-', ' ')} {desc}".lower()
         df.update(set(_ENGLISH_WORD.findall(text)))
@@ -67,10 +70,10 @@ def vocabulary(names: Sequence[str], descs: Sequence[str]) -> list[str]:
 
 def build(names: Sequence[str], descs: Sequence[str], previous: Path | None,
           encoder: MultilingualEncoder | None = None,
-          progress: Progress | None = None
+          progress: Progress | None = None, foreign: Sequence[bool] | None = None
           ) -> tuple[list[str], np.ndarray, int]:
     """(words, float32 [len(words), DIM] vectors, how many were encoded now)."""
-    words = vocabulary(names, descs)
+    words = vocabulary(names, descs, foreign)
     vecs = np.zeros((len(words), DIM), np.float32)
     known: dict[str, int] = {}
     old = None

@@ -80,8 +80,8 @@ class RouteIndex:
         # ... and the vocabulary that glosses such a request in English (gloss.py).
         self.glossary: Glossary | None = Glossary.open(gen.path) if self.ml is not None else None
         # ... and the skills described in another language that it stands in for (_stand_in).
-        self.ml_stand_in = (gen.array(xling.STAND_IN, mmap=False) if self.ml is not None
-                            and (gen.path / f"{xling.STAND_IN}.npy").is_file()
+        self.ml_stand_in = (gen.array(xling.STAND_IN, mmap=False)
+                            if self.ml is not None and xling.in_stand_in(gen)
                             else np.zeros(0, np.int32))
         self._scan: QuantizedScan | None = None
         self._ml_scan: QuantizedScan | None = None
@@ -309,8 +309,9 @@ class Router:
         mean and spread come from the library's column moments, so no row is read in float32
         twice.
         """
-        stand_in = self._stand_in(query, scan=self._use_scan())
-        if not self._use_scan():
+        use_scan = self._use_scan()
+        stand_in = self._stand_in(query, scan=use_scan)
+        if not use_scan:
             signals, confidence = self.signals(query, english)
             zs = {name: _z(v) for name, v in signals.items()}
             if stand_in is not None:

@@ -245,13 +245,21 @@ def is_foreign(text: str) -> bool:
     return other >= 2 and other > english
 
 
-def stand_in_rows(names: Sequence[str], descs: Sequence[str], ml_desc: np.ndarray
-                  ) -> np.ndarray:
+def in_stand_in(gen: object | None) -> bool:
+    """Whether a generation (storage.Generation, or None) holds the stand-in rows."""
+    path = getattr(gen, "path", None)
+    return path is not None and (Path(path) / f"{STAND_IN}.npy").is_file()
+
+
+def stand_in_rows(names: Sequence[str], descs: Sequence[str], ml_desc: np.ndarray,
+                  foreign: Sequence[bool] | None = None) -> np.ndarray:
     """Rows of the skills whose English signals the multilingual cosine may stand in for
-    (int32, sorted): those described in another language, except a translation of an
-    English-described skill of the same name (multilingual cosine >= ``TRANSLATION``), which
-    an English request reaches through the original."""
-    other = [i for i, desc in enumerate(descs) if is_foreign(desc)]
+    (int32, sorted): those described in another language (``foreign``, when the caller
+    has already told them apart), except a translation of an English-described skill of the
+    same name (multilingual cosine >= ``TRANSLATION``), which an English request reaches
+    through the original."""
+    flags = foreign if foreign is not None else [is_foreign(d) for d in descs]
+    other = [i for i, flag in enumerate(flags) if flag]
     skip = set(other)
     english: dict[str, list[int]] = {}
     for i, name in enumerate(names):
