@@ -8,7 +8,8 @@ LIBRARY.db must hold the shared 11K corpus with a built routing index (``bench/r
 ``bench/data/routing/queries.jsonl``; only should-trigger queries of the ``tune`` split are
 used (the shared file has no split field: a hash of its qid assigns one, as in
 ``bench/routing.py``). Positives are the gold ids and the members of their corpus dup_group.
-The held-out split is reported, never fitted on.
+The held-out split is reported, never fitted on. The long task descriptions
+(``bench/data/routing/tasks.jsonl``) are not fitted on either: they measure.
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ def pools(router: Router, queries: list[dict], group_of: dict[str, str]
     for q in queries:
         signals, _ = router.signals(q["query"])
         zs = {name: _z(v) for name, v in signals.items()}
-        fused = router.fuse(signals, zs)
+        share = router.static_share(q["query"])  # as Router.route weighs a long request
+        fused = router.fuse(signals, zs, share=share)
         depth = router.settings.stage2_depth
         top = np.argpartition(-fused, depth - 1)[:depth]
         top = top[np.argsort(-fused[top], kind="stable")]
         gold = {r for g in q["gold"] for r in group_rows.get(group_of.get(g, g), [])}
         pos = np.array([int(r) in gold for r in top])
-        feats = stage2.features(index, top, zs, fused, tokenize(q["query"]))
+        feats = stage2.features(index, top, zs, fused, tokenize(q["query"]),
+                                static_share=share)
         out.append((feats, pos, q))
     return out
 
@@ -70,7 +73,7 @@ def main() -> None:
     if args.full_model:
         change["desc_weight"] = 0.8
     router = Router(RouteIndex.open(args.db), settings=replace(RouteSettings(), **change))
-    queries = [q for q in dev_queries() if q["should_trigger"]]
+    queries = [q for q in dev_queries(tasks=None) if q["should_trigger"]]
     data = pools(router, queries, group_of)
     fit_and_report(data, stage2.FEATURES, OUT, l2=args.l2, write=args.write,
                    labels=("pool-top", "stage 2"), pool=router.settings.stage2_depth,

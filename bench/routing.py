@@ -15,8 +15,8 @@ Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its
 1. load the corpus into a fresh library (not timed as routing);
 2. first build of the routing index (tokenize, MinHash, embed, BM25F, groups, calibration);
 3. rebuild with nothing changed; then an update after 1% of the skills changed their body;
-4. route the development queries (the shared 312 and our 378 of ``bench/data/routing``, each
-   split into ``tune`` and ``heldout``) through ``Library.route`` (Hit@1, Recall@10 strict and
+4. route the development queries (the shared 312, our 378 requests and our 72 long task
+   descriptions of ``bench/data/routing``, each split into ``tune`` and ``heldout``) through ``Library.route`` (Hit@1, Recall@10 strict and
    lenient, abstention, latency) and, in the same run, today's configuration (full MiniLM
    query, z-score fusion, no second stage), the body reranker (``--rerank body``), per-signal
    ablations, plain BM25 over name+description and over the full SKILL.md text, and the
@@ -135,13 +135,17 @@ def hash_split(qid: str) -> str:
 
 
 def dev_queries(shared: str | Path = DATA / "routing-dev.jsonl",
-                ours: str | Path = OURS / "queries.jsonl") -> list[dict[str, Any]]:
-    """The shared author-written queries and ours, each with ``set`` and ``split``."""
+                ours: str | Path = OURS / "queries.jsonl",
+                tasks: str | Path | None = OURS / "tasks.jsonl") -> list[dict[str, Any]]:
+    """The shared author-written queries, ours and our long task descriptions (``tasks``;
+    None leaves them out), each with ``set`` and ``split``."""
     out = []
     for q in _queries(str(shared)):
         out.append({**q, "set": "shared", "split": hash_split(q["qid"])})
     for q in _queries(str(ours)):
         out.append({**q, "set": "mine"})
+    for q in _queries(str(tasks)) if tasks is not None else []:
+        out.append({**q, "set": "tasks"})
     return out
 
 
@@ -164,14 +168,15 @@ def _judge(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: li
             "not_skill_avoided": sum(avoided) / len(avoided) if avoided else None}
 
 
-PARTS = (("shared", "tune"), ("shared", "heldout"), ("mine", "tune"), ("mine", "heldout"))
+PARTS = (("shared", "tune"), ("shared", "heldout"), ("mine", "tune"), ("mine", "heldout"),
+         ("tasks", "tune"), ("tasks", "heldout"))
 
 
 def _by_part(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: list[bool],
              group_of: dict[str, str]) -> dict[str, Any]:
     """Metrics on every (query set, split) part and on each set as a whole."""
     out = {}
-    for source, split in (*PARTS, ("shared", None), ("mine", None)):
+    for source, split in (*PARTS, ("shared", None), ("mine", None), ("tasks", None)):
         keep = [i for i, q in enumerate(queries)
                 if q["set"] == source and (split is None or q["split"] == split)]
         label = f"{source}/{split or 'all'}"
@@ -461,8 +466,8 @@ def _row(label: str, parts: dict[str, Any], extra: str = "") -> str:
     for source, split in PARTS:
         r = parts[f"{source}/{split}"]
         cells.append(f"{pct(r['strict']['hit@1'])}/{pct(r['lenient']['hit@1'])}")
-    rec = [pct(parts[f"{s}/all"]["lenient"]["recall@10"]) for s in ("shared", "mine")]
-    return f"{label:34s} " + " ".join(f"{c:>11s}" for c in cells) + f"  {rec[0]} {rec[1]} {extra}"
+    rec = [pct(parts[f"{s}/all"]["lenient"]["recall@10"]) for s in ("shared", "mine", "tasks")]
+    return f"{label:34s} " + " ".join(f"{c:>11s}" for c in cells) + f"  {' '.join(rec)} {extra}"
 
 
 def report(res: dict[str, Any]) -> None:
@@ -473,7 +478,7 @@ def report(res: dict[str, Any]) -> None:
           "strict/lenient (lenient: any member of the gold's dup_group) on should-trigger "
           "queries; R@10 lenient; latency per query")
     print(f"{'':34s} " + " ".join(f"{s[:6] + '/' + p[:4]:>11s}" for s, p in PARTS)
-          + "  R@10sh R@10my   p50/p95 ms")
+          + "  R@10sh R@10my R@10tk   p50/p95 ms")
     print(f"{'':34s} " + " ".join(f"{'n=' + str(n[p]):>11s}" for p in PARTS))
     for label, key in (("plain BM25, name+description", "bm25_name_desc"),
                        ("plain BM25, full text", "bm25_full_text")):
@@ -484,7 +489,7 @@ def report(res: dict[str, Any]) -> None:
     print(_row("skillyard via Library.route", parts, f"{ev['p50_ms']:6.2f}/{ev['p95_ms']:.2f}"))
     first = next(iter(ev["systems"]), "")
     today = ev["systems"][first]["parts"] if first.startswith("today") else None
-    for source in ("shared", "mine"):
+    for source in ("shared", "mine", "tasks"):
         for split in ("tune", "heldout"):
             a = parts[f"{source}/{split}"]["strict"]["hit@1"]
             c = base["bm25_full_text"]["parts"][f"{source}/{split}"]["strict"]["hit@1"]

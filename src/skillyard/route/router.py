@@ -275,7 +275,7 @@ class Router:
         ``english`` (a request's English gloss) when it is given."""
         index = self.index
         english = query if english is None else english
-        out = {"lexical": index.lexical.score(tokenize(english))}
+        out = {"lexical": self.lexical(english)}
         raw = self.static.encode([english], index.static_idf)[0]
         out["static"] = _matvec(index.sdesc_proj, project(raw, index.smean, index.sbasis))
         if self.settings.desc_weight and index.desc is not None:
@@ -291,6 +291,10 @@ class Router:
                       if near else 0.0)
         return out, confidence
 
+    def lexical(self, text: str) -> np.ndarray:
+        """BM25F scores of every skill for ``text``."""
+        return self.index.lexical.score(tokenize(text))
+
     def gloss(self, query: str) -> str:
         """The English gloss of a request in another language ("" without a glossary)."""
         glossary = self.index.glossary
@@ -299,7 +303,17 @@ class Router:
     def _use_scan(self) -> bool:
         return 0 < self.settings.quantized_scan_rows <= len(self.index.ids)
 
-    def _scored(self, query: str, depth: int, english: str, glossed: bool = False
+    def static_share(self, english: str) -> float:
+        """How much of its weight the static signal keeps for this request (1 for a short
+        request, 0 for a long task statement; RouteSettings.long_request)."""
+        low, high = self.settings.long_request
+        terms = len(tokenize(english))
+        if terms <= low:
+            return 1.0
+        return max(0.0, (high - terms) / (high - low)) if high > low else 0.0
+
+    def _scored(self, query: str, depth: int, english: str, glossed: bool = False,
+                share: float = 1.0
                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
         """Signals, their z-scores and the confidence, as ``signals`` and ``_z`` give them
         on every row that can reach the ``depth`` best fused scores or the confidence pool.
@@ -319,7 +333,7 @@ class Router:
             return signals, zs, confidence
         index, s = self.index, self.settings
         scan = index.static_scan()
-        signals = {"lexical": index.lexical.score(tokenize(english))}
+        signals = {"lexical": self.lexical(english)}
         raw = self.static.encode([english], index.static_idf)[0]
         query_vec = project(raw, index.smean, index.sbasis)
         if s.desc_weight and index.desc is not None:
@@ -337,7 +351,8 @@ class Router:
         zero = np.zeros(len(index.ids), np.float32)
         foreign = "xling" in scanned and xling.is_foreign(query)
         # fuse is linear in each z-score: each scanned term's weight, and the rest without them
-        base = self.fuse({}, {**zs, **{name: zero for name in scanned}}, foreign, glossed)
+        base = self.fuse({}, {**zs, **{name: zero for name in scanned}}, foreign, glossed,
+                         share)
         slack = 1e-4
         approx, moments, weights = {}, {}, {}
         for name, (quantized, vec) in scanned.items():
@@ -346,7 +361,7 @@ class Router:
             unit = {**{other: np.zeros(1, np.float32) for other in [*zs, *scanned]},
                     name: np.ones(1, np.float32)}
             std = moments[name][1]
-            weights[name] = (float(self.fuse({}, unit, foreign, glossed)[0]) / std
+            weights[name] = (float(self.fuse({}, unit, foreign, glossed, share)[0]) / std
                              if std >= 1e-9 else 0.0)
             base = base + np.float32(weights[name]) * (approx[name].scores
                                                        - np.float32(moments[name][0]))
@@ -401,13 +416,14 @@ class Router:
 
     def fuse(self, signals: dict[str, np.ndarray],
              zs: dict[str, np.ndarray] | None = None, foreign: bool = False,
-             glossed: bool = False) -> np.ndarray:
+             glossed: bool = False, share: float = 1.0) -> np.ndarray:
         """Weighted z-scores; a request in another language (``foreign``) leans on the
         multilingual signal, and its English signals read its gloss (``glossed``) or, in an
-        index without a glossary, the request itself; the weights are in xling.WEIGHTS."""
+        index without a glossary, the request itself; the weights are in xling.WEIGHTS.
+        The static signal keeps ``share`` of its weight (static_share)."""
         s = self.settings
         zs = zs or {name: _z(values) for name, values in signals.items()}
-        lexical, static = s.lexical_weight, s.static_weight
+        lexical, static = s.lexical_weight, s.static_weight * share
         if "xling" in zs and foreign:
             w = xling.WEIGHTS
             if glossed:
@@ -423,7 +439,8 @@ class Router:
         return fused.astype(np.float32)
 
     def second_stage(self, query: str, top: np.ndarray, zs: dict[str, np.ndarray],
-                     fused: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool] | None:
+                     fused: np.ndarray, share: float = 1.0
+                     ) -> tuple[np.ndarray, np.ndarray, bool] | None:
         """The candidates re-scored by the learned model (None when it is off): the first
         ``stage2_depth`` in its order, the rest after them in fused order, and whether the
         query names the best one (at least NAMED of its name's terms)."""
@@ -431,7 +448,8 @@ class Router:
         if model is None or not len(top):
             return None
         pool = top[: self.settings.stage2_depth]
-        feats = stage2.features(self.index, pool, zs, fused, tokenize(query))
+        feats = stage2.features(self.index, pool, zs, fused, tokenize(query),
+                                static_share=share)
         learned = model.score(feats).astype(np.float64)
         order = np.argsort(-learned, kind="stable")
         rest = top[len(pool):]
@@ -460,13 +478,14 @@ class Router:
         english = self.gloss(query) if foreign else ""
         glossed = bool(english)
         english = english or query
-        signals, zs, confidence = self._scored(query, depth, english, glossed)
-        fused = self.fuse(signals, zs, foreign, glossed)
+        share = self.static_share(english)
+        signals, zs, confidence = self._scored(query, depth, english, glossed, share)
+        fused = self.fuse(signals, zs, foreign, glossed, share)
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
         second = (None if foreign and not xling.WEIGHTS.foreign_stage2
-                  else self.second_stage(english, top, zs, fused))
+                  else self.second_stage(english, top, zs, fused, share))
         named = False
         if second is not None:
             top, scores, named = second
@@ -484,6 +503,8 @@ class Router:
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
                       for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []
+        if share < 1.0:
+            notes.append(f"a long request: the static signal kept {share:.0%} of its weight")
         if self.settings.desc_weight and self.index.desc is None:
             notes.append("desc_weight is set but this index has no model vectors for "
                          "descriptions; run 'skillyard reindex --full-model'")

@@ -45,21 +45,26 @@ def _pool_ranks(values: np.ndarray) -> np.ndarray:
 
 
 def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.ndarray,
-             query_terms: Sequence[str]) -> np.ndarray:
+             query_terms: Sequence[str], static_share: float = 1.0) -> np.ndarray:
     """float32 [len(rows), len(FEATURES)] for candidate ``rows`` of ``index`` (a RouteIndex).
 
-    ``zs`` holds each signal's library-wide z-scores (missing signals count as zero).
+    ``zs`` holds each signal's library-wide z-scores (missing signals count as zero). With
+    ``static_share`` below 1 (a long request: router.static_share) the static signal's
+    features move that far towards a missing signal's.
     """
     n = len(rows)
     out = np.zeros((n, len(FEATURES)), np.float32)
     col = {name: i for i, name in enumerate(FEATURES)}
+    absent = np.log(n / 2 + 1)
     for s in SIGNALS:
-        if s in zs:
+        share = static_share if s == "static" else 1.0
+        if s in zs and share > 0:
             vals = np.asarray(zs[s][rows], np.float32)
-            out[:, col[f"z_{s}"]] = vals
-            out[:, col[f"rank_{s}"]] = np.log(_pool_ranks(vals))
+            out[:, col[f"z_{s}"]] = share * vals
+            out[:, col[f"rank_{s}"]] = (share * np.log(_pool_ranks(vals))
+                                        + (1 - share) * absent)
         else:
-            out[:, col[f"rank_{s}"]] = np.log(n / 2 + 1)
+            out[:, col[f"rank_{s}"]] = absent
     out[:, col["fused"]] = fused[rows]
     terms = sorted(set(query_terms))
     qh = hash_terms(terms)
