@@ -50,6 +50,23 @@ def test_rebuild_with_nothing_changed_is_a_no_op(sample_db: Path) -> None:
     assert storage.current(storage.index_dir(sample_db)).path == before.path
 
 
+def test_a_query_time_setting_does_not_make_the_index_stale(sample_db: Path) -> None:
+    from dataclasses import replace
+
+    from skillyard.route.build import build_index
+    from skillyard.route.settings import RouteSettings
+
+    before = storage.current(storage.index_dir(sample_db))
+    query_time = replace(RouteSettings(), long_request=(10, 20), stage2_depth=10,
+                         static_weight=0.5)
+    with Library(sample_db) as lib:
+        assert build_index(lib.store, settings=query_time).up_to_date
+        stale = build_index(lib.store, settings=replace(RouteSettings(), abstain_quantile=0.7))
+        assert not stale.up_to_date and stale.read == 0
+        assert build_index(lib.store).up_to_date is False  # back to the default quantile
+    assert storage.current(storage.index_dir(sample_db)).path != before.path
+
+
 def test_near_duplicates_are_grouped_in_the_library(sample_db: Path) -> None:
     with Library(sample_db) as lib:
         rows = lib.store.query("SELECT skill_id, group_id, size FROM route_groups")

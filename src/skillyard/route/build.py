@@ -12,7 +12,6 @@ those per-skill parts in vectorised passes, which takes seconds.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -284,7 +283,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     del summaries
     report.skills = len(ids)
     report.dropped = len(set(prev.rows) - set(ids))
-    settings_key = json.loads(json.dumps(asdict(settings)))
+    settings_key = settings.build_key()
     if (prev.gen is not None and prev.digests == digests and list(prev.rows) == ids
             and prev.settings == settings_key and xling.in_index(prev.gen) == multilingual
             and (not multilingual or (gloss.in_index(prev.gen) and xling.in_stand_in(prev.gen)))):
