@@ -229,6 +229,7 @@ def _script_share(text: str) -> float:
     return other / len(letters)
 
 
+@lru_cache(maxsize=64)  # a request is asked about at several steps of routing
 def is_foreign(text: str) -> bool:
     """Whether a request reads as another language than English: mostly non-Latin letters,
     or more function words (and accented letters) of another Latin-script language than of
