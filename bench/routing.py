@@ -516,7 +516,7 @@ def report(res: dict[str, Any]) -> None:
             else:
                 cells.append(f"{lang} {pct(r['hit@1'])} (n={r['n']})")
         print(f"multilingual Hit@1 lenient, {label}: " + "; ".join(cells))
-    for source in ("shared", "mine"):
+    for source in ("shared", "mine", "tasks"):
         ab = parts[f"{source}/all"]["abstention"]
         sa = parts[f"{source}/all"]["strict_with_abstain"]
         print(f"abstention, {source}: {ab['negatives']} should-not-trigger queries; precision "
