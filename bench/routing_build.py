@@ -101,7 +101,8 @@ def phase_latency(db: str) -> None:
     english = [q["query"] for q in routing._queries(str(routing.OURS / "queries.jsonl"))]
     foreign = [q["query"] for q in routing._queries(str(routing.OURS / "multilingual.jsonl"))
                if is_foreign(q["query"])]
-    tasks = [q["query"] for q in routing._queries(str(routing.OURS / "tasks.jsonl"))]
+    tasks = [q["query"] for q in routing._queries(str(routing.OURS / "tasks.jsonl"))
+             if q["should_trigger"]]
     out: dict[str, Any] = {"multilingual": router.index.ml is not None}
     for label, queries in (("english", english), ("tasks", tasks), ("foreign", foreign)):
         out[label] = {"n": len(queries), **routing._latency(
