@@ -73,9 +73,9 @@ def test_second_stage_sees_a_missing_static_signal_at_share_zero(index: RouteInd
 def test_a_long_task_statement_finds_its_skill_and_says_why(index: RouteIndex) -> None:
     exact = Router(index, settings=replace(RouteSettings(), quantized_scan_rows=0))
     scanned = Router(index, settings=replace(RouteSettings(), quantized_scan_rows=1))
-    result = exact.route(TASK, k=5)
+    result = exact.route(TASK, k=5, explain=True)
     assert result.results[0].name == "mcp-builder"
-    assert any("long request" in note for note in result.notes)
+    assert any("long request" in note for note in result.notes)  # --explain says why
     assert [h.id for h in scanned.route(TASK, k=5).results] == [h.id for h in result.results]
-    short = exact.route("build an MCP server in TypeScript", k=5)
+    short = exact.route("build an MCP server in TypeScript", k=5, explain=True)
     assert not any("long request" in note for note in short.notes)

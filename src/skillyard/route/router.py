@@ -503,8 +503,6 @@ class Router:
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
                       for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []
-        if share < 1.0:
-            notes.append(f"a long request: the static signal kept {share:.0%} of its weight")
         if self.settings.desc_weight and self.index.desc is None:
             notes.append("desc_weight is set but this index has no model vectors for "
                          "descriptions; run 'skillyard reindex --full-model'")
@@ -525,6 +523,9 @@ class Router:
             self._explain(english, hits, self.signals(query, english)[0], fused)
             if glossed:
                 notes.append(f"read in English as: {english}")
+            if share < 1.0:
+                notes.append(f"a long request: the static (description similarity) signal "
+                             f"counted {share:.0%} of its weight")
             for hit in hits:  # its English z-scores may be the multilingual stand-in's
                 if hit.explain is not None and not foreign and hit.id in self.index.stand_in_ids:
                     hit.explain["multilingual_stand_in"] = True
