@@ -221,6 +221,7 @@ SYSTEMS = {
     "  - learned stage 2": {"stage2": False},
     "  - lexical": {"lexical_weight": 0.0},
     "  - static dense": {"static_weight": 0.0},
+    "  - long-request rule": {"long_request": (10**9, 10**9 + 1)},
     "  + MiniLM query signal": {"desc_weight": 0.8},
     "  forks: smallest source": {"prefer_focused_sources": True},
 }
