@@ -397,7 +397,7 @@ class Router:
         if (index.ml is None or not len(index.ml_stand_in) or not xling.WEIGHTS.stand_in
                 or xling.is_foreign(query)):
             return None
-        vec = xling.query_vector(query, self.multilingual)
+        vec = xling.query_vector(xling.opening(query), self.multilingual)
         ml_scan = index.ml_scan() if scan else None
         if ml_scan is not None:
             moments = ml_scan.stats(vec)
