@@ -79,3 +79,13 @@ def test_a_long_task_statement_finds_its_skill_and_says_why(index: RouteIndex) -
     assert [h.id for h in scanned.route(TASK, k=5).results] == [h.id for h in result.results]
     short = exact.route("build an MCP server in TypeScript", k=5, explain=True)
     assert not any("long request" in note for note in short.notes)
+
+
+def test_the_stand_in_gate_reads_a_long_request_s_opening() -> None:
+    from skillyard.route import xling
+
+    short = "turn meeting notes into action items"
+    assert xling.opening(short) == short  # read whole, spacing and all
+    opening = xling.opening(TASK)
+    assert opening.split() == TASK.split()[: xling.STAND_IN_WORDS]
+    assert len(TASK.split()) > xling.STAND_IN_WORDS
