@@ -151,6 +151,30 @@ def _index_process(db: str, corpus: str) -> int:
         return lib.index([corpus]).loaded
 
 
+def _open_when_told(db: str, start: object) -> str:
+    start.wait()  # type: ignore[attr-defined]
+    try:
+        SQLiteStore(db).close()
+    except StoreError as exc:
+        return str(exc)
+    return ""
+
+
+def test_processes_opening_a_new_library_at_once(tmp_path: Path) -> None:
+    # Switching a new file to WAL does not wait on a busy file: before the store retried it,
+    # this failed ("database is locked") in 4 runs of 4, and test_two_index_runs_at_once
+    # now and then in CI.
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(4) as pool:
+        for trial in range(20):
+            start = manager.Barrier(4)
+            db = str(tmp_path / f"new-{trial}.db")
+            errors = pool.starmap(_open_when_told, [(db, start)] * 4)
+            assert errors == [""] * 4
+            with Library(db) as lib:
+                assert lib.stats()["skills"] == 0
+
+
 def test_two_index_runs_at_once(tmp_path: Path, db_path: Path) -> None:
     corpus_a, corpus_b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     _make_corpus(corpus_a, 600, "alpha")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ class SQLiteStore(SQLStore):
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _refuse_foreign(self._conn, path)
             if not readonly:
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(self._conn)
                 self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:
@@ -91,6 +92,23 @@ class SQLiteStore(SQLStore):
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. SQLite does not wait on a busy file for this switch (its busy
+    handler is not called), so processes opening a new library at the same moment retry it
+    for up to BUSY_TIMEOUT_MS."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
