@@ -3,9 +3,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 import pytest
+
+if TYPE_CHECKING:
+    from skillyard.route.router import RouteIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -15,6 +19,19 @@ CORPUS = SHARED / "skills-corpus.jsonl.gz"
 # subprocess) shares the machine's copy instead of distilling again under its private HOME.
 STATIC_TABLES = os.environ.get("SKILLYARD_STATIC_DIR") or str(
     Path(platformdirs.user_cache_dir("skillyard", appauthor=False)) / "static")
+
+
+@pytest.fixture(scope="session")
+def sample_route_index(tmp_path_factory: pytest.TempPathFactory) -> RouteIndex:
+    """The sample skills, indexed and routed once for the tests that only read the index."""
+    from skillyard.api import Library
+    from skillyard.route.router import RouteIndex
+
+    db = tmp_path_factory.mktemp("sample-route") / "library.db"
+    with Library(db) as lib:
+        lib.index([str(SAMPLE_SKILLS)])
+        lib.route_index()
+    return RouteIndex.open(db)
 
 
 @pytest.fixture(autouse=True)

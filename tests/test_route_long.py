@@ -7,8 +7,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import SAMPLE_SKILLS
-from skillyard.api import Library
 from skillyard.route import stage2
 from skillyard.route.router import RouteIndex, Router, _z
 from skillyard.route.settings import RouteSettings
@@ -25,13 +23,9 @@ a handful of evaluation questions that exercise every tool. The refund tool must
 reason and refuse amounts above the limit. Deadline is Friday 14 March; Dana reviews it."""
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> RouteIndex:
-    db = tmp_path_factory.mktemp("long") / "library.db"
-    with Library(db) as lib:
-        lib.index([str(SAMPLE_SKILLS)])
-        lib.route_index()
-    return RouteIndex.open(db)
+@pytest.fixture
+def index(sample_route_index: RouteIndex) -> RouteIndex:
+    return sample_route_index
 
 
 def test_the_static_share_falls_from_full_to_none_with_length(index: RouteIndex) -> None:

@@ -60,13 +60,9 @@ def test_candidates_hold_the_true_best(seed: int, count: int, slack: float) -> N
     assert set(best.tolist()) <= set(rows.tolist())
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> RouteIndex:
-    db = tmp_path_factory.mktemp("scan") / "library.db"
-    with Library(db) as lib:
-        lib.index([str(SAMPLE_SKILLS)])
-        lib.route_index()
-    return RouteIndex.open(db)
+@pytest.fixture
+def index(sample_route_index: RouteIndex) -> RouteIndex:
+    return sample_route_index
 
 
 QUERIES = ("convert a PDF into markdown", "review my pull request for security problems",

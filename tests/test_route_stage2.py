@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SAMPLE_SKILLS
-from skillyard.api import Library
 from skillyard.route import stage2
 from skillyard.route.linear import LinearModel
 from skillyard.route.router import RouteIndex, Router, _z
@@ -19,13 +17,9 @@ from skillyard.route.static import StaticEncoder, idf_weights, shared_static
 from skillyard.route.text import tokenize
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> RouteIndex:
-    db = tmp_path_factory.mktemp("stage2") / "library.db"
-    with Library(db) as lib:
-        lib.index([str(SAMPLE_SKILLS)])
-        lib.route_index()
-    return RouteIndex.open(db)
+@pytest.fixture
+def index(sample_route_index: RouteIndex) -> RouteIndex:
+    return sample_route_index
 
 
 def test_static_vectors_are_unit_and_follow_meaning() -> None:
