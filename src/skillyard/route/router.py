@@ -306,8 +306,10 @@ class Router:
     def static_share(self, english: str) -> float:
         """How much of its weight the static signal keeps for this request (1 for a short
         request, 0 for a long task statement; RouteSettings.long_request)."""
+        return self._share(len(tokenize(english)))
+
+    def _share(self, terms: int) -> float:
         low, high = self.settings.long_request
-        terms = len(tokenize(english))
         if terms <= low:
             return 1.0
         return max(0.0, (high - terms) / (high - low)) if high > low else 0.0
@@ -439,7 +441,8 @@ class Router:
         return fused.astype(np.float32)
 
     def second_stage(self, query: str, top: np.ndarray, zs: dict[str, np.ndarray],
-                     fused: np.ndarray, share: float = 1.0
+                     fused: np.ndarray, share: float = 1.0,
+                     terms: list[str] | None = None
                      ) -> tuple[np.ndarray, np.ndarray, bool] | None:
         """The candidates re-scored by the learned model (None when it is off): the first
         ``stage2_depth`` in its order, the rest after them in fused order, and whether the
@@ -448,7 +451,8 @@ class Router:
         if model is None or not len(top):
             return None
         pool = top[: self.settings.stage2_depth]
-        feats = stage2.features(self.index, pool, zs, fused, tokenize(query),
+        feats = stage2.features(self.index, pool, zs, fused,
+                                tokenize(query) if terms is None else terms,
                                 static_share=share)
         learned = model.score(feats).astype(np.float64)
         order = np.argsort(-learned, kind="stable")
@@ -478,14 +482,15 @@ class Router:
         english = self.gloss(query) if foreign else ""
         glossed = bool(english)
         english = english or query
-        share = self.static_share(english)
+        terms = tokenize(english)  # once: the share and the second stage read them
+        share = self._share(len(terms))
         signals, zs, confidence = self._scored(query, depth, english, glossed, share)
         fused = self.fuse(signals, zs, foreign, glossed, share)
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
         second = (None if foreign and not xling.WEIGHTS.foreign_stage2
-                  else self.second_stage(english, top, zs, fused, share))
+                  else self.second_stage(english, top, zs, fused, share, terms))
         named = False
         if second is not None:
             top, scores, named = second
