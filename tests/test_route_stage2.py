@@ -65,6 +65,23 @@ def test_features_describe_the_candidates(index: RouteIndex) -> None:
     assert feats[:, col["cover_body"]].min() >= 0 and feats[:, col["cover_body"]].max() <= 1
 
 
+def test_desc_in_query_is_the_share_of_the_description_a_request_uses(
+        index: RouteIndex) -> None:
+    router = Router(index)
+    row = index.names.index("mcp-builder")
+    desc_terms = set(tokenize(index.descriptions[row]))
+    half = sorted(desc_terms)[: len(desc_terms) // 2]
+    col = stage2.FEATURES.index("desc_in_query")
+    for words, expected in ((" ".join(sorted(desc_terms)), 1.0),
+                            (" ".join(half), len(half) / len(desc_terms)),
+                            ("bake sourdough bread", 0.0)):
+        signals, _ = router.signals(words)
+        zs = {k: _z(v) for k, v in signals.items()}
+        fused = router.fuse(signals, zs)
+        feats = stage2.features(index, np.array([row]), zs, fused, tokenize(words))
+        assert feats[0, col] == pytest.approx(expected, abs=1e-6)
+
+
 def test_fit_learns_which_feature_marks_the_answer() -> None:
     rng = np.random.default_rng(0)
     groups = []

@@ -2,8 +2,8 @@
 
 First-stage fusion sees each signal as one number per skill. The second stage looks closer at
 the few dozen best candidates: how much of the query (idf-weighted) each field of the skill
-covers, whether the skill's name is spelled out in the query, where each signal ranks it among
-the candidates, how large its source collection and its family are. A linear model over these
+covers, how much of the skill's name and description the query spells out, where each signal
+ranks it among the candidates, how large its source collection and its family are. A linear model over these
 features, fitted on the ``tune`` half of the development queries (``bench/fit_stage2.py``,
 softmax over each query's candidates), gives the final order. Its weights ship in
 ``data/stage2.json``; without that file the first-stage order stands.
@@ -27,7 +27,7 @@ FEATURES = (
     *(f"z_{s}" for s in SIGNALS),
     *(f"rank_{s}" for s in SIGNALS),
     *(f"cover_{f}" for f in FIELDS),
-    "name_in_query", "log_collection", "log_family", "fused",
+    "name_in_query", "desc_in_query", "log_collection", "log_family", "fused",
 )
 
 
@@ -81,10 +81,10 @@ def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.
     owner = np.repeat(np.arange(n), sizes)
     if int(sizes.sum()):
         dterms = np.concatenate([index.tc_terms[a:b] for a, b in zip(starts, ends, strict=True)])
-        in_name = np.concatenate([index.tc_tf[a:b, 0] for a, b in zip(starts, ends,
-                                                                       strict=True)]) > 0
+        fields = np.concatenate([index.tc_tf[a:b, :2] for a, b in zip(starts, ends,
+                                                                      strict=True)]) > 0
     else:
-        dterms, in_name = np.zeros(0, np.uint64), np.zeros(0, bool)
+        dterms, fields = np.zeros(0, np.uint64), np.zeros((0, 2), bool)
     if len(qh) and len(dterms):
         order = np.argsort(qh)
         qh_sorted, idf_sorted = qh[order], idf[order]
@@ -99,9 +99,14 @@ def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.
     for f in range(len(FIELDS)):
         out[:, col[f"cover_{FIELDS[f]}"]] = np.bincount(
             hit_owner, weights=weights * present[:, f], minlength=n) / total
-    names = np.bincount(owner[in_name], minlength=n)
-    named = np.bincount(hit_owner, weights=present[:, 0], minlength=n)
-    out[:, col["name_in_query"]] = np.where(names > 0, named / np.maximum(names, 1), 0.0)
+    # The share of the name's and of the description's distinct terms the request contains:
+    # a long task statement covers little of any skill's vocabulary, but it tends to use
+    # most of the right skill's description words (plain counts did better than idf weights).
+    for f, name in ((0, "name_in_query"), (1, "desc_in_query")):
+        total_terms = np.bincount(owner[fields[:, f]], minlength=n)
+        found_terms = np.bincount(hit_owner, weights=present[:, f], minlength=n)
+        out[:, col[name]] = np.where(total_terms > 0,
+                                     found_terms / np.maximum(total_terms, 1), 0.0)
     out[:, col["log_collection"]] = np.log1p(np.asarray(index.collection_size[rows], np.float32))
     sizes = index.family_sizes
     out[:, col["log_family"]] = np.log(np.asarray(sizes[rows], np.float32))
