@@ -5,8 +5,8 @@ The fast router ranks on names, descriptions and BM25F; a skill's body is often 
 siblings apart. For each of the top ``DEPTH`` candidates this reads the stored passages of the
 opening of its body (WordPiece ids and vectors; route/bodies.py) and measures: the static
 encoder's cosine of the query to the best passage and to the whole opening (in the library's
-centred space), BM25 of the query's WordPieces over the passages (best) and over the opening,
-how much of the query (idf-weighted) the opening covers, whether the skill's name is spelled
+centred space), BM25 of the query's WordPieces over the passages (best) and over the opening
+(each as a share of the best candidate's), how much of the query (idf-weighted) the opening covers, whether the skill's name is spelled
 out in the query, and the fast score and rank. A linear model over these, fitted listwise
 (softmax over each query's candidates) on the ``tune`` split of the development queries by
 ``bench/fit_bodyrank.py``, gives the order.
@@ -49,6 +49,11 @@ def _bm25(tf: np.ndarray, lengths: np.ndarray, idf: np.ndarray) -> np.ndarray:
     avg = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
     norm = K1 * (1 - B + B * lengths / avg)
     return ((tf * (K1 + 1) / (tf + norm[:, None])) @ idf).astype(np.float32)
+
+
+def _of_best(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if len(values) else 0.0
+    return (values / top).astype(np.float32) if top > 0 else np.zeros_like(values)
 
 
 def features(query: str, candidates: Sequence[Candidate], index: RouteIndex,
@@ -98,8 +103,10 @@ def features(query: str, candidates: Sequence[Candidate], index: RouteIndex,
         np.add.at(btf, owner, tf)
         best_bm = np.zeros(n, np.float32)
         np.maximum.at(best_bm, owner, _bm25(tf, sizes.astype(np.float64), tidf))
-        out[:, col["bm25_passage"]] = best_bm
-        out[:, col["bm25_body"]] = _bm25(btf, body_len, tidf)
+        # as a share of the best candidate's: BM25 grows with the number of query terms, so
+        # raw values would weigh far more in a long task statement than in a short request
+        out[:, col["bm25_passage"]] = _of_best(best_bm)
+        out[:, col["bm25_body"]] = _of_best(_bm25(btf, body_len, tidf))
         out[:, col["cover_body"]] = (btf > 0) @ tidf / (float(tidf.sum()) or 1.0)
     query_set = set(tokenize(query))
     for i, cand in enumerate(candidates):
