@@ -6,10 +6,10 @@ siblings apart. For each of the top ``DEPTH`` candidates this reads the stored p
 opening of its body (WordPiece ids and vectors; route/bodies.py) and measures: the static
 encoder's cosine of the query to the best passage and to the whole opening (in the library's
 centred space), BM25 of the query's WordPieces over the passages (best) and over the opening
-(each as a share of the best candidate's), how much of the query (idf-weighted) the opening covers, whether the skill's name is spelled
-out in the query, and the fast score and rank. A linear model over these, fitted listwise
-(softmax over each query's candidates) on the ``tune`` split of the development queries by
-``bench/fit_bodyrank.py``, gives the order.
+(each as a share of the best candidate's), how much of the query (idf-weighted) the opening
+covers, whether the skill's name is spelled out in the query, and the fast score and rank. A
+linear model over these, fitted listwise (softmax over each query's candidates) on the
+``tune`` split of the development queries by ``bench/fit_bodyrank.py``, gives the order.
 Its weights ship in ``data/bodyrank.json``. Without them, or in an index without stored
 bodies, the fast order stands and the result's notes say why.
 """

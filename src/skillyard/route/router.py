@@ -22,8 +22,10 @@ import numpy as np
 from . import stage2, storage, xling
 from .bodies import Bodies
 from .dense import Embedder, project, shared_embedder
+from .explain import explain_hits
+from .explain import zscore as _z
 from .gloss import Glossary
-from .lexical import BM25FIndex, hash_terms
+from .lexical import BM25FIndex
 from .linear import LinearModel
 from .rerank import Candidate, Reranker
 from .scan import QuantizedScan, top_candidates
@@ -205,13 +207,6 @@ def _matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     wait for each other when the machine is busy (15-20 ms instead of 1 on a loaded 2-core
     machine); einsum's own loop does not."""
     return np.einsum("ij,j->i", matrix, np.asarray(vector, np.float32)).astype(np.float32)
-
-
-def _z(x: np.ndarray) -> np.ndarray:
-    std = float(x.std())
-    if std < 1e-9:
-        return np.zeros_like(x)
-    return (x - float(x.mean())) / std
 
 
 class Router:
@@ -525,7 +520,8 @@ class Router:
                 abstain = outcome.none_fit
         hits = self._group(candidates, k)
         if explain:  # every signal exact on every row, for the ranks
-            self._explain(english, hits, self.signals(query, english)[0], fused)
+            explain_hits(self.index, english, hits, self.signals(query, english)[0], fused,
+                         "stage2" if self.stage2_model is not None else "fused")
             if glossed:
                 notes.append(f"read in English as: {english}")
             if share < 1.0:
@@ -567,33 +563,3 @@ class Router:
             if len(hits) == k:
                 break
         return hits
-
-    def _explain(self, query: str, hits: list[RouteHit], signals: dict[str, np.ndarray],
-                 fused: np.ndarray) -> None:
-        rows = {sid: i for i, sid in enumerate(self.index.ids)}
-        terms = sorted(set(tokenize(query)))
-        hashes = hash_terms(terms)
-        ranks = {name: _ranks(values) for name, values in signals.items()}
-        z = {name: _z(values) for name, values in signals.items()}
-        for hit in hits:
-            row = rows[hit.id]
-            present = np.isin(hashes, self.index.doc_terms(row))
-            hit.explain = {
-                "fused": round(float(fused[row]), 4),
-                "signals": {
-                    name: {"score": round(float(values[row]), 4),
-                           "z": round(float(z[name][row]), 3), "rank": int(ranks[name][row])}
-                    for name, values in signals.items()
-                },
-                "matched_terms": [t for t, hit_ in zip(terms, present, strict=True) if hit_][:30],
-                "group_size": 1 + len(hit.alternatives),
-                "ranked_by": "stage2" if self.stage2_model is not None else "fused",
-            }
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """1-based rank of every entry (ties broken by position)."""
-    order = np.argsort(-values, kind="stable")
-    ranks = np.empty(len(values), np.int64)
-    ranks[order] = np.arange(1, len(values) + 1)
-    return ranks

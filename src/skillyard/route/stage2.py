@@ -3,10 +3,10 @@
 First-stage fusion sees each signal as one number per skill. The second stage looks closer at
 the few dozen best candidates: how much of the query (idf-weighted) each field of the skill
 covers, how much of the skill's name and description the query spells out, where each signal
-ranks it among the candidates, how large its source collection and its family are. A linear model over these
-features, fitted on the ``tune`` half of the development queries (``bench/fit_stage2.py``,
-softmax over each query's candidates), gives the final order. Its weights ship in
-``data/stage2.json``; without that file the first-stage order stands.
+ranks it among the candidates, how large its source collection and its family are. A linear
+model over these features, fitted on the ``tune`` half of the development queries
+(``bench/fit_stage2.py``, softmax over each query's candidates), gives the final order. Its
+weights ship in ``data/stage2.json``; without that file the first-stage order stands.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import linear
+from .explain import ranks
 from .lexical import hash_terms
 from .linear import LinearModel, load_shipped
 from .text import FIELDS
@@ -37,13 +38,6 @@ def shipped_model() -> LinearModel | None:
     return load_shipped("stage2.json", FEATURES)
 
 
-def _pool_ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(-values, kind="stable")
-    ranks = np.empty(len(values), np.float32)
-    ranks[order] = np.arange(1, len(values) + 1)
-    return ranks
-
-
 def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.ndarray,
              query_terms: Sequence[str], static_share: float = 1.0) -> np.ndarray:
     """float32 [len(rows), len(FEATURES)] for candidate ``rows`` of ``index`` (a RouteIndex).
@@ -61,7 +55,7 @@ def features(index: Any, rows: np.ndarray, zs: dict[str, np.ndarray], fused: np.
         if s in zs and share > 0:
             vals = np.asarray(zs[s][rows], np.float32)
             out[:, col[f"z_{s}"]] = share * vals
-            out[:, col[f"rank_{s}"]] = (share * np.log(_pool_ranks(vals))
+            out[:, col[f"rank_{s}"]] = (share * np.log(ranks(vals).astype(np.float32))
                                         + (1 - share) * absent)
         else:
             out[:, col[f"rank_{s}"]] = absent
