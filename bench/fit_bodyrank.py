@@ -76,7 +76,7 @@ def main() -> None:
     group_of = load_groups(args.corpus)
     router = Router(RouteIndex.open(args.db))
     router.warm()
-    queries = [q for q in dev_queries(tasks=None) if q["should_trigger"]]
+    queries = [q for q in dev_queries(tasks=None, pasted=None) if q["should_trigger"]]
     data = pools(router, queries, group_of)
     fit_and_report(data, bodyrank.FEATURES, OUT, l2=args.l2, write=args.write,
                    labels=("fast", "body rerank"), pool=bodyrank.DEPTH)

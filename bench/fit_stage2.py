@@ -9,7 +9,8 @@ LIBRARY.db must hold the shared 11K corpus with a built routing index (``bench/r
 used (the shared file has no split field: a hash of its qid assigns one, as in
 ``bench/routing.py``). Positives are the gold ids and the members of their corpus dup_group.
 The held-out split is reported, never fitted on. The long task descriptions
-(``bench/data/routing/tasks.jsonl``) are not fitted on either: they measure.
+(``bench/data/routing/tasks.jsonl``) and the requests with pasted material (``pasted.jsonl``)
+are not fitted on either: they measure.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def main() -> None:
     if args.full_model:
         change["desc_weight"] = 0.8
     router = Router(RouteIndex.open(args.db), settings=replace(RouteSettings(), **change))
-    queries = [q for q in dev_queries(tasks=None) if q["should_trigger"]]
+    queries = [q for q in dev_queries(tasks=None, pasted=None) if q["should_trigger"]]
     data = pools(router, queries, group_of)
     fit_and_report(data, stage2.FEATURES, OUT, l2=args.l2, write=args.write,
                    labels=("pool-top", "stage 2"), pool=router.settings.stage2_depth,

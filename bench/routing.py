@@ -137,9 +137,11 @@ def hash_split(qid: str) -> str:
 
 def dev_queries(shared: str | Path = DATA / "routing-dev.jsonl",
                 ours: str | Path = OURS / "queries.jsonl",
-                tasks: str | Path | None = OURS / "tasks.jsonl") -> list[dict[str, Any]]:
-    """The shared author-written queries, ours and our long task descriptions (``tasks``;
-    None leaves them out), each with ``set`` and ``split``."""
+                tasks: str | Path | None = OURS / "tasks.jsonl",
+                pasted: str | Path | None = OURS / "pasted.jsonl") -> list[dict[str, Any]]:
+    """The shared author-written queries, ours, our long task descriptions (``tasks``) and
+    our requests that carry pasted material (``pasted``; None leaves either out), each with
+    ``set`` and ``split``."""
     out = []
     for q in _queries(str(shared)):
         out.append({**q, "set": "shared", "split": hash_split(q["qid"])})
@@ -147,6 +149,8 @@ def dev_queries(shared: str | Path = DATA / "routing-dev.jsonl",
         out.append({**q, "set": "mine"})
     for q in _queries(str(tasks)) if tasks is not None else []:
         out.append({**q, "set": "tasks"})
+    for q in _queries(str(pasted)) if pasted is not None else []:
+        out.append({**q, "set": "pasted"})
     return out
 
 
@@ -169,15 +173,15 @@ def _judge(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: li
             "not_skill_avoided": sum(avoided) / len(avoided) if avoided else None}
 
 
-PARTS = (("shared", "tune"), ("shared", "heldout"), ("mine", "tune"), ("mine", "heldout"),
-         ("tasks", "tune"), ("tasks", "heldout"))
+SETS = ("shared", "mine", "tasks", "pasted")
+PARTS = tuple((source, split) for source in SETS for split in ("tune", "heldout"))
 
 
 def _by_part(queries: list[dict[str, Any]], ranked: list[list[str]], abstained: list[bool],
              group_of: dict[str, str]) -> dict[str, Any]:
     """Metrics on every (query set, split) part and on each set as a whole."""
     out = {}
-    for source, split in (*PARTS, ("shared", None), ("mine", None), ("tasks", None)):
+    for source, split in (*PARTS, *((source, None) for source in SETS)):
         keep = [i for i, q in enumerate(queries)
                 if q["set"] == source and (split is None or q["split"] == split)]
         label = f"{source}/{split or 'all'}"
@@ -223,6 +227,7 @@ SYSTEMS = {
     "  - lexical": {"lexical_weight": 0.0},
     "  - static dense": {"static_weight": 0.0},
     "  - long-request rule": {"long_request": (10**9, 10**9 + 1)},
+    "  - pasted material left out": {"leave_out_pasted": False},
     "  + MiniLM query signal": {"desc_weight": 0.8},
     "  forks: smallest source": {"prefer_focused_sources": True},
 }
@@ -468,7 +473,7 @@ def _row(label: str, parts: dict[str, Any], extra: str = "") -> str:
     for source, split in PARTS:
         r = parts[f"{source}/{split}"]
         cells.append(f"{pct(r['strict']['hit@1'])}/{pct(r['lenient']['hit@1'])}")
-    rec = [pct(parts[f"{s}/all"]["lenient"]["recall@10"]) for s in ("shared", "mine", "tasks")]
+    rec = [pct(parts[f"{s}/all"]["lenient"]["recall@10"]) for s in SETS]
     return f"{label:34s} " + " ".join(f"{c:>11s}" for c in cells) + f"  {' '.join(rec)} {extra}"
 
 
@@ -480,7 +485,7 @@ def report(res: dict[str, Any]) -> None:
           "strict/lenient (lenient: any member of the gold's dup_group) on should-trigger "
           "queries; R@10 lenient; latency per query")
     print(f"{'':34s} " + " ".join(f"{s[:6] + '/' + p[:4]:>11s}" for s, p in PARTS)
-          + "  R@10sh R@10my R@10tk   p50/p95 ms")
+          + "  R@10sh R@10my R@10tk R@10ps   p50/p95 ms")
     print(f"{'':34s} " + " ".join(f"{'n=' + str(n[p]):>11s}" for p in PARTS))
     for label, key in (("plain BM25, name+description", "bm25_name_desc"),
                        ("plain BM25, full text", "bm25_full_text")):
@@ -491,7 +496,7 @@ def report(res: dict[str, Any]) -> None:
     print(_row("skillyard via Library.route", parts, f"{ev['p50_ms']:6.2f}/{ev['p95_ms']:.2f}"))
     first = next(iter(ev["systems"]), "")
     today = ev["systems"][first]["parts"] if first.startswith("today") else None
-    for source in ("shared", "mine", "tasks"):
+    for source in SETS:
         for split in ("tune", "heldout"):
             a = parts[f"{source}/{split}"]["strict"]["hit@1"]
             c = base["bm25_full_text"]["parts"][f"{source}/{split}"]["strict"]["hit@1"]
@@ -518,7 +523,7 @@ def report(res: dict[str, Any]) -> None:
             else:
                 cells.append(f"{lang} {pct(r['hit@1'])} (n={r['n']})")
         print(f"multilingual Hit@1 lenient, {label}: " + "; ".join(cells))
-    for source in ("shared", "mine", "tasks"):
+    for source in SETS:
         ab = parts[f"{source}/all"]["abstention"]
         sa = parts[f"{source}/all"]["strict_with_abstain"]
         print(f"abstention, {source}: {ab['negatives']} should-not-trigger queries; precision "

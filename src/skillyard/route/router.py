@@ -27,6 +27,7 @@ from .explain import zscore as _z
 from .gloss import Glossary
 from .lexical import BM25FIndex
 from .linear import LinearModel
+from .pasted import without_pasted
 from .rerank import Candidate, Reranker
 from .scan import QuantizedScan, top_candidates
 from .settings import QUERY_MAX_TOKENS, RouteSettings
@@ -473,13 +474,15 @@ class Router:
             return RouteResult(query, [], True, 0.0, self.index.threshold,
                                (time.perf_counter() - started) * 1000, notes=["empty index"])
         depth = min(n, max(self.settings.candidates, k * 4))
-        foreign = self.index.ml is not None and xling.is_foreign(query)
-        english = self.gloss(query) if foreign else ""
+        # what is searched: the request without its pasted material (RouteSettings)
+        asked = without_pasted(query) if self.settings.leave_out_pasted else query
+        foreign = self.index.ml is not None and xling.is_foreign(asked)
+        english = self.gloss(asked) if foreign else ""
         glossed = bool(english)
-        english = english or query
+        english = english or asked
         terms = tokenize(english)  # once: the share and the second stage read them
         share = self._share(len(terms))
-        signals, zs, confidence = self._scored(query, depth, english, glossed, share)
+        signals, zs, confidence = self._scored(asked, depth, english, glossed, share)
         fused = self.fuse(signals, zs, foreign, glossed, share)
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
@@ -511,7 +514,7 @@ class Router:
         if reranker is not None:
             depth = max(self.settings.rerank_depth, int(getattr(reranker, "depth", 0)))
             head = candidates[:depth]
-            outcome = reranker.rerank(query, head, self.index)
+            outcome = reranker.rerank(asked, head, self.index)
             candidates = outcome.candidates + candidates[len(head):]
             used = reranker.name
             notes.extend(outcome.notes)
@@ -520,8 +523,11 @@ class Router:
                 abstain = outcome.none_fit
         hits = self._group(candidates, k)
         if explain:  # every signal exact on every row, for the ranks
-            explain_hits(self.index, english, hits, self.signals(query, english)[0], fused,
+            explain_hits(self.index, english, hits, self.signals(asked, english)[0], fused,
                          "stage2" if self.stage2_model is not None else "fused")
+            if asked != query:
+                notes.append(f"pasted material left out of the search: "
+                             f"{len(query) - len(asked)} characters of code blocks and quotations")
             if glossed:
                 notes.append(f"read in English as: {english}")
             if share < 1.0:

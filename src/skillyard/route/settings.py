@@ -67,6 +67,9 @@ class RouteSettings:
     # 1st; on requests of up to 30 terms it adds 9-10 points to BM25F's first-stage Hit@1
     # (development queries, tune).
     long_request: tuple[int, int] = (30, 70)
+    # Search a request without its pasted material: fenced code blocks and quotations of 80
+    # characters or more (route/pasted.py).
+    leave_out_pasted: bool = True
 
     def build_key(self) -> dict[str, object]:
         """The settings the index build reads (BM25F, families, the abstention quantile), as
