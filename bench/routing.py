@@ -15,9 +15,9 @@ Each phase runs in its own subprocess so that its peak memory (ru_maxrss) is its
 1. load the corpus into a fresh library (not timed as routing);
 2. first build of the routing index (tokenize, MinHash, embed, BM25F, groups, calibration);
 3. rebuild with nothing changed; then an update after 1% of the skills changed their body;
-4. route the development queries (the shared 312, our 378 requests and our 225 long
-   messages, 161 task descriptions and 64 chat messages, of ``bench/data/routing``, each
-   split into ``tune`` and ``heldout``) through
+4. route the development queries (the shared 312, our 378 requests, our 225 long
+   messages, 161 task descriptions and 64 chat messages, and our 109 requests with pasted
+   material, of ``bench/data/routing``, each split into ``tune`` and ``heldout``) through
    ``Library.route`` (Hit@1, Recall@10 strict and lenient, abstention, latency) and, in the
    same run, today's configuration (full MiniLM query, z-score fusion, no second stage), the
    body reranker (``--rerank body``), per-signal ablations, plain BM25 over
