@@ -3,7 +3,7 @@ the router: a z-score over the library and a 1-based rank."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def explain_hits(index: RouteIndex, query: str, hits: list[RouteHit],
     for hit in hits:
         row = rows[hit.id]
         present = np.isin(hashes, index.doc_terms(row))
-        explained: dict[str, Any] = {
+        hit.explain = {
             "fused": round(float(fused[row]), 4),
             "signals": {
                 name: {"score": round(float(values[row]), 4),
@@ -53,4 +53,3 @@ def explain_hits(index: RouteIndex, query: str, hits: list[RouteHit],
             "group_size": 1 + len(hit.alternatives),
             "ranked_by": ranked_by,
         }
-        hit.explain = explained
