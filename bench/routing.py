@@ -228,6 +228,7 @@ SYSTEMS = {
     "  - static dense": {"static_weight": 0.0},
     "  - long-request rule": {"long_request": (10**9, 10**9 + 1)},
     "  - pasted material left out": {"leave_out_pasted": False},
+    "  - material beside the ask": {"pasted_weight": 0.0},
     "  + MiniLM query signal": {"desc_weight": 0.8},
     "  forks: smallest source": {"prefer_focused_sources": True},
 }

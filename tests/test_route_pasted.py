@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from skillyard.route.pasted import MIN_TERMS, without_pasted
 from skillyard.route.router import RouteIndex, Router
+from skillyard.route.settings import RouteSettings
 from skillyard.route.text import tokenize
 
 # Pasted material that reads like another skill's subject: a Supabase/Postgres snippet.
@@ -59,11 +60,35 @@ def test_any_text_gives_the_text_or_a_shorter_request_with_terms_left(text: str)
 
 
 def test_routing_reads_the_ask_not_the_material(sample_route_index: RouteIndex) -> None:
-    router = Router(sample_route_index)
-    alone = router.route(ASK, k=3)
-    pasted = router.route(f"{ASK}\n\n{CODE}\n\nFrom the on-call channel: {EMAIL}", k=3,
-                          explain=True)
+    request = f"{ASK}\n\n{CODE}\n\nFrom the on-call channel: {EMAIL}"
+    ask_only = Router(sample_route_index, settings=RouteSettings(pasted_weight=0.0))
+    alone = ask_only.route(ASK, k=3)
+    pasted = ask_only.route(request, k=3, explain=True)
     assert [h.id for h in pasted.results] == [h.id for h in alone.results]
-    assert pasted.results[0].name == "mcp-builder"
     assert any(note.startswith("pasted material left out") for note in pasted.notes)
-    assert pasted.query.endswith(EMAIL)  # the result still reports the request as asked
+    both = Router(sample_route_index).route(request, k=3, explain=True)
+    assert both.results[0].name == "mcp-builder"  # the material does not outweigh the ask
+    assert any(note.startswith("pasted material: the ask was searched alone and with")
+               for note in both.notes)
+    assert both.query.endswith(EMAIL)  # the result still reports the request as asked
+
+
+# A BigQuery ML snippet pasted under an ask that names no subject of its own.
+BIGQUERY = """```sql
+CREATE OR REPLACE MODEL `shop.analytics.churn_model`
+OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churned']) AS
+SELECT tenure_days, orders_90d, support_tickets, churned FROM `shop.analytics.customers`;
+SELECT * FROM ML.PREDICT(MODEL `shop.analytics.churn_model`, TABLE `shop.analytics.active`);
+```"""
+
+
+def test_the_material_still_counts_in_the_first_stage(sample_route_index: RouteIndex) -> None:
+    request = f"Is this safe to run as it is? Please check it for mistakes.\n\n{BIGQUERY}"
+
+    def first_stage(weight: float) -> list[str]:
+        settings = RouteSettings(pasted_weight=weight, stage2=False)
+        return [h.name for h in Router(sample_route_index, settings=settings).route(
+            request, k=8).results]
+
+    assert "bigquery-ai-ml" not in first_stage(0.0)
+    assert "bigquery-ai-ml" in first_stage(1.0)

@@ -484,6 +484,9 @@ class Router:
         share = self._share(len(terms))
         signals, zs, confidence = self._scored(asked, depth, english, glossed, share)
         fused = self.fuse(signals, zs, foreign, glossed, share)
+        material = self._with_material(query, asked, depth, foreign)
+        if material is not None:
+            fused = fused + material
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
@@ -526,8 +529,7 @@ class Router:
             explain_hits(self.index, english, hits, self.signals(asked, english)[0], fused,
                          "stage2" if self.stage2_model is not None else "fused")
             if asked != query:
-                notes.append(f"pasted material left out of the search: "
-                             f"{len(query) - len(asked)} characters of code blocks and quotations")
+                notes.append(self._material_note(len(query) - len(asked), material is not None))
             if glossed:
                 notes.append(f"read in English as: {english}")
             if share < 1.0:
@@ -542,6 +544,26 @@ class Router:
                     hit.explain["ranked_by"] = used
         latency = (time.perf_counter() - started) * 1000
         return RouteResult(query, hits, abstain, confidence, threshold, latency, used, notes)
+
+    def _with_material(self, query: str, asked: str, depth: int, foreign: bool
+                       ) -> np.ndarray | None:
+        """The whole request's fused scores, pasted material included, at ``pasted_weight``
+        (RouteSettings); None when nothing was left out, the weight is 0, or the request is
+        in another language (its gloss reads the ask alone). Rows outside either search's
+        exact set keep their quantized static cosine (``_scored``)."""
+        weight = self.settings.pasted_weight
+        if asked == query or not weight or foreign:
+            return None
+        share = self._share(len(tokenize(query)))
+        signals, zs, _ = self._scored(query, depth, query, share=share)
+        return np.float32(weight) * self.fuse(signals, zs, share=share)
+
+    def _material_note(self, chars: int, searched: bool) -> str:
+        what = f"{chars} characters of code blocks and quotations"
+        if not searched:
+            return f"pasted material left out of the search: {what}"
+        return (f"pasted material: the ask was searched alone and with its {what}, the two "
+                f"counted 1 : {self.settings.pasted_weight:g}")
 
     def _group(self, candidates: list[Candidate], k: int) -> list[RouteHit]:
         """One hit per family, in candidate order; alternatives list the other versions
