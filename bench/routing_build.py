@@ -91,7 +91,8 @@ def phase_bm25(db: str) -> None:
 
 def phase_latency(db: str) -> None:
     """Query latency on the built index: our English development queries, our long task
-    descriptions and the requests in other languages of bench/data/routing/multilingual.jsonl,
+    descriptions, our requests with pasted material (searched twice: the ask, and the whole
+    request) and the requests in other languages of bench/data/routing/multilingual.jsonl,
     fast mode."""
     from skillyard.route.router import RouteIndex, Router
     from skillyard.route.xling import is_foreign
@@ -103,8 +104,10 @@ def phase_latency(db: str) -> None:
                if is_foreign(q["query"])]
     tasks = [q["query"] for q in routing._queries(str(routing.OURS / "tasks.jsonl"))
              if q["should_trigger"]]
+    pasted = [q["query"] for q in routing._queries(str(routing.OURS / "pasted.jsonl"))]
     out: dict[str, Any] = {"multilingual": router.index.ml is not None}
-    for label, queries in (("english", english), ("tasks", tasks), ("foreign", foreign)):
+    for label, queries in (("english", english), ("tasks", tasks), ("pasted", pasted),
+                           ("foreign", foreign)):
         out[label] = {"n": len(queries), **routing._latency(
             [router.route(q, routing.K).latency_ms for q in queries])}
     routing.emit(out)
@@ -161,9 +164,8 @@ def report(res: dict[str, Any]) -> None:
     lat = res["latency"]
     print(f"query latency, fast mode (multilingual vectors: {lat['multilingual']}): "
           + "; ".join(f"{label} ({lat[label]['n']}) p50 {lat[label]['p50_ms']:.1f} ms, "
-                      f"p95 {lat[label]['p95_ms']:.1f} ms" for label in ("english", "tasks",
-                                                                        "foreign")
-                      if label in lat))
+                      f"p95 {lat[label]['p95_ms']:.1f} ms"
+                      for label in ("english", "tasks", "pasted", "foreign") if label in lat))
 
 
 if __name__ == "__main__":
