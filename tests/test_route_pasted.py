@@ -92,3 +92,12 @@ def test_the_material_still_counts_in_the_first_stage(sample_route_index: RouteI
 
     assert "bigquery-ai-ml" not in first_stage(0.0)
     assert "bigquery-ai-ml" in first_stage(1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz  .,:\n"), min_size=1, max_size=300))
+def test_a_request_without_material_routes_the_same_whatever_the_weight(
+        sample_route_index: RouteIndex, text: str) -> None:
+    routes = [[h.id for h in Router(sample_route_index, settings=RouteSettings(
+        pasted_weight=weight)).route(text, k=5).results] for weight in (0.0, 1.0, 3.0)]
+    assert routes[0] == routes[1] == routes[2]
