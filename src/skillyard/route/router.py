@@ -311,7 +311,7 @@ class Router:
         return max(0.0, (high - terms) / (high - low)) if high > low else 0.0
 
     def _scored(self, query: str, depth: int, english: str, glossed: bool = False,
-                share: float = 1.0
+                share: float = 1.0, with_stand_in: bool = True
                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
         """Signals, their z-scores and the confidence, as ``signals`` and ``_z`` give them
         on every row that can reach the ``depth`` best fused scores or the confidence pool.
@@ -319,10 +319,10 @@ class Router:
         reads it) comes from the quantized scan (route/scan.py): exact (float32) on those
         rows and on each signal's best rows, within its error bound elsewhere; each signal's
         mean and spread come from the library's column moments, so no row is read in float32
-        twice.
+        twice. ``with_stand_in=False`` leaves the multilingual stand-in out (_stand_in).
         """
         use_scan = self._use_scan()
-        stand_in = self._stand_in(query, scan=use_scan)
+        stand_in = self._stand_in(query, scan=use_scan) if with_stand_in else None
         if not use_scan:
             signals, confidence = self.signals(query, english)
             zs = {name: _z(v) for name, v in signals.items()}
@@ -555,7 +555,8 @@ class Router:
         if asked == query or not weight or foreign:
             return None
         share = self._share(len(tokenize(query)))
-        signals, zs, _ = self._scored(query, depth, query, share=share)
+        # the stand-in (a multilingual encoding of the opening) was found by the ask's search
+        signals, zs, _ = self._scored(query, depth, query, share=share, with_stand_in=False)
         return np.float32(weight) * self.fuse(signals, zs, share=share)
 
     def _material_note(self, chars: int, searched: bool) -> str:
