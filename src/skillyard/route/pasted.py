@@ -3,7 +3,9 @@
 "Review this: ```...```" or 'Edit our homepage copy: "..."' asks for one thing and carries
 another: the code, the email, the copy. Searched whole, the material outweighs the ask (a
 function's identifiers match whatever skill shares them). Fenced code blocks and long
-quotations are dropped before routing; the rest of the request is searched as usual. A
+quotations are dropped from what the request is searched by; the rest, the ask, is searched
+as usual. The router then searches the whole request as well and adds its fused scores at
+``RouteSettings.pasted_weight``: the material still says in what domain the ask is. A
 request that is nothing but material is searched whole.
 """
 
@@ -41,3 +43,13 @@ def without_pasted(text: str) -> str:
     if kept == text or len(tokenize(kept)) < MIN_TERMS:
         return text
     return kept
+
+
+def material_note(chars: int, weight: float) -> str:
+    """What ``--explain`` says about ``chars`` characters of material set apart, searched
+    beside the ask at ``weight`` (0: left out)."""
+    what = f"{chars} characters of code blocks and quotations"
+    if not weight:
+        return f"pasted material left out of the search: {what}"
+    return (f"pasted material: the ask was searched alone and with its {what}, the two "
+            f"counted 1 : {weight:g}")

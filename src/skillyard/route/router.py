@@ -27,7 +27,7 @@ from .explain import zscore as _z
 from .gloss import Glossary
 from .lexical import BM25FIndex
 from .linear import LinearModel
-from .pasted import without_pasted
+from .pasted import material_note, without_pasted
 from .rerank import Candidate, Reranker
 from .scan import QuantizedScan, top_candidates
 from .settings import QUERY_MAX_TOKENS, RouteSettings
@@ -529,7 +529,9 @@ class Router:
             explain_hits(self.index, english, hits, self.signals(asked, english)[0], fused,
                          "stage2" if self.stage2_model is not None else "fused")
             if asked != query:
-                notes.append(self._material_note(len(query) - len(asked), material is not None))
+                notes.append(material_note(len(query) - len(asked),
+                                           self.settings.pasted_weight if material is not None
+                                           else 0.0))
             if glossed:
                 notes.append(f"read in English as: {english}")
             if share < 1.0:
@@ -558,13 +560,6 @@ class Router:
         # the stand-in (a multilingual encoding of the opening) was found by the ask's search
         signals, zs, _ = self._scored(query, depth, query, share=share, with_stand_in=False)
         return np.float32(weight) * self.fuse(signals, zs, share=share)
-
-    def _material_note(self, chars: int, searched: bool) -> str:
-        what = f"{chars} characters of code blocks and quotations"
-        if not searched:
-            return f"pasted material left out of the search: {what}"
-        return (f"pasted material: the ask was searched alone and with its {what}, the two "
-                f"counted 1 : {self.settings.pasted_weight:g}")
 
     def _group(self, candidates: list[Candidate], k: int) -> list[RouteHit]:
         """One hit per family, in candidate order; alternatives list the other versions
