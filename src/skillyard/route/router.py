@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import stage2, storage, xling
+from .asks import asks_for_work
 from .bodies import Bodies
 from .dense import Embedder, project, shared_embedder
 from .explain import explain_hits
@@ -506,6 +507,12 @@ class Router:
         # guesses, so they do not count).
         abstain = (threshold is not None and confidence < threshold
                    and not (named and not glossed))
+        # ... and it can't tell a long story from a task: a long request that asks for
+        # no work at all is abstained on as well (route/asks.py)
+        no_ask = (self.settings.abstain_without_ask and not abstain and not foreign
+                  and not named and len(terms) >= self.settings.long_request[0]
+                  and not asks_for_work(query))
+        abstain = abstain or no_ask
         candidates = [Candidate(int(r), self.index.ids[r], self.index.names[r], float(sc))
                       for r, sc in zip(top, scores, strict=True)]
         notes: list[str] = []
@@ -532,6 +539,9 @@ class Router:
                 notes.append(material_note(len(query) - len(asked),
                                            self.settings.pasted_weight if material is not None
                                            else 0.0))
+            if no_ask:
+                notes.append("abstained: a long request that asks for no work (no request "
+                             "phrase, no sentence that starts with a work verb)")
             if glossed:
                 notes.append(f"read in English as: {english}")
             if share < 1.0:
