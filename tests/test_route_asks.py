@@ -34,6 +34,9 @@ def test_instructions_and_request_phrases_ask_for_work() -> None:
     assert asks_for_work("We\u2019d like to know where the reports cluster.")
     assert asks_for_work("You need to calculate the mass of the part.")
     assert asks_for_work("The export is attached; so summarize it for the board")
+    # a problem report asks without saying so
+    assert asks_for_work("The nightly export fails on invoices dated before 1900. "
+                         "Expected output: one row per invoice, in date order.")
 
 
 def test_a_story_asks_for_nothing() -> None:

@@ -36,14 +36,21 @@ _REQUEST_PHRASE = re.compile(
     r"|\bis there a (?:way|tool)\b|\bwhat's the best way\b"
     r"|\b(?:i|we)(?:'m|'re| am| are) looking for\b",
     re.IGNORECASE)
+# A problem report asks for work without saying so ("The export fails on dates before 1900.
+# Expected: ..."); a story rarely reads like one.
+_PROBLEM = re.compile(
+    r"\b(?:errors?|exceptions?|traceback|stack trace|bugs?|fail|fails|failed|failing"
+    r"|crash|crashes|crashed|doesn't work|does not work|steps to reproduce"
+    r"|expected (?:behaviou?r|output|result))\b")
 
 
 def asks_for_work(text: str) -> bool:
-    """Whether ``text`` has a request phrase or a sentence (or list item) that starts with a
-    work verb, also after a lead-in ("so fix ...", "and then write ..."). Linear in the
-    text's length: no pattern here scans ahead from every position."""
+    """Whether ``text`` has a request phrase, reads as a problem report, or has a sentence
+    (or list item) that starts with a work verb, also after a lead-in ("so fix ...", "and
+    then write ..."). Linear in the text's length: no pattern here scans ahead from every
+    position."""
     text = text.replace("\u2019", "'").lower()
-    if _REQUEST_PHRASE.search(text):
+    if _REQUEST_PHRASE.search(text) or _PROBLEM.search(text):
         return True
     for piece in _BREAK.split(text):
         first = _FIRST_WORD.match(piece)

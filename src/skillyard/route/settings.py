@@ -62,7 +62,7 @@ class RouteSettings:
     # That cosine grows with a request's length (a long personal story comes as close to some
     # skill as a task statement does), so a long English request (at least long_request[0]
     # terms) that asks for no work at all (route/asks.py) is abstained on too. On our 64 long
-    # chat messages it abstains on 37; on our 161 task descriptions and 89 requests with
+    # chat messages it abstains on 36; on our 161 task descriptions and 89 requests with
     # pasted material, on none.
     abstain_without_ask: bool = True
     # Long requests (task statements) lean on BM25F: between these numbers of query terms
