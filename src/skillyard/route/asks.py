@@ -4,8 +4,9 @@ The router's "nothing fits" judge is the static cosine of the closest descriptio
 cosine grows with a text's length: a long personal story comes as close to some skill as a
 real task statement does. What a story lacks is an ask. A request asks for work when it has a
 request phrase ("can you", "please", "I need", "we'd like", "you need to", "help me", "how do
-I") or a sentence or list item that starts with a work verb ("Write ...", "- review each
-...", "so fix ..."). The lexicon is deliberately broad: a request it misreads as asking is
+I"), reads as a problem report ("fails", "steps to reproduce") or has a sentence or list item
+that starts with a work verb ("Write ...", "- review each ...", "so fix ..."). The lexicon is
+deliberately broad: a request it misreads as asking is
 routed as before, while one it misreads as not asking would be refused. English only; the
 router applies it to long requests (RouteSettings.abstain_without_ask).
 """
