@@ -6,9 +6,9 @@ real task statement does. What a story lacks is an ask. A request asks for work 
 request phrase ("can you", "please", "I need", "we'd like", "you need to", "help me", "how do
 I"), reads as a problem report ("fails", "steps to reproduce") or has a sentence or list item
 that starts with a work verb ("Write ...", "- review each ...", "so fix ..."). The lexicon is
-deliberately broad: a request it misreads as asking is
-routed as before, while one it misreads as not asking would be refused. English only; the
-router applies it to long requests (RouteSettings.abstain_without_ask).
+deliberately broad: a request it misreads as asking is routed as before, while one it
+misreads as not asking would be refused. English only; the router applies it to long
+requests (RouteSettings.abstain_without_ask).
 """
 
 from __future__ import annotations
