@@ -35,8 +35,7 @@ _REQUEST_PHRASE = re.compile(
     r"|\byou(?:'ll| will| need to| should| must| have to| are asked| are to)\b"
     r"|\byour (?:task|job)\b|\bthe task is\b|\bhow (?:do|can|should|would) (?:i|we)\b"
     r"|\bis there a (?:way|tool)\b|\bwhat's the best way\b"
-    r"|\b(?:i|we)(?:'m|'re| am| are) looking for\b",
-    re.IGNORECASE)
+    r"|\b(?:i|we)(?:'m|'re| am| are) looking for\b")  # read on lowercased text
 # A problem report asks for work without saying so ("The export fails on dates before 1900.
 # Expected: ..."); a story rarely reads like one.
 _PROBLEM = re.compile(

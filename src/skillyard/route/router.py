@@ -541,7 +541,8 @@ class Router:
                                            else 0.0))
             if no_ask:
                 notes.append("abstained: a long request that asks for no work (no request "
-                             "phrase, no sentence that starts with a work verb)")
+                             "phrase, no problem report, no sentence that starts with a work "
+                             "verb)")
             if glossed:
                 notes.append(f"read in English as: {english}")
             if share < 1.0:
