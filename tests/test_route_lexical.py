@@ -111,3 +111,16 @@ def test_tokenize_never_fails_and_gives_lowercase_words(text: str) -> None:
 def test_headings_ignore_fenced_code() -> None:
     md = "# Title\n\n```bash\n# not a heading\n```\n\n## Usage ##\n"
     assert headings(md) == ["Title", "Usage"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(DOC, min_size=1, max_size=10), st.sampled_from([2, 3, 16, 256]))
+def test_build_by_hash_slices_matches_one_slice(docs: list[list[list[str]]],
+                                                shards: int) -> None:
+    counts = TermCounts.from_fields(docs)
+    whole = BM25FIndex.build(counts, shards=1)
+    sliced = BM25FIndex.build(counts, shards=shards)
+    for field in ("vocab", "indptr", "docs"):
+        assert np.array_equal(getattr(whole, field), getattr(sliced, field)), field
+    assert np.allclose(whole.weights, sliced.weights, rtol=1e-6)
+    assert np.all(sliced.vocab[1:] > sliced.vocab[:-1])  # sorted, distinct

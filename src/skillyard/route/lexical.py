@@ -22,7 +22,8 @@ from .text import FIELDS
 
 NF = len(FIELDS)
 TAKE_BLOCK = 4096  # documents gathered at a time by TermCounts.take
-BUILD_BLOCK = 1 << 20  # postings weighed at a time by BM25FIndex.build
+BUILD_BLOCK = 1 << 20  # postings whose hash slice BM25FIndex.build reads at a time
+BUILD_SHARDS = 16  # slices of the term-hash range BM25FIndex.build sorts one at a time
 
 
 @dataclass(frozen=True)
@@ -132,36 +133,55 @@ class BM25FIndex:
     n_docs: int
 
     @classmethod
-    def build(cls, counts: TermCounts, params: BM25FParams = BM25FParams()) -> BM25FIndex:
+    def build(cls, counts: TermCounts, params: BM25FParams = BM25FParams(), *,
+              shards: int = BUILD_SHARDS) -> BM25FIndex:
+        """Postings sorted by term, weighed. The terms are split by the top bits of their
+        hash into ``shards`` slices of the hash range, weighed and sorted one slice at a
+        time: every term's postings fall in one slice, and the slices in order give the
+        sorted vocabulary, so the temporaries are a slice's, not the whole index's (the
+        first build's peak memory). The result does not depend on ``shards``."""
         n = counts.n_docs
         if n == 0 or len(counts.terms) == 0:
             return cls(np.zeros(0, np.uint64), np.zeros(1, np.int64), np.zeros(0, np.int32),
                        np.zeros(0, np.float32), n)
-        # Temporaries stay within a few arrays of one value per posting: the per-field
-        # products are made a block of postings at a time, and the terms are sorted once.
-        doc_of = np.repeat(np.arange(n, dtype=np.int32), np.diff(counts.ptr))
         avg = np.maximum(counts.lengths.mean(axis=0), 1.0)
         w = np.asarray(params.weights, np.float32)
         b = np.asarray(params.b, np.float32)
         norm = 1.0 - b + b * (counts.lengths / avg)  # [N, NF]
-        tf = np.empty(len(doc_of), np.float32)
-        for start in range(0, len(doc_of), BUILD_BLOCK):
-            end = start + BUILD_BLOCK
-            tf[start:end] = (counts.tf[start:end].astype(np.float32)
-                             / norm[doc_of[start:end]]) @ w
-        order = np.argsort(counts.terms, kind="stable")  # postings of a term in doc order
-        sorted_terms = counts.terms[order]
-        firsts = np.flatnonzero(np.concatenate(([True], sorted_terms[1:] != sorted_terms[:-1])))
-        vocab = sorted_terms[firsts]
-        del sorted_terms
-        df = np.diff(np.append(firsts, len(order)))
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        weights = tf[order]
-        del tf
-        weights *= (params.k1 + 1.0) / (params.k1 + weights)
-        weights *= np.repeat(idf, df)
-        indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
-        return cls(vocab, indptr, doc_of[order], weights, n)
+        bits = min(8, max(1, int(shards) - 1).bit_length())  # slice ids fit a uint8
+        slice_of = np.empty(len(counts.terms), np.uint8)
+        for start in range(0, len(slice_of), BUILD_BLOCK):
+            block = counts.terms[start:start + BUILD_BLOCK]
+            slice_of[start:start + BUILD_BLOCK] = block >> np.uint64(64 - bits)
+        docs = np.empty(len(counts.terms), np.int32)
+        weights = np.empty(len(counts.terms), np.float32)
+        vocabs: list[np.ndarray] = []
+        dfs: list[np.ndarray] = []
+        at = 0
+        for part in range(1 << bits):
+            rows = np.flatnonzero(slice_of == part)  # postings of this slice, in doc order
+            if len(rows) == 0:
+                continue
+            doc_of = (np.searchsorted(counts.ptr, rows, side="right") - 1).astype(np.int32)
+            tf = (counts.tf[rows].astype(np.float32) / norm[doc_of]) @ w
+            terms = counts.terms[rows]
+            del rows
+            order = np.argsort(terms, kind="stable")  # postings of a term stay in doc order
+            terms = terms[order]
+            firsts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+            vocabs.append(terms[firsts])
+            df = np.diff(np.append(firsts, len(order)))
+            dfs.append(df)
+            idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            weighed = tf[order]
+            weighed *= (params.k1 + 1.0) / (params.k1 + weighed)
+            weighed *= np.repeat(idf, df)
+            docs[at:at + len(order)] = doc_of[order]
+            weights[at:at + len(order)] = weighed
+            at += len(order)
+        df_all = np.concatenate(dfs)
+        indptr = np.concatenate(([0], np.cumsum(df_all))).astype(np.int64)
+        return cls(np.concatenate(vocabs), indptr, docs, weights, n)
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions in vocab, found mask) for term hashes."""
