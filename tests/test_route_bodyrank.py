@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import write_skill
 from skillyard.api import Library
@@ -13,6 +15,7 @@ from skillyard.route import bodies, bodyrank, storage
 from skillyard.route.bodyrank import FEATURES, BodyReranker
 from skillyard.route.linear import LinearModel
 from skillyard.route.router import RouteIndex, Router
+from skillyard.route.static import weighted_sums
 
 PIVOT_BODY = ("\n# Spreadsheet helper\n\n"
               + "Create pivot tables of quarterly revenue by region and product line. " * 12)
@@ -54,6 +57,23 @@ def test_passages_cut_the_opening_of_the_body() -> None:
     assert len(cut) == bodies.BODY_CHARS // bodies.PASSAGE_CHARS
     assert all(len(p) == bodies.PASSAGE_CHARS for p in cut)
     assert bodies.passages("  \n ") == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.lists(st.integers(0, 39), max_size=30), max_size=4), max_size=8),
+       st.integers(0, 2**32 - 1))
+def test_passage_vectors_are_weighted_sums_of_token_rows(skills: list[list[list[int]]],
+                                                        seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(40, 8)).astype(np.float32)
+    idf = rng.uniform(0.1, 5.0, size=40).astype(np.float32)
+    passages = [[np.array(p, np.int32) for p in parts] for parts in skills]
+    flat = [p for parts in passages for p in parts]
+    want = np.array([(table[p] * idf[p, None]).sum(axis=0) for p in flat], np.float32)
+    assert np.allclose(weighted_sums(table, flat, idf).reshape(want.shape), want, atol=1e-4)
+    made = bodies.vectors(table, idf, passages)
+    assert made.dtype == np.float16 and made.shape == (len(flat), 8)
+    assert np.allclose(made.astype(np.float32), want.reshape(made.shape), rtol=1e-2, atol=1e-2)
 
 
 def test_the_index_stores_each_body_as_passages(lib: Library) -> None:

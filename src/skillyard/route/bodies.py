@@ -14,17 +14,16 @@ while those are, made again for every passage when they are refitted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .static import StaticEncoder
+from .static import StaticEncoder, weighted_sums
 
 BODY_CHARS = 2400
 PASSAGE_CHARS = 600
 ARRAYS = ("body_sptr", "body_pptr", "body_ids", "body_vecs")
-BLOCK = 256  # passages encoded at a time (about 50 MB of token rows)
+BLOCK = 4096  # passages whose float32 vectors are made before they are stored as float16
 Passages = list[np.ndarray]  # WordPiece ids of each passage of one skill
 
 
@@ -42,19 +41,6 @@ def encode(static: StaticEncoder, bodies: Sequence[str]) -> list[Passages]:
     for parts in cut:
         out.append([np.asarray(x, np.int32) for x in ids[at:at + len(parts)]])
         at += len(parts)
-    return out
-
-
-def sums(table: np.ndarray, flat: np.ndarray, weights: np.ndarray, sizes: np.ndarray
-         ) -> np.ndarray:
-    """Weighted sums of token rows, one per consecutive run of ``sizes`` ids (zero if empty)."""
-    out = np.zeros((len(sizes), table.shape[1]), np.float32)
-    if not len(flat):
-        return out
-    rows = np.asarray(table[flat], np.float32) * weights[flat, None]
-    full = sizes > 0
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[full]
-    out[full] = np.add.reduceat(rows, starts, axis=0)
     return out
 
 
@@ -78,9 +64,7 @@ def vectors(table: np.ndarray, idf: np.ndarray, skills: Sequence[Passages],
         at += len(parts)
     for start in range(0, len(todo), BLOCK):
         block = todo[start:start + BLOCK]
-        part = [flat[j] for j in block]
-        ids = np.concatenate([np.zeros(0, np.int64), *part]).astype(np.int64)
-        out[block] = sums(table, ids, idf, np.array([len(p) for p in part], np.int64))
+        out[block] = weighted_sums(table, [flat[j] for j in block], idf)
     return out
 
 

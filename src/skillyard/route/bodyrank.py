@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .bodies import sums
 from .dense import project
 from .linear import LinearModel, load_shipped
 from .rerank import Candidate, RerankOutcome
-from .static import StaticEncoder, shared_static
+from .static import StaticEncoder, shared_static, weighted_sums
 from .text import tokenize
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ def features(query: str, candidates: Sequence[Candidate], index: RouteIndex,
     idf = index.static_idf
     # static encoder: the query, each passage, and each opening (the sum of its passages)
     qids = static.token_ids([query])[0]
-    qvec = sums(static.table, qids, idf, np.array([len(qids)]))
+    qvec = weighted_sums(static.table, [qids], idf)
     psum = np.concatenate([np.zeros((0, qvec.shape[1]), np.float32),
                            *(bodies.passage_vectors(c.row) for c in candidates)])
     bsum = np.zeros((n, psum.shape[1]), np.float32)

@@ -111,6 +111,8 @@ class TermCounts:
         parts = [p for p in parts if p.n_docs]
         if not parts:
             return TermCounts.empty()
+        if len(parts) == 1:
+            return parts[0]  # a first build's counts are not copied again
         offsets = np.cumsum([0] + [len(p.terms) for p in parts[:-1]])
         shifted = [p.ptr[1:] + off for p, off in zip(parts, offsets, strict=True)]
         ptr = np.concatenate([[0], *shifted])
