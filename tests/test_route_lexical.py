@@ -99,6 +99,11 @@ def test_tokenize_stems_splits_camel_case_and_cjk() -> None:
     assert tokenize("Running the Tests") == ["run", "test"]
     assert {"use", "state", "usest"} <= set(tokenize("useState hooks"))
     assert tokenize("微信文章") == ["微", "信", "文", "章"]
+    # a text with CJK anywhere splits camelCase words in the rest of it the same way
+    assert tokenize("render React组件 with useState") == [
+        "render", "react", "组", "件", "use", "state", "usest"]
+    assert tokenize("XMLHttpRequest and iOS apps") == [
+        "xmlhttp", "request", "xmlhttprequest", "os", "io", "app"]
 
 
 @given(st.text(max_size=200))

@@ -43,7 +43,9 @@ def term_hash(term: str) -> int:
 
 
 def hash_terms(terms: Sequence[str]) -> np.ndarray:
-    return np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+    """The hashes of ``terms``; each distinct term is hashed once (documents share most)."""
+    known = {term: term_hash(term) for term in set(terms)}
+    return np.fromiter((known[t] for t in terms), dtype=np.uint64, count=len(terms))
 
 
 @dataclass

@@ -52,15 +52,16 @@ def tokenize(text: str) -> list[str]:
     camelCase words are split as well as kept whole, so ``useState`` matches "use state".
     """
     text = normalize(text)
+    cjk = _CJK.search(text) is not None  # most texts have none: no test per word
     words: list[str] = []
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        if _CJK.search(word):
+    for word in _WORD.findall(text):
+        if cjk and _CJK.search(word):
             words.extend(_split_cjk(word))
             continue
-        parts = _CAMEL.split(word)
-        if len(parts) > 1:
-            words.extend(p.lower() for p in parts)
+        if not word.islower():  # an all-lowercase word has no camelCase boundary
+            parts = _CAMEL.split(word)
+            if len(parts) > 1:
+                words.extend(p.lower() for p in parts)
         words.append(word.lower())
     kept = [w for w in words if w not in STOPWORDS and len(w) < 40]
     return _stemmer().stemWords(kept)
