@@ -152,9 +152,9 @@ class BM25FIndex:
         w = np.asarray(params.weights, np.float32)
         b = np.asarray(params.b, np.float32)
         norm = 1.0 - b + b * (counts.lengths / avg)  # [N, NF]
-        bits = min(8, max(1, int(shards) - 1).bit_length())  # slice ids fit a uint8
-        slice_of = np.empty(len(counts.terms), np.uint8)
-        for start in range(0, len(slice_of), BUILD_BLOCK):
+        bits = min(8, max(0, int(shards) - 1).bit_length())  # slice ids fit a uint8
+        slice_of = np.zeros(len(counts.terms), np.uint8)
+        for start in range(0, len(slice_of) if bits else 0, BUILD_BLOCK):
             block = counts.terms[start:start + BUILD_BLOCK]
             slice_of[start:start + BUILD_BLOCK] = block >> np.uint64(64 - bits)
         docs = np.empty(len(counts.terms), np.int32)
