@@ -94,7 +94,7 @@ def measure_index(n: int, *, workers: int = 2, runtime: RayRuntime | None = None
         _library(ray_db, source)
         with Library(single_db) as lib:
             t0 = time.perf_counter()
-            single = lib.route_index(full=True)
+            single = lib.route_index(full=True, full_model=True)  # as the Ray build does
             single_s = time.perf_counter() - t0
         with _runtime(runtime, workers) as (rt, startup), Library(ray_db) as lib:
             t0 = time.perf_counter()
