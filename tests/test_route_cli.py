@@ -126,12 +126,22 @@ def test_bad_input_exits_non_zero_with_one_line(db: Path, args: tuple[str, ...],
     assert "Traceback" not in proc.stderr
 
 
-def test_bad_batch_line_names_the_line(db: Path, tmp_path: Path) -> None:
+def test_a_bad_batch_line_is_reported_and_the_rest_routed(db: Path, tmp_path: Path) -> None:
     queries = tmp_path / "q.jsonl"
-    queries.write_text('{"qid": "a", "query": "ok"}\n{"qid": "b"}\n', encoding="utf-8")
-    proc = run("route", "--queries", str(queries), db=db, check=False)
-    assert proc.returncode == 2 and "q.jsonl:2" in proc.stderr and "query" in proc.stderr
-    assert proc.stdout == ""
+    queries.write_text('{"qid": "a", "query": "clean up this csv export"}\n{"qid": "b"}\n'
+                       'not json\n[1]\n{"qid": true, "query": "x"}\n\n'
+                       '{"query": "commit message for my change"}\n', encoding="utf-8")
+    proc = run("route", "--queries", str(queries), "-k", "2", "--json", db=db, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "q.jsonl:2: 'query' must be a non-empty string" in proc.stderr
+    assert "q.jsonl:3: not valid JSON" in proc.stderr
+    assert "4 of 6 lines" in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [x["qid"] for x in lines] == ["a", "b", "3", "4", "5", "7"]
+    assert lines[0]["results"][0]["name"] == "csv-cleaner"
+    assert lines[5]["results"][0]["name"] == "git-commits"
+    assert [x.get("line") for x in lines] == [None, 2, 3, 4, 5, None]
+    assert all(("error" in x) == ("results" not in x) for x in lines)
 
 
 RECORD = st.fixed_dictionaries(
@@ -147,18 +157,27 @@ def test_read_batch_round_trips_records(tmp_path_factory: pytest.TempPathFactory
     path = tmp_path_factory.mktemp("batch") / "q.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
     got = read_batch(path)
-    assert [q for _, q in got] == [r["query"] for r in records]
-    assert [qid for qid, _ in got] == [str(r.get("qid", n)) for n, r in
-                                       enumerate(records, start=1)]
+    assert not any(line.error for line in got)
+    assert [line.query for line in got] == [r["query"] for r in records]
+    assert [line.qid for line in got] == [str(r.get("qid", n)) for n, r in
+                                          enumerate(records, start=1)]
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.text(max_size=80))
-def test_read_batch_rejects_junk_with_a_batch_error(tmp_path_factory: pytest.TempPathFactory,
-                                                    text: str) -> None:
+def test_read_batch_takes_any_text_line_by_line(tmp_path_factory: pytest.TempPathFactory,
+                                                text: str) -> None:
+    """Junk never raises: each non-blank line is a request or carries its error."""
     path = tmp_path_factory.mktemp("junk") / "q.jsonl"
     path.write_text(text, encoding="utf-8")
-    try:
+    got = read_batch(path)
+    assert len(got) == sum(1 for line in text.splitlines() if line.strip())
+    for line in got:
+        assert bool(line.error) != bool(line.query.strip()) and line.qid
+
+
+def test_a_file_that_is_not_text_is_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(BatchError, match="not UTF-8 text"):
         read_batch(path)
-    except BatchError as exc:
-        assert str(exc).startswith(str(path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,7 +43,8 @@ Examples:
   skillyard route "turn meeting notes into action items" --rerank body
   skillyard route --queries tasks.jsonl -k 10 --json > routed.jsonl
 
-A batch file has one JSON object a line: {"qid": "...", "query": "..."}.
+A batch file has one JSON object a line: {"qid": "...", "query": "..."}. A bad line
+is answered with {"qid", "line", "error"} and the rest is routed; the exit code is then 1.
 """
 
 REINDEX_EXAMPLES = """
@@ -59,35 +61,46 @@ Examples:
 
 
 class BatchError(SkillyardError):
-    """A line of a --queries file is not a {qid, query} record."""
+    """A --queries file that cannot be read at all (missing, not UTF-8 text)."""
 
 
-def read_batch(path: Path) -> list[tuple[str, str]]:
-    """(qid, query) pairs from a JSONL file; one clear error names the first bad line."""
+@dataclass(frozen=True)
+class BatchLine:
+    """One non-blank line of a --queries file: a request, or why it is not one."""
+
+    number: int
+    qid: str
+    query: str = ""
+    error: str = ""
+
+
+def read_batch(path: Path) -> list[BatchLine]:
+    """The lines of a JSONL file of {qid, query} records, in order; a bad line is kept with
+    its error (the batch goes on without it), a file that cannot be read is a BatchError."""
     if not path.is_file():
         raise BatchError(f"{path}: no such queries file")
-    out: list[tuple[str, str]] = []
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise BatchError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BatchError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise BatchError(f"{path}:{number}: a record must be a JSON object")
-        query = record.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise BatchError(f"{path}:{number}: 'query' must be a non-empty string")
-        qid = record.get("qid", str(number))
-        if not isinstance(qid, str | int) or isinstance(qid, bool):
-            raise BatchError(f"{path}:{number}: 'qid' must be a string or an integer")
-        out.append((str(qid), query))
-    return out
+    return [_batch_line(number, line) for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()]
+
+
+def _batch_line(number: int, line: str) -> BatchLine:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return BatchLine(number, str(number), error=f"not valid JSON ({exc.msg})")
+    if not isinstance(record, dict):
+        return BatchLine(number, str(number), error="a record must be a JSON object")
+    qid = record.get("qid", str(number))
+    if not isinstance(qid, str | int) or isinstance(qid, bool):
+        return BatchLine(number, str(number), error="'qid' must be a string or an integer")
+    query = record.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return BatchLine(number, str(qid), error="'query' must be a non-empty string")
+    return BatchLine(number, str(qid), query)
 
 
 def _progress() -> Progress:
@@ -142,7 +155,13 @@ def register(app: typer.Typer) -> None:
                 err_console.print("note: the routing index was not up to date (new skills, or "
                                   "an interrupted build); it was brought up to date first")
             if queries is not None:
-                _batch(lib, read_batch(queries), k, explain, rerank, as_json)
+                lines = read_batch(queries)
+                _batch(lib, lines, k, explain, rerank, as_json, queries)
+                bad = sum(1 for line in lines if line.error)
+                if bad:  # the rest was routed; the exit code says some lines were not
+                    err_console.print(f"{bad} of {len(lines)} lines of {queries} were not "
+                                      f"routed (bad records)")
+                    raise typer.Exit(1)
                 return
             assert task is not None
             result = lib.route(task, k, explain=explain, reranker=rerank)
@@ -206,19 +225,26 @@ def print_build_report(report: Any) -> None:
     )
 
 
-def _batch(lib: Library, items: list[tuple[str, str]], k: int, explain: bool, rerank: str,
-           as_json: bool) -> None:
+def _batch(lib: Library, lines: list[BatchLine], k: int, explain: bool, rerank: str,
+           as_json: bool, path: Path) -> None:
     """One JSON line per query on stdout (the batch format is JSON lines with or without
-    --json); a progress bar on stderr."""
+    --json), in file order; a bad line gets {qid, line, error} there and its error on
+    stderr. A progress bar on stderr."""
     with _progress() as bar:
-        task = bar.add_task("routing", total=len(items))
-        for qid, query in items:
-            result = lib.route(query, k, explain=explain, reranker=rerank)
-            data = result.to_dict()
-            line = {"qid": qid, "results": data["results"], "abstain": data["abstain"],
-                    "latency_ms": data["latency_ms"]}
-            if as_json or explain:
-                line.update({k_: v for k_, v in data.items() if k_ not in line})
+        task = bar.add_task("routing", total=len(lines))
+        for item in lines:
+            if item.error:
+                err_console.print(f"error: {escape(str(path))}:{item.number}: "
+                                  f"{escape(item.error)}")
+                line: dict[str, Any] = {"qid": item.qid, "line": item.number,
+                                        "error": item.error}
+            else:
+                result = lib.route(item.query, k, explain=explain, reranker=rerank)
+                data = result.to_dict()
+                line = {"qid": item.qid, "results": data["results"],
+                        "abstain": data["abstain"], "latency_ms": data["latency_ms"]}
+                if as_json or explain:
+                    line.update({k_: v for k_, v in data.items() if k_ not in line})
             sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             bar.advance(task)
     sys.stdout.flush()
