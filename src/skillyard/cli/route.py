@@ -159,8 +159,8 @@ def register(app: typer.Typer) -> None:
                 _batch(lib, lines, k, explain, rerank, as_json, queries)
                 bad = sum(1 for line in lines if line.error)
                 if bad:  # the rest was routed; the exit code says some lines were not
-                    err_console.print(f"{bad} of {len(lines)} lines of {queries} were not "
-                                      f"routed (bad records)")
+                    err_console.print(f"{bad} of {len(lines)} lines of {escape(str(queries))} "
+                                      f"were not routed (bad records)")
                     raise typer.Exit(1)
                 return
             assert task is not None
