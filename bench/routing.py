@@ -90,8 +90,15 @@ def phase_load(db: str, corpus: str) -> None:
 
 
 def cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time of this process and of the children it waited for (a build's encoder
+    process, route/encode_ahead.py)."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def child_peak_mb() -> float:
+    """Peak RSS of the largest child process waited for (0 when there was none)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def phase_build(db: str, full: str, docs: str = "keep") -> None:
@@ -103,7 +110,7 @@ def phase_build(db: str, full: str, docs: str = "keep") -> None:
         report = lib.route_index(full=full == "full",
                                  full_model={"model": True, "static": False}.get(docs))
     emit({**report.to_dict(), "wall": time.perf_counter() - t0, "cpu": cpu_s() - c0,
-          "peak_mb": peak_mb()})
+          "peak_mb": peak_mb(), "child_peak_mb": child_peak_mb()})
 
 
 def phase_touch(db: str, count: str) -> None:
@@ -537,7 +544,8 @@ def report(res: dict[str, Any]) -> None:
     b, rb, up = res["build"], res["rebuild"], res["update"]
     print(f"\nindex ({res.get('docs', 'static')} descriptions): first build {b['wall']:.1f} s "
           f"wall, {b.get('cpu', 0):.1f} s CPU (stages {b['stages']}), "
-          f"peak {b['peak_mb']:.0f} MB; rebuild with nothing changed {rb['wall']:.2f} s; "
+          f"peak {b['peak_mb']:.0f} MB (its encoder process beside the reading: "
+          f"{b.get('child_peak_mb', 0):.0f} MB); rebuild with nothing changed {rb['wall']:.2f} s; "
           f"after {res['touch']['touched']} "
           f"body edits {up['wall']:.1f} s wall, {up.get('cpu', 0):.1f} s CPU "
           f"({up['read']} read, {up['embedded']} embedded, "

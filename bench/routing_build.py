@@ -69,7 +69,8 @@ def phase_build(db: str, multilingual: str) -> None:
     with Library(db) as lib:
         report = lib.route_index(multilingual={"yes": True, "no": False}.get(multilingual))
     routing.emit({**report.to_dict(), "wall": time.perf_counter() - t0,
-                  "cpu": routing.cpu_s() - c0, "peak_mb": routing.peak_mb()})
+                  "cpu": routing.cpu_s() - c0, "peak_mb": routing.peak_mb(),
+                  "child_peak_mb": routing.child_peak_mb()})
 
 
 def phase_bm25(db: str) -> None:
@@ -161,6 +162,9 @@ def report(res: dict[str, Any]) -> None:
     print(f"first build vs plain BM25: x{first['wall'] / max(bm25['wall'], 1e-9):.1f} wall, "
           f"x{first['peak_mb'] / max(bm25['peak_mb'], 1e-9):.1f} peak RSS")
     print(f"stages of the first build (s): {first.get('stages')}")
+    if first.get("child_peak_mb"):
+        print(f"its multilingual encoder process, beside the reading (route/encode_ahead.py): "
+              f"peak RSS {first['child_peak_mb']:.0f} MB (CPU above includes it)")
     lat = res["latency"]
     print(f"query latency, fast mode (multilingual vectors: {lat['multilingual']}): "
           + "; ".join(f"{label} ({lat[label]['n']}) p50 {lat[label]['p50_ms']:.1f} ms, "

