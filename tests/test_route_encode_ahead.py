@@ -127,3 +127,13 @@ def _zombie(pid: int) -> bool:
 def test_a_read_chunk_is_whole_encoder_batches() -> None:
     """What keeps the vectors the same: the encoder process gets whole batches."""
     assert build.READ_CHUNK % xling.BATCH == 0
+
+
+def test_no_encoder_process_when_it_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encode_ahead, "_cores", lambda: 2)
+    assert encode_ahead.EncodeAhead.start(encode_ahead.AHEAD_MIN - 1) is None  # too few rows
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    assert encode_ahead.EncodeAhead.start(encode_ahead.AHEAD_MIN) is None
+    monkeypatch.setattr(encode_ahead, "_cores", lambda: 1)
+    monkeypatch.setattr(sys, "executable", "")
+    assert encode_ahead.EncodeAhead.start(10**6) is None

@@ -68,9 +68,12 @@ class EncodeAhead:
     def start(cls, rows_to_read: int) -> EncodeAhead | None:
         """An encoder process for a build that reads this many rows, or None when it would
         not pay (few rows, one core)."""
-        if rows_to_read < AHEAD_MIN or _cores() < 2:
+        if rows_to_read < AHEAD_MIN or _cores() < 2 or not sys.executable:
             return None
-        return cls()
+        try:
+            return cls()
+        except OSError:  # no Python to start (an embedded interpreter): encode in the build
+            return None
 
     def _write(self) -> None:
         stdin = self.process.stdin
