@@ -43,8 +43,9 @@ def test_the_vectors_are_those_of_the_build_s_own_process(
     started = []
     real = encode_ahead.EncodeAhead.start.__func__  # type: ignore[attr-defined]
 
-    def start(cls: type, rows: int) -> encode_ahead.EncodeAhead | None:
-        made = real(cls, rows)
+    def start(cls: type, rows: int, spool_dir: str | None = None
+              ) -> encode_ahead.EncodeAhead | None:
+        made = real(cls, rows, spool_dir)
         started.append(made)
         return made
 

@@ -337,7 +337,7 @@ def _build_in(cleanup: ExitStack, store: Store, full: bool, model: bool,
     table_rows = len(static.table)  # distilled once per machine (about a minute), then cached
     if progress is not None:
         progress("static encoder", 1, 1)
-    ahead = EncodeAhead.start(len(fresh)) if multilingual else None
+    ahead = EncodeAhead.start(len(fresh), str(root)) if multilingual else None
     if ahead is not None:
         cleanup.callback(ahead.close)  # however the build ends
     read = _read(store, ids, fresh, model, static, names, descs, collections, signatures,

@@ -4,7 +4,8 @@ A first build spends about as long reading (tokenizing, counting and hashing in 
 core) as encoding names and descriptions with the multilingual encoder (numpy on one BLAS
 thread); one after the other they leave the second core idle. So from ``AHEAD_MIN`` skills to
 read on a machine with two cores or more, each chunk's passages go to an encoder process as
-soon as the chunk is read, and the vectors are collected when the multilingual stage starts
+soon as the chunk is read. Its vectors wait in an unlinked file beside the index (not in the
+build's memory, which peaks meanwhile) and are collected when the multilingual stage starts
 (route/xling.py ``build_vectors`` takes them instead of encoding those rows again).
 
 Not threads: BLAS threads spin waiting for each other on a busy machine (router._matvec); a
@@ -26,6 +27,7 @@ import queue
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from typing import IO
@@ -52,26 +54,35 @@ class EncodeAhead:
     thread feeds the process and a reader thread drains it, so neither side waits on a full
     pipe while the other works."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "skillyard.route.encoder_process"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    def __init__(self, spool_dir: str | None = None) -> None:
+        # The replies wait in an unlinked file, not in memory: they arrive while the build is
+        # at its peak (its term counts and postings), and a large library's vectors are
+        # hundreds of MB.
+        self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - close() closes it
+        self._spooled = 0
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "skillyard.route.encoder_process"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except OSError:
+            self._spool.close()
+            raise
         self._rows: list[np.ndarray] = []
         self._outbox: queue.Queue[str | None] = queue.Queue()
-        self._replies: list[tuple[int, np.ndarray]] = []
+        self._replies: list[tuple[int, int, int]] = []  # (request, offset, rows)
         self._writer = threading.Thread(target=self._write, daemon=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._writer.start()
         self._reader.start()
 
     @classmethod
-    def start(cls, rows_to_read: int) -> EncodeAhead | None:
-        """An encoder process for a build that reads this many rows, or None when it would
-        not pay (few rows, one core)."""
+    def start(cls, rows_to_read: int, spool_dir: str | None = None) -> EncodeAhead | None:
+        """An encoder process for a build that reads this many rows (its replies wait in a
+        file in ``spool_dir``), or None when it would not pay (few rows, one core)."""
         if rows_to_read < AHEAD_MIN or _cores() < 2 or not sys.executable:
             return None
         try:
-            return cls()
+            return cls(spool_dir)
         except OSError:  # no Python to start (an embedded interpreter): encode in the build
             return None
 
@@ -94,7 +105,9 @@ class EncodeAhead:
             body = _exactly(stdout, rows * DIM * 4)
             if body is None:
                 return
-            self._replies.append((seq, np.frombuffer(body, np.float32).reshape(rows, DIM)))
+            os.write(self._spool.fileno(), body)
+            self._replies.append((seq, self._spooled, rows))
+            self._spooled += len(body)
 
     def submit(self, rows: Sequence[int], texts: list[str]) -> None:
         """Encode ``texts``, the passages of ``rows`` (does not wait)."""
@@ -111,12 +124,13 @@ class EncodeAhead:
         seen = 0
         while self._reader.is_alive() or seen < len(self._replies):
             self._reader.join(timeout=0.5)
-            for seq, vectors in self._replies[seen:]:
+            for seq, offset, count in self._replies[seen:]:
                 rows = self._rows[seq]
-                if len(rows) == len(vectors):
-                    out[rows] = vectors
+                if len(rows) == count:
+                    data = os.pread(self._spool.fileno(), count * DIM * 4, offset)
+                    out[rows] = np.frombuffer(data, np.float32).reshape(count, DIM)
                     done[rows] = True
-                    tick(len(rows))
+                    tick(count)
                 seen += 1
         return done
 
@@ -132,6 +146,7 @@ class EncodeAhead:
         self._reader.join(timeout=STOP_S)
         if self.process.stdout is not None:
             self.process.stdout.close()
+        self._spool.close()
 
 
 def _exactly(stream: IO[bytes], size: int) -> bytes | None:
