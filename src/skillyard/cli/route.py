@@ -54,7 +54,7 @@ Examples:
   skillyard reindex --full         # rebuild everything from scratch
   skillyard reindex --full-model   # also encode descriptions with the MiniLM model (slow)
   skillyard reindex --static-only  # back to the static encoder alone (the default)
-  skillyard reindex --monolingual  # English requests only (a faster first build)
+  skillyard reindex --monolingual  # English requests only (no multilingual encoder)
   skillyard reindex --json
   skillyard reindex --ray      # embed on a local Ray instance (or --ray-address a cluster)
 """
@@ -182,7 +182,8 @@ def register(app: typer.Typer) -> None:
             "--multilingual/--monolingual",
             help="Encode names and descriptions with a multilingual sentence encoder too, so "
                  "requests in other languages find English-described skills (the default; "
-                 "about 4 ms per skill of a first build), or route English requests only. "
+                 "about 4 ms of CPU per skill of a first build, beside the reading on 2+ "
+                 "cores), or route English requests only. "
                  "Unset: on, unless the current index was built with --monolingual.")] = None,
         ray: RayOption = False,
         ray_address: RayAddressOption = None,
