@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -277,12 +276,12 @@ def _build(store: Store, full: bool, model: bool, settings: RouteSettings,
            embedder: Embedder | None, progress: Progress | None, maker: VectorMaker | None,
            static: StaticEncoder, multilingual: bool = False, monolingual: bool = False
            ) -> BuildReport:
-    with ExitStack() as cleanup:
+    with contextlib.ExitStack() as cleanup:
         return _build_in(cleanup, store, full, model, settings, embedder, progress, maker,
                          static, multilingual, monolingual)
 
 
-def _build_in(cleanup: ExitStack, store: Store, full: bool, model: bool,
+def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bool,
               settings: RouteSettings, embedder: Embedder | None, progress: Progress | None,
               maker: VectorMaker | None, static: StaticEncoder, multilingual: bool,
               monolingual: bool) -> BuildReport:

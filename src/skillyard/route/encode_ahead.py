@@ -35,9 +35,9 @@ from typing import IO
 import numpy as np
 
 from ..progress import Progress, counter
+from .xling import DIM
 
 AHEAD_MIN = 2048  # rows to read from which the encoder runs beside the reading
-DIM = 512  # the multilingual encoder's (route/xling.py)
 HEADER = struct.Struct("<ii")  # a reply: its request's number, its rows
 STOP_S = 5.0  # how long a stopped encoder may take to finish before it is killed
 
