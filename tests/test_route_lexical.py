@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillyard.route import lexical
+from skillyard.route import text as text_module
 from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
 from skillyard.route.text import STOPWORDS, headings, tokenize
 
@@ -111,6 +112,16 @@ def test_tokenize_never_fails_and_gives_lowercase_words(text: str) -> None:
     tokens = tokenize(text)
     assert all(t and t == t.lower() and not t.isspace() for t in tokens)
     assert tokenize(" ".join(sorted(STOPWORDS))) == []
+
+
+@given(st.lists(st.text(max_size=60), max_size=6))
+def test_tokenize_is_word_by_word_whatever_was_seen_before(texts: list[str]) -> None:
+    """Tokens are worked out once per distinct word: a text's tokens are its parts' tokens,
+    and do not depend on which words are already known."""
+    joined = tokenize(" ".join(texts))
+    assert joined == [token for text in texts for token in tokenize(text)]
+    text_module._word_tokens.cache_clear()
+    assert tokenize(" ".join(texts)) == joined
 
 
 def test_headings_ignore_fenced_code() -> None:

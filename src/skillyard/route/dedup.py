@@ -44,7 +44,7 @@ def minhash(body: str) -> np.ndarray:
     words = _WORDS.findall(unicodedata.normalize("NFKC", body).lower())
     if not words:
         return np.full(PERMS, np.iinfo(np.uint32).max, np.uint32)
-    hashed = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), np.uint64, len(words))
+    hashed = np.fromiter(map(zlib.crc32, map(str.encode, words)), np.uint64, len(words))
     span = min(SHINGLE, len(hashed))
     count = len(hashed) - span + 1
     shingles = np.zeros(count, np.uint64)

@@ -64,8 +64,9 @@ def vocabulary(names: Sequence[str], descs: Sequence[str],
             continue
         text = f"{name.replace('-', ' ')} {desc}".lower()
         df.update(set(_ENGLISH_WORD.findall(text)))
-    return [w for w, n in df.most_common() if len(w) > 1
-            and w not in STOPWORDS][:GLOSS_WORDS]
+    # ties in alphabetical order: the same library gives the same glossary in every process
+    ranked = sorted(df.items(), key=lambda item: (-item[1], item[0]))
+    return [w for w, _ in ranked if len(w) > 1 and w not in STOPWORDS][:GLOSS_WORDS]
 
 
 def build(names: Sequence[str], descs: Sequence[str], previous: Path | None,

@@ -46,25 +46,32 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+WORD_CACHE = 1 << 18  # distinct words whose tokens are kept (a few tens of MB at most)
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercased, stemmed word tokens without stopwords; CJK text gives one token a character.
 
     camelCase words are split as well as kept whole, so ``useState`` matches "use state".
+    A word's tokens depend on the word alone, so they are worked out once per distinct word
+    (the build tokenizes every body: most of its words are ones seen before).
     """
-    text = normalize(text)
-    cjk = _CJK.search(text) is not None  # most texts have none: no test per word
-    words: list[str] = []
-    for word in _WORD.findall(text):
-        if cjk and _CJK.search(word):
-            words.extend(_split_cjk(word))
-            continue
+    return [token for word in _WORD.findall(normalize(text)) for token in _word_tokens(word)]
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    if _CJK.search(word):
+        parts = _split_cjk(word)
+    else:
+        parts = []
         if not word.islower():  # an all-lowercase word has no camelCase boundary
-            parts = _CAMEL.split(word)
-            if len(parts) > 1:
-                words.extend(p.lower() for p in parts)
-        words.append(word.lower())
-    kept = [w for w in words if w not in STOPWORDS and len(w) < 40]
-    return _stemmer().stemWords(kept)
+            split = _CAMEL.split(word)
+            if len(split) > 1:
+                parts.extend(p.lower() for p in split)
+        parts.append(word.lower())
+    kept = [w for w in parts if w not in STOPWORDS and len(w) < 40]
+    return tuple(_stemmer().stemWords(kept)) if kept else ()
 
 
 def _split_cjk(word: str) -> list[str]:
