@@ -120,8 +120,16 @@ def test_tokenize_is_word_by_word_whatever_was_seen_before(texts: list[str]) -> 
     and do not depend on which words are already known."""
     joined = tokenize(" ".join(texts))
     assert joined == [token for text in texts for token in tokenize(text)]
-    text_module._word_tokens.cache_clear()
+    text_module._cached_word_tokens.cache_clear()
     assert tokenize(" ".join(texts)) == joined
+
+
+def test_long_words_are_tokenized_but_not_kept() -> None:
+    """A body full of distinct long words (hashes, blobs) must not fill memory."""
+    text_module._cached_word_tokens.cache_clear()
+    blob = "x" * 5000
+    assert tokenize(f"{blob}Build {blob}y runTests") == ["build", "run", "test", "runtest"]
+    assert text_module._cached_word_tokens.cache_info().currsize == 1  # runTests alone
 
 
 def test_headings_ignore_fenced_code() -> None:
