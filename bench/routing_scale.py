@@ -14,11 +14,13 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     """A generation of ``target`` skills made from the built one: every extra copy of a skill
     drops a random 10% of its terms, gets its description vector nudged (cosine ~0.97 to the
     original) and a MinHash signature with ~8% of its slots changed, so copies are near
-    duplicates of the original (as forks in real corpora are) but not identical. The BM25F
-    weights, groups and abstention threshold are computed by the real build code.
+    duplicates of the original (as forks in real corpora are) but not identical. The
+    multilingual vectors are nudged the same way; the copies of a skill described in another
+    language join the multilingual stand-in, and the glossary is the original's. The BM25F
+    weights, groups and abstention thresholds are computed by the real build code.
     """
     from skillyard.route import bodies as body_store
-    from skillyard.route import dedup, storage
+    from skillyard.route import dedup, gloss, storage, xling
     from skillyard.route.calibrate import calibrate
     from skillyard.route.dense import fit_projection, project
     from skillyard.route.lexical import BM25FIndex, TermCounts
@@ -37,6 +39,11 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     desc = (src.array("desc", mmap=False) if has_model
             else np.zeros((n, 0), np.float32))
     sdesc = np.asarray(src.array("sdesc", mmap=False), np.float32)
+    ml = src.array("ml_desc", mmap=False) if xling.in_index(src) else None
+    ml_parts = [] if ml is None else [ml]
+    stand_in = (src.array(xling.STAND_IN, mmap=False) if xling.in_stand_in(src)
+                else np.zeros(0, np.int32))
+    stand_in_parts = [stand_in]
     svecs = [sdesc]
     copies = [np.arange(n)]
     all_ids, all_names, all_descs, all_colls = list(ids), list(names), list(descs), list(colls)
@@ -58,6 +65,11 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
             vecs.append(v / np.linalg.norm(v, axis=1, keepdims=True))
         sv = sdesc[take] + rng.normal(0, 0.012, (len(take), sdesc.shape[1])).astype(np.float32)
         svecs.append(sv / np.linalg.norm(sv, axis=1, keepdims=True))
+        if ml is not None:
+            mv = ml[take] + rng.normal(0, 0.012, (len(take), ml.shape[1])).astype(ml.dtype)
+            ml_parts.append(mv / np.linalg.norm(mv, axis=1, keepdims=True))
+        offset = sum(len(c) for c in copies[:-1])
+        stand_in_parts.append(stand_in[stand_in < len(take)] + offset)
         s = sigs[take].copy()
         flip = rng.random(s.shape) < 0.08
         s[flip] = rng.integers(0, 2**32 - 1, int(flip.sum()), dtype=np.uint64).astype(np.uint32)
@@ -118,6 +130,20 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     manifest = src.manifest()
     manifest["skills"] = len(all_ids)
     manifest["abstain"] = None
+    if ml is not None:
+        from skillyard.route.calibrate import offtopic_queries
+
+        ml_all = np.concatenate(ml_parts)
+        rows = np.concatenate(stand_in_parts).astype(np.int32)
+        gen.save_array("ml_desc", ml_all)
+        gen.save_array(xling.STAND_IN, rows)
+        if gloss.in_index(src):
+            gen.save_array(gloss.NAME, src.array(gloss.NAME, mmap=False))
+            gen.save_lines(gloss.NAME, src.lines(gloss.NAME))
+        manifest["multilingual"] = {
+            **manifest.get("multilingual", {}), "stand_in_skills": len(rows),
+            "threshold": xling.calibrate(ml_all, offtopic_queries(),
+                                         settings.abstain_quantile)}
     gen.save_manifest(manifest)
     manifest["abstain"] = calibrate(gen, settings, None)
     gen.save_manifest(manifest)
