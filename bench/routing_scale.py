@@ -134,14 +134,14 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
         from skillyard.route.calibrate import offtopic_queries
 
         ml_all = np.concatenate(ml_parts)
-        rows = np.concatenate(stand_in_parts).astype(np.int32)
+        stand_in_rows = np.concatenate(stand_in_parts).astype(np.int32)
         gen.save_array("ml_desc", ml_all)
-        gen.save_array(xling.STAND_IN, rows)
+        gen.save_array(xling.STAND_IN, stand_in_rows)
         if gloss.in_index(src):
             gen.save_array(gloss.NAME, src.array(gloss.NAME, mmap=False))
             gen.save_lines(gloss.NAME, src.lines(gloss.NAME))
         manifest["multilingual"] = {
-            **manifest.get("multilingual", {}), "stand_in_skills": len(rows),
+            **manifest.get("multilingual", {}), "stand_in_skills": len(stand_in_rows),
             "threshold": xling.calibrate(ml_all, offtopic_queries(),
                                          settings.abstain_quantile)}
     gen.save_manifest(manifest)
