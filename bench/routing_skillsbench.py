@@ -52,8 +52,9 @@ def tasks(root: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _digest(folder: Path) -> str:
+    """The sha256 of a skill's SKILL.md bytes (the corpus's ``sha256`` field)."""
+    return hashlib.sha256((folder / "SKILL.md").read_bytes()).hexdigest()
 
 
 def skill_id(path: Path) -> str:
@@ -89,15 +90,14 @@ def same_skill(corpus: Path, found: list[dict[str, Any]]) -> dict[str, set[str]]
             ids.setdefault(rec["sha256"], set()).add(rec["id"])
     for task in found:
         for path in task["skills"]:
-            text = (path / "SKILL.md").read_bytes().decode("utf-8")
-            ids.setdefault(_digest(text), set()).add(skill_id(path))
+            ids.setdefault(_digest(path), set()).add(skill_id(path))
     return ids
 
 
 def gold(task: dict[str, Any], copies: dict[str, set[str]]) -> set[str]:
     out: set[str] = set()
     for path in task["skills"]:
-        out |= copies[_digest((path / "SKILL.md").read_bytes().decode("utf-8"))]
+        out |= copies[_digest(path)]
     return out
 
 
@@ -114,7 +114,8 @@ def bm25_full_text(corpus: Path, found: list[dict[str, Any]]) -> Any:
     for task in found:
         for path in task["skills"]:
             ids.append(skill_id(path))
-            docs.append([tokenize((path / "SKILL.md").read_text("utf-8")), [], [], []])
+            text = (path / "SKILL.md").read_bytes().decode("utf-8", "replace")
+            docs.append([tokenize(text), [], [], []])
     plain = BM25FParams(weights=(1.0, 0.0, 0.0, 0.0), b=(0.75, 0.0, 0.0, 0.0), k1=1.2)
     index = BM25FIndex.build(TermCounts.from_fields(docs), plain)
 
@@ -137,6 +138,8 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(DATA / "skills-corpus.jsonl.gz"))
     parser.add_argument("--json", dest="json_out", default=None, help="Also write results.")
     args = parser.parse_args()
+    if not Path(args.tasks).is_dir():
+        sys.exit(f"error: no folder {args.tasks}")
     found = tasks(Path(args.tasks))
     if not found:
         sys.exit(f"error: no task with skills under {args.tasks}")
