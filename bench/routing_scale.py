@@ -24,6 +24,7 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
     from skillyard.route.calibrate import calibrate
     from skillyard.route.dense import fit_projection, project
     from skillyard.route.lexical import BM25FIndex, TermCounts
+    from skillyard.route.scan import save_scan
     from skillyard.route.settings import PROJECTION_DIMS, RouteSettings
 
     src = storage.current(storage.index_dir(db))
@@ -113,6 +114,7 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
                       ("lex_docs", lexical.docs), ("lex_weights", lexical.weights),
                       ("collection_size", np.array([sizes[c] for c in all_colls], np.int32))):
         gen.save_array(name, arr)
+    save_scan(gen.path, "sdesc_proj", sproj)  # as a build keeps it
     if body_store.in_index(src):  # every copy keeps its original's body
         opened = body_store.Bodies.open(src)
         assert opened is not None
@@ -136,6 +138,7 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
         ml_all = np.concatenate(ml_parts)
         stand_in_rows = np.concatenate(stand_in_parts).astype(np.int32)
         gen.save_array("ml_desc", ml_all)
+        save_scan(gen.path, "ml_desc", ml_all)
         gen.save_array(xling.STAND_IN, stand_in_rows)
         if gloss.in_index(src):
             gen.save_array(gloss.NAME, src.array(gloss.NAME, mmap=False))

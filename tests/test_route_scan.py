@@ -3,7 +3,9 @@ of the float32 scan."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +15,9 @@ from hypothesis import strategies as st
 from conftest import SAMPLE_SKILLS
 from skillyard.api import Library
 from skillyard.route import router as router_mod
+from skillyard.route import scan as scan_mod
 from skillyard.route.router import RouteIndex, Router
-from skillyard.route.scan import QuantizedScan, top_candidates
+from skillyard.route.scan import QuantizedScan, open_scan, save_scan, top_candidates
 from skillyard.route.settings import RouteSettings
 
 
@@ -114,3 +117,59 @@ def test_the_scan_keeps_multilingual_routing(tmp_path_factory: pytest.TempPathFa
         assert [h.id for h in a.results] == [h.id for h in b.results]
         assert a.confidence == pytest.approx(b.confidence, abs=1e-6)
         assert a.abstain == b.abstain
+
+
+def _same_scan(a: QuantizedScan, b: QuantizedScan, queries: np.ndarray) -> None:
+    for query in queries:
+        x, y = a.approx(query), b.approx(query)
+        assert np.array_equal(x.scores, y.scores) and x.bound == y.bound
+        assert a.stats(query) == b.stats(query)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 300), d=st.integers(2, 64), seed=st.integers(0, 2**32 - 1))
+def test_a_kept_scan_is_the_scan_made_now(n: int, d: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = _unit_rows(rng, n, d)
+    with tempfile.TemporaryDirectory() as folder:
+        save_scan(Path(folder), "vecs", matrix)
+        kept = scan_mod._saved(Path(folder), "vecs", matrix)
+        assert kept is not None
+        _same_scan(kept, QuantizedScan(matrix), _unit_rows(rng, 3, d))
+
+
+def test_a_built_index_keeps_its_scans(index: RouteIndex,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = index.generation.path
+    for name in ("sdesc_proj", "ml_desc") if index.ml is not None else ("sdesc_proj",):
+        assert (path / f"{name}.scan.onnx").is_file() and (path / f"{name}.scan.npz").is_file()
+    fresh = RouteIndex(index.generation)
+
+    def no_quantizing(matrix: np.ndarray) -> None:
+        raise AssertionError("a kept scan was quantized again")
+
+    monkeypatch.setattr(scan_mod, "prepare", no_quantizing)
+    fast = Router(fresh, settings=replace(RouteSettings(), quantized_scan_rows=1))
+    assert fast.route("convert a PDF into markdown", k=2).results
+    assert fresh._scan is not None
+
+
+def test_a_kept_scan_of_another_shape_or_damaged_is_made_again(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    kept, other = _unit_rows(rng, 50, 16), _unit_rows(rng, 60, 16)
+    save_scan(tmp_path, "vecs", kept)
+    assert scan_mod._saved(tmp_path, "vecs", other) is None  # the library changed since
+    _same_scan(open_scan(tmp_path, "vecs", other), QuantizedScan(other), other[:2])
+    model = tmp_path / "vecs.scan.onnx"
+    whole = model.read_bytes()
+    for damaged in (whole[:100], whole[:-1] + bytes([whole[-1] ^ 1])):  # cut, a weight changed
+        model.write_bytes(damaged)
+        assert scan_mod._saved(tmp_path, "vecs", kept) is None
+    _same_scan(open_scan(tmp_path, "vecs", kept), QuantizedScan(kept), kept[:2])
+    save_scan(tmp_path, "vecs", kept)
+    stats = tmp_path / "vecs.scan.npz"
+    for damaged in (b"not an npz", stats.read_bytes()[:200]):
+        stats.write_bytes(damaged)
+        assert scan_mod._saved(tmp_path, "vecs", kept) is None
+    (tmp_path / "vecs.scan.npz").unlink()
+    assert scan_mod._saved(tmp_path, "vecs", kept) is None  # an older index

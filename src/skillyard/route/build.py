@@ -27,6 +27,7 @@ from . import dedup, gloss, storage, xling
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .encode_ahead import EncodeAhead
 from .lexical import BM25FIndex, TermCounts
+from .scan import save_scan
 from .settings import DENSE_MAX_TOKENS, PROJECTION_DIMS, TEXT_VERSION, RouteSettings
 from .static import StaticEncoder, idf_weights, shared_static
 from .text import FIELDS, TEXT_SUFFIXES, collection, skill_text, tokenize
@@ -429,6 +430,7 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     gen.save_array("static_idf", idf)
     gen.save_array("sdesc", sdesc.astype(np.float16))
     gen.save_array("sdesc_proj", sproj)
+    save_scan(gen.path, "sdesc_proj", sproj)  # kept: no process that opens it quantizes it
     gen.save_array("sproj_mean", smean)
     gen.save_array("sproj_basis", sbasis)
     gen.save_array("minhash", signatures)
@@ -448,6 +450,7 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
         ml, encoded = xling.build_vectors(names, descs, prev.gen.path if prev.gen else None,
                                           reuse, progress=progress, ahead=ahead)
         gen.save_array("ml_desc", ml)
+        save_scan(gen.path, "ml_desc", ml)
         foreign = [xling.is_foreign(desc) for desc in descs]  # told apart once, for both
         stand_in = xling.stand_in_rows(names, descs, ml, foreign)
         gen.save_array(xling.STAND_IN, stand_in)
