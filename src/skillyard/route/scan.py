@@ -7,7 +7,9 @@ also kept quantized (7-bit weights per column, the query as unsigned 8-bit) and 
 onnxruntime's ``MatMulInteger`` with the matrix pre-packed (about 0.7 ms at 60,000 skills).
 Every approximate score comes with a proven bound on its error, so a caller can find the rows
 that could still be among the best (``candidates``) and compute those exactly from the float32
-rows: the results are those of the float32 scan, not an approximation of them.
+rows: the results are those of the float32 scan, not an approximation of them. The build
+keeps each scan in the index (``save_scan``), so opening one costs a checksum, not a pass
+over the library.
 
 Weights are 7-bit (|w| <= 63) because the AVX2 kernel adds pairs of u8 x s8 products in 16
 bits; with 8-bit weights those sums saturate and the integer result is wrong.
