@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
-from routing_scale import replicate, scale_bm25  # noqa: E402
+from routing_scale import plain_bm25, plain_top, replicate, scale_bm25  # noqa: E402
 from skillyard.route.metrics import Judged, abstention, expand, summarize  # noqa: E402
 
 K = 10
@@ -330,7 +330,6 @@ def _cpu(values: list[float]) -> dict[str, float]:
 
 def phase_baselines(queries_path: str, corpus: str) -> None:
     """Plain BM25 (k1=1.2, b=0.75, same tokenizer) over name+description and full text."""
-    from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
     from skillyard.route.text import tokenize
 
     queries = dev_queries(queries_path)
@@ -340,18 +339,15 @@ def phase_baselines(queries_path: str, corpus: str) -> None:
         for rec in map(json.loads, handle):
             ids.append(rec["id"])
             nd = tokenize(f"{rec.get('name') or ''} {rec.get('description') or ''}")
-            nd_docs.append([nd, [], [], []])
-            full_docs.append([tokenize(rec["skill_md"]), [], [], []])
-    plain = BM25FParams(weights=(1.0, 0.0, 0.0, 0.0), b=(0.75, 0.0, 0.0, 0.0), k1=1.2)
+            nd_docs.append(nd)
+            full_docs.append(tokenize(rec["skill_md"]))
     out: dict[str, Any] = {}
     for label, docs in (("bm25_name_desc", nd_docs), ("bm25_full_text", full_docs)):
-        index = BM25FIndex.build(TermCounts.from_fields(docs), plain)
+        index = plain_bm25(docs)
         ranked, latency, cpu = [], [], []
         for q in queries:
             t0, c0 = time.perf_counter(), time.process_time()
-            scores = index.score(tokenize(q["query"]), max_terms=10**6)
-            top = np.argpartition(-scores, K)[:K]
-            top = top[np.argsort(-scores[top], kind="stable")]
+            top = plain_top(index, q["query"])
             latency.append((time.perf_counter() - t0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
             ranked.append([ids[i] for i in top])

@@ -27,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 TASKS = DATA / "eval-tasks" / "skillsbench"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from routing_scale import plain_bm25, plain_top  # noqa: E402
 
 K = 10
 
@@ -82,48 +86,25 @@ def library(workdir: Path, corpus: Path, found: list[dict[str, Any]]) -> str:
     return str(db)
 
 
-def same_skill(corpus: Path, found: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """For each SKILL.md digest, the ids of every copy in the library."""
-    ids: dict[str, set[str]] = {}
+def every_skill(corpus: Path, found: list[dict[str, Any]]
+                ) -> Iterator[tuple[str, str, str]]:
+    """(id, sha256 of SKILL.md, SKILL.md text) of every skill in the library: the corpus's,
+    then the tasks'."""
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
         for rec in map(json.loads, handle):
-            ids.setdefault(rec["sha256"], set()).add(rec["id"])
+            yield rec["id"], rec["sha256"], rec["skill_md"]
     for task in found:
         for path in task["skills"]:
-            ids.setdefault(_digest(path), set()).add(skill_id(path))
-    return ids
+            data = (path / "SKILL.md").read_bytes()
+            yield skill_id(path), _digest(path), data.decode("utf-8", "replace")
 
 
 def gold(task: dict[str, Any], copies: dict[str, set[str]]) -> set[str]:
+    """The task's skills and every byte-identical copy of them (``copies``: ids by digest)."""
     out: set[str] = set()
     for path in task["skills"]:
         out |= copies[_digest(path)]
     return out
-
-
-def bm25_full_text(corpus: Path, found: list[dict[str, Any]]) -> Any:
-    """Plain BM25 (k1=1.2, b=0.75, the router's tokenizer) over every skill's SKILL.md."""
-    from skillyard.route.lexical import BM25FIndex, BM25FParams, TermCounts
-    from skillyard.route.text import tokenize
-
-    ids, docs = [], []
-    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
-        for rec in map(json.loads, handle):
-            ids.append(rec["id"])
-            docs.append([tokenize(rec["skill_md"]), [], [], []])
-    for task in found:
-        for path in task["skills"]:
-            ids.append(skill_id(path))
-            text = (path / "SKILL.md").read_bytes().decode("utf-8", "replace")
-            docs.append([tokenize(text), [], [], []])
-    plain = BM25FParams(weights=(1.0, 0.0, 0.0, 0.0), b=(0.75, 0.0, 0.0, 0.0), k1=1.2)
-    index = BM25FIndex.build(TermCounts.from_fields(docs), plain)
-
-    def ranked(query: str) -> list[str]:
-        scores = index.score(tokenize(query), max_terms=10**6)
-        top = np.argpartition(-scores, K)[:K]
-        return [ids[i] for i in top[np.argsort(-scores[top], kind="stable")]]
-    return ranked
 
 
 def first_rank(ranked: list[str], wanted: set[str]) -> int | None:
@@ -157,10 +138,16 @@ def measure(work: Path, corpus: Path, found: list[dict[str, Any]]) -> list[dict[
     BM25 over the full text."""
     from skillyard.api import Library
     from skillyard.route.bodyrank import BodyReranker
+    from skillyard.route.text import tokenize
 
     db = library(work, corpus, found)
-    copies = same_skill(corpus, found)
-    bm25 = bm25_full_text(corpus, found)
+    copies: dict[str, set[str]] = {}
+    ids, docs = [], []
+    for sid, digest, text in every_skill(corpus, found):  # one pass: copies and the baseline
+        copies.setdefault(digest, set()).add(sid)
+        ids.append(sid)
+        docs.append(tokenize(text))
+    bm25 = plain_bm25(docs)
     rows = []
     with Library(db) as lib:
         for task in found:
@@ -172,7 +159,8 @@ def measure(work: Path, corpus: Path, found: list[dict[str, Any]]) -> list[dict[
                 "words": len(task["instruction"].split()),
                 "fast": first_rank([h.id for h in fast.results], wanted),
                 "body": first_rank([h.id for h in body.results], wanted),
-                "bm25": first_rank(bm25(task["instruction"]), wanted),
+                "bm25": first_rank([ids[i] for i in plain_top(bm25, task["instruction"], K)],
+                                   wanted),
                 "first": fast.results[0].name if fast.results else "-",
                 "fast_ms": fast.latency_ms, "body_ms": body.latency_ms})
     return rows
