@@ -2,16 +2,19 @@
 
 ``text`` extracts fields and passages, ``lexical`` is the BM25F core, ``dense`` the ONNX
 embedder, ``dedup`` near-duplicate groups and families, ``build`` keeps the on-disk index
-(``storage``) up to date, ``router`` fuses, reranks (``rerank``), groups and abstains
-(``calibrate``), ``bodyrank`` reranks on the body passages ``bodies`` keeps in the index,
-and ``api`` is what ``Library.route``/``Library.route_index`` call.
+(``storage``) up to date and ``index`` opens it; ``router`` fuses, reranks (``rerank``),
+groups and abstains (``calibrate``) into ``results``; ``bodyrank`` reranks on the body
+passages ``bodies`` keeps in the index, and ``api`` is what ``Library.route``/
+``Library.route_index`` call.
 """
 
 from .api import RouteError, make_reranker, reindex, route, router_for
 from .bodyrank import BodyReranker
 from .build import BuildReport, build_index
+from .index import RouteIndex
 from .rerank import Candidate, LLMReranker, Reranker, RerankOutcome
-from .router import RouteHit, RouteIndex, Router, RouteResult
+from .results import RouteHit, RouteResult
+from .router import Router
 from .settings import RouteSettings
 from .storage import RouteIndexError
 

@@ -10,8 +10,10 @@ from ..llm import LLMClient, LLMConfig
 from . import storage
 from .bodyrank import BodyReranker
 from .build import BuildReport, Progress, build_index
+from .index import RouteIndex
 from .rerank import LLMReranker, Reranker
-from .router import RouteIndex, Router, RouteResult
+from .results import RouteResult
+from .router import Router
 
 RERANKERS = ("none", "llm", "body")
 

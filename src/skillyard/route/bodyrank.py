@@ -29,7 +29,7 @@ from .static import StaticEncoder, shared_static, weighted_sums
 from .text import tokenize
 
 if TYPE_CHECKING:
-    from .router import RouteIndex
+    from .index import RouteIndex
 
 DEPTH = 40
 FEATURES = ("static_passage", "static_body", "bm25_passage", "bm25_body", "cover_body",

@@ -29,7 +29,8 @@ def calibrate(gen: storage.Generation, settings: RouteSettings, embedder: Embedd
               queries: list[str] | None = None, static: StaticEncoder | None = None
               ) -> dict[str, Any] | None:
     """The abstention threshold for this generation, or None for an empty library."""
-    from .router import RouteIndex, Router
+    from .index import RouteIndex
+    from .router import Router
 
     index = RouteIndex(gen)
     if not index.ids:

@@ -11,7 +11,8 @@ from .lexical import hash_terms
 from .text import tokenize
 
 if TYPE_CHECKING:
-    from .router import RouteHit, RouteIndex
+    from .index import RouteIndex
+    from .results import RouteHit
 
 
 def zscore(x: np.ndarray) -> np.ndarray:

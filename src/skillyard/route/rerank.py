@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..llm import LLMClient
 
 if TYPE_CHECKING:
-    from .router import RouteIndex
+    from .index import RouteIndex
 
 DESCRIPTION_CHARS = 400
 
