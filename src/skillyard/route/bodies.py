@@ -68,15 +68,20 @@ def vectors(table: np.ndarray, idf: np.ndarray, skills: Sequence[Passages],
     return out
 
 
-def save(gen: Any, skills: Sequence[Passages], vecs: np.ndarray) -> None:
+def save_passages(gen: Any, skills: Sequence[Passages]) -> None:
+    """The passages' offsets and ids (saved before their vectors are made, so the flat id
+    array is not held beside them: a large build's peak memory)."""
     counts = [len(parts) for parts in skills]
     flat = [p for parts in skills for p in parts]
     sptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     pptr = np.concatenate(([0], np.cumsum([len(p) for p in flat]))).astype(np.int64)
-    ids = np.concatenate([np.zeros(0, np.int32), *flat], dtype=np.int32)
     gen.save_array("body_sptr", sptr)
     gen.save_array("body_pptr", pptr)
-    gen.save_array("body_ids", ids)
+    del sptr, pptr
+    gen.save_array("body_ids", np.concatenate([np.zeros(0, np.int32), *flat], dtype=np.int32))
+
+
+def save_vectors(gen: Any, vecs: np.ndarray) -> None:
     gen.save_array("body_vecs", np.asarray(vecs, np.float16))  # no copy: already float16
 
 

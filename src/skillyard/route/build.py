@@ -23,7 +23,7 @@ from ..library.store import Store
 from ..progress import Progress, counter
 from ..skill import Skill, SkillFile
 from . import bodies as body_store
-from . import dedup, gloss, storage, xling
+from . import dedup, gloss, memory, storage, xling
 from .dense import DIM, MODEL_ID, Embedder, fit_projection, project, text_key
 from .encode_ahead import EncodeAhead
 from .lexical import BM25FIndex, TermCounts
@@ -268,6 +268,7 @@ def _read(store: Store, ids: list[str], fresh: list[int], model: bool, static: S
             static_ids[i] = row
         for i, cut in zip(chunk, body_store.encode(static, chunk_bodies), strict=True):
             openings[i] = cut
+        memory.release()  # the chunk's tokens and temporaries, so reading stays flat
         if progress is not None:
             progress("reading", start + len(chunk), len(fresh))
     return _Read(TermCounts.concat(parts), dense)
@@ -354,7 +355,19 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     order[fresh] = len(reused_rows) + np.arange(len(fresh))
     counts = combined.take(order) if len(ids) else TermCounts.empty()
     del combined
-    t0 = stage("counts", t0)
+    memory.release()  # the read's chunk counts, joined
+    gen = storage.new_generation(root)
+    lexical = BM25FIndex.build(counts, settings.bm25f)
+    # The counts and postings are the largest arrays: written and let go before anything
+    # else is made (the build's peak memory).
+    for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
+                      ("tc_len", counts.lengths), ("lex_vocab", lexical.vocab),
+                      ("lex_indptr", lexical.indptr), ("lex_docs", lexical.docs),
+                      ("lex_weights", lexical.weights)):
+        gen.save_array(name, arr)
+    del counts, lexical
+    memory.release()
+    t0 = stage("lexical", t0)
 
     vectors: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}
@@ -365,7 +378,6 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     t0 = stage("embed", t0)
 
     refit = not prev.fit(len(ids))
-    gen = storage.new_generation(root)
     fitted_on = len(ids) if refit else int(prev.manifest["fitted_on"])
     # Static description vectors: idf and projection fitted now, or kept from the previous
     # generation (then only new and changed skills are encoded and projected).
@@ -384,14 +396,7 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
             made = static.encode_ids([static_ids[i] for i in fresh], idf)
             sdesc[fresh] = made
             sproj[fresh] = project(made, smean, sbasis)
-    lexical = BM25FIndex.build(counts, settings.bm25f)
-    # The counts and postings are the largest arrays: written now, not held to the end.
-    for name, arr in (("tc_ptr", counts.ptr), ("tc_terms", counts.terms), ("tc_tf", counts.tf),
-                      ("tc_len", counts.lengths), ("lex_vocab", lexical.vocab),
-                      ("lex_indptr", lexical.indptr), ("lex_docs", lexical.docs),
-                      ("lex_weights", lexical.weights)):
-        gen.save_array(name, arr)
-    del counts, lexical
+    memory.release()
     group_ids = dedup.groups(ids, names, signatures)
     # Versions are told apart by description meaning: the model's vectors when it ran, else
     # the static ones in the library's centred space (where a cosine means as much).
@@ -411,7 +416,8 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     gen.save_lines("groups", group_ids)
     gen.save_lines("families", family_ids)
     gen.save_lines("collections", collections)
-    body_store.save(gen, openings, body_store.vectors(
+    body_store.save_passages(gen, openings)
+    body_store.save_vectors(gen, body_store.vectors(
         static.table, idf, openings, reuse, None if refit else prev.bodies))
     del openings
     gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
@@ -439,6 +445,7 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
         gen.save_array(f"{kind}_keys", keys[kind])
     # Saved: not held while the multilingual encoder runs (the build's peak memory).
     del sdesc, sproj, signatures, static_ids, sd_ptr, vectors, keys
+    memory.release()
     manifest = {"format": storage.FORMAT, "config": config, "settings": settings_key,
                 "skills": len(ids), "fitted_on": fitted_on,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -469,6 +476,7 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
         report.stages["multilingual"] = round(time.perf_counter() - t1, 3)
         t0 += time.perf_counter() - t1  # its own stage, not part of "write"
     gen.save_manifest(manifest)
+    memory.release()
     from .calibrate import calibrate  # the router needs this generation's files
 
     manifest["abstain"] = calibrate(gen, settings, embedder, static=static)
