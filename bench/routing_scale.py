@@ -120,11 +120,10 @@ def replicate(db: str, target: int, workdir: Path) -> Any:
         opened = body_store.Bodies.open(src)
         assert opened is not None
         rows = [int(r) for r in np.concatenate(copies)]
-        body_store.save(gen, [opened.passages(r) for r in rows],
-                        np.concatenate([np.zeros((0, opened.vecs.shape[1]), np.float16),
-                                        *(np.asarray(opened.vecs[opened.sptr[r]:
-                                                                 opened.sptr[r + 1]])
-                                          for r in rows)]))
+        body_store.save_passages(gen, [opened.passages(r) for r in rows])
+        body_store.save_vectors(gen, np.concatenate(
+            [np.zeros((0, opened.vecs.shape[1]), np.float16),
+             *(np.asarray(opened.vecs[opened.sptr[r]:opened.sptr[r + 1]]) for r in rows)]))
     if has_model:
         mean, basis = fit_projection(vectors, PROJECTION_DIMS)
         for name, arr in (("desc", vectors), ("desc_proj", project(vectors, mean, basis)),
