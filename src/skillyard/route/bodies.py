@@ -77,11 +77,11 @@ def save_passages(gen: Any, skills: Sequence[Passages]) -> None:
     pptr = np.concatenate(([0], np.cumsum([len(p) for p in flat]))).astype(np.int64)
     gen.save_array("body_sptr", sptr)
     gen.save_array("body_pptr", pptr)
-    del sptr, pptr
     gen.save_array("body_ids", np.concatenate([np.zeros(0, np.int32), *flat], dtype=np.int32))
 
 
 def save_vectors(gen: Any, vecs: np.ndarray) -> None:
+    """The passages' vectors (``vectors``), after ``save_passages``."""
     gen.save_array("body_vecs", np.asarray(vecs, np.float16))  # no copy: already float16
 
 

@@ -355,7 +355,7 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     order[fresh] = len(reused_rows) + np.arange(len(fresh))
     counts = combined.take(order) if len(ids) else TermCounts.empty()
     del combined
-    memory.release()  # the read's chunk counts, joined
+    memory.release()  # what the read's per-chunk counts held before they were joined
     gen = storage.new_generation(root)
     lexical = BM25FIndex.build(counts, settings.bm25f)
     # The counts and postings are the largest arrays: written and let go before anything
