@@ -419,7 +419,10 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     body_store.save_passages(gen, openings)
     body_store.save_vectors(gen, body_store.vectors(
         static.table, idf, openings, reuse, None if refit else prev.bodies))
+    # An update's reused passages were read through the previous generation's memory maps:
+    # unmapped now, so the pages they touched leave this process's resident size.
     del openings
+    prev.bodies = None
     gen.save_array("collection_size", np.array([sizes[c] for c in collections], np.int32))
     if model:
         if refit or prev.gen is None or not (prev.gen.path / "proj_basis.npy").is_file():
