@@ -4,7 +4,8 @@ A build makes millions of short-lived Python objects and numpy temporaries while
 library. glibc's allocator keeps what they freed in its arenas (one per thread that
 allocates) instead of returning it, so the resident size keeps each stage's high-water mark
 and the next stage's peak lands on top of it. ``malloc_trim(0)`` gives the free pages back.
-On the 11K corpus this lowered a first build's peak from 723 to 569 MB.
+On the 11K corpus this lowered a first build's peak from 723 to 569 MB; at 61K skills the
+build's 125 calls took 2 s of its 210.
 
 Where there is no glibc (macOS, Windows, musl) ``release`` does nothing.
 """
