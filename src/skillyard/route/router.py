@@ -11,11 +11,13 @@ description comes to the task (z-scores always crown some skill, even for small 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 
 import numpy as np
 
 from . import stage2, xling
 from .asks import asks_for_work
+from .background import background
 from .dense import Embedder, project, shared_embedder
 from .explain import explain_hits
 from .explain import zscore as _z
@@ -155,9 +157,11 @@ class Router:
         twice. ``with_stand_in=False`` leaves the multilingual stand-in out (_stand_in).
         """
         use_scan = self._use_scan()
-        stand_in = self._stand_in(query, scan=use_scan) if with_stand_in else None
+        pending = (background().submit(self._stand_in, query, use_scan)
+                   if with_stand_in and self._may_stand_in(query) else None)
         if not use_scan:
             signals, confidence = self.signals(query, english)
+            stand_in = pending.result() if pending is not None else None
             zs = {name: _z(v) for name, v in signals.items()}
             if stand_in is not None:
                 zs = xling.stand_in(zs, *stand_in, xling.WEIGHTS.stand_in)
@@ -198,6 +202,7 @@ class Router:
                                                        - np.float32(moments[name][0]))
             slack += abs(weights[name]) * approx[name].bound
         rows = top_candidates(base, slack, depth)
+        stand_in = pending.result() if pending is not None else None
         near = min(CONFIDENCE_POOL, len(index.ids))
         pools = {name: top_candidates(a.scores, a.bound, near) for name, a in approx.items()}
         for name, (quantized, vec) in scanned.items():
@@ -225,8 +230,7 @@ class Router:
         cosines, and the cosine's mean and spread over the library (from the int8 scan and
         its error bound when ``scan``); None when there are none (xling.stand_in)."""
         index, top = self.index, xling.WEIGHTS.stand_in_rank
-        if (index.ml is None or not len(index.ml_stand_in) or not xling.WEIGHTS.stand_in
-                or xling.is_foreign(query)):
+        if not self._may_stand_in(query):
             return None
         vec = xling.query_vector(xling.opening(query), self.multilingual)
         ml_scan = index.ml_scan() if scan else None
@@ -244,6 +248,11 @@ class Router:
             rows, values = rows[keep], values[keep]
         other = np.isin(rows, index.ml_stand_in)
         return (rows[other], values[other], moments) if other.any() else None
+
+    def _may_stand_in(self, query: str) -> bool:
+        index = self.index
+        return not (index.ml is None or not len(index.ml_stand_in)
+                    or not xling.WEIGHTS.stand_in or xling.is_foreign(query))
 
     def fuse(self, signals: dict[str, np.ndarray],
              zs: dict[str, np.ndarray] | None = None, foreign: bool = False,
@@ -315,11 +324,11 @@ class Router:
         english = english or asked
         terms = tokenize(english)  # once: the share and the second stage read them
         share = self._share(len(terms))
+        material = self._with_material(query, asked, depth, foreign)
         signals, zs, confidence = self._scored(asked, depth, english, glossed, share)
         fused = self.fuse(signals, zs, foreign, glossed, share)
-        material = self._with_material(query, asked, depth, foreign)
         if material is not None:
-            fused = fused + material
+            fused = fused + material.result()
         top = np.sort(np.argpartition(-fused, depth - 1)[:depth]) if depth < n else np.arange(n)
         top = top[np.argsort(-fused[top], kind="stable")]  # ties in row order
         scores = fused[top].astype(np.float64)
@@ -391,14 +400,18 @@ class Router:
         return RouteResult(query, hits, abstain, confidence, threshold, latency, used, notes)
 
     def _with_material(self, query: str, asked: str, depth: int, foreign: bool
-                       ) -> np.ndarray | None:
+                       ) -> Future[np.ndarray] | None:
         """The whole request's fused scores, pasted material included, at ``pasted_weight``
-        (RouteSettings); None when nothing was left out, the weight is 0, or the request is
-        in another language (its gloss reads the ask alone). Rows outside either search's
-        exact set keep their quantized static cosine (``_scored``)."""
-        weight = self.settings.pasted_weight
-        if asked == query or not weight or foreign:
+        (RouteSettings), searched in a background thread while the ask is; None when nothing
+        was left out, the weight is 0, or the request is in another language (its gloss
+        reads the ask alone). Rows outside either search's exact set keep their quantized
+        static cosine (``_scored``)."""
+        if asked == query or not self.settings.pasted_weight or foreign:
             return None
+        return background().submit(self._material_scores, query, depth)
+
+    def _material_scores(self, query: str, depth: int) -> np.ndarray:
+        weight = self.settings.pasted_weight
         share = self._share(len(tokenize(query)))
         # the stand-in (a multilingual encoding of the opening) was found by the ask's search
         signals, zs, _ = self._scored(query, depth, query, share=share, with_stand_in=False)
