@@ -3,9 +3,10 @@
 Routing one request has parts that need not wait for each other: the multilingual stand-in
 of an English request (an encoding of its opening and a scan of the library) and the search
 of a request's pasted material. numpy, the encoders and onnxruntime let go of the GIL while
-they compute, so on two cores a task statement is answered about a third sooner
-(`bench/routing_build.py` prints the latencies). No job here waits for another, so routers
-in several threads (the MCP and HTTP servers) can share the threads without a deadlock.
+they compute, so on two cores a task statement is answered about a quarter sooner at 61K
+skills (`bench/routing_build.py` prints the latencies; a busy machine has no core to spare).
+No job here waits for another, so routers in several threads (the MCP and HTTP servers) can
+share the threads without a deadlock.
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ class Router:
         reads it) comes from the quantized scan (route/scan.py): exact (float32) on those
         rows and on each signal's best rows, within its error bound elsewhere; each signal's
         mean and spread come from the library's column moments, so no row is read in float32
-        twice. ``with_stand_in=False`` leaves the multilingual stand-in out (_stand_in).
+        twice. The multilingual stand-in (_stand_in) is found in a background thread
+        meanwhile; ``with_stand_in=False`` leaves it out.
         """
         use_scan = self._use_scan()
         pending = (background().submit(self._stand_in, query, use_scan)
@@ -250,6 +251,8 @@ class Router:
         return (rows[other], values[other], moments) if other.any() else None
 
     def _may_stand_in(self, query: str) -> bool:
+        """Whether an English request may have a stand-in: the index holds skills described
+        only in another language, and the stand-in's weight is on."""
         index = self.index
         return not (index.ml is None or not len(index.ml_stand_in)
                     or not xling.WEIGHTS.stand_in or xling.is_foreign(query))
