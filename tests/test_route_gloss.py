@@ -88,6 +88,18 @@ def test_a_foreign_request_is_glossed_in_english(lib: Library) -> None:
     assert index.glossary.gloss("") == "" and index.glossary.gloss("12 !!") == ""
 
 
+def test_reading_a_request_glosses_and_encodes_it_in_one_call(lib: Library) -> None:
+    """Glossary.read gives the same gloss as Glossary.gloss and the request's own vector,
+    from one call of the encoder (batched with its units, it can differ in the last bits)."""
+    index = RouteIndex.open(lib.path)
+    assert index.glossary is not None
+    for text in ("wandle dieses gescannte PDF in sauberes Markdown um", "帮我修改一下我的简历",
+                 "12 !!", ""):
+        words, vector = index.glossary.read(text)
+        assert words == index.glossary.gloss(text)
+        assert np.allclose(vector, xling.query_vector(text), atol=1e-5)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.text(max_size=120))
 def test_any_request_glosses_and_routes(lib: Library, text: str) -> None:

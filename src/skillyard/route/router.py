@@ -97,13 +97,15 @@ class Router:
             if self._use_scan():
                 self.index.ml_scan()
 
-    def signals(self, query: str, english: str | None = None
+    def signals(self, query: str, english: str | None = None,
+                ml_vector: np.ndarray | None = None
                 ) -> tuple[dict[str, np.ndarray], float]:
         """Per-skill scores of each signal (lexical BM25F; the static encoder's cosine to
         each description in the library's centred space; the full model's, when its weight
         is set; the multilingual one for a request in another language) and the confidence:
         the plain static cosine of the closest description. The English signals read
-        ``english`` (a request's English gloss) when it is given."""
+        ``english`` (a request's English gloss) when it is given; ``ml_vector`` is the
+        request's multilingual vector when it is already known (read_foreign)."""
         index = self.index
         english = query if english is None else english
         out = {"lexical": self.lexical(english)}
@@ -113,7 +115,7 @@ class Router:
             full = self.embedder.embed([english], max_tokens=QUERY_MAX_TOKENS)[0]
             out["desc"] = _matvec(index.desc, project(full, index.proj_mean, index.proj_basis))
         if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
-            out["xling"] = xling.scores(index.ml, query, self.multilingual)
+            out["xling"] = xling.scores(index.ml, query, self.multilingual, ml_vector)
         # Centring sharpens ranking but blurs the absolute scale, so the confidence is taken
         # on the plain vectors, for the nearest descriptions in the centred space.
         near = min(CONFIDENCE_POOL, len(index.ids))
@@ -126,10 +128,13 @@ class Router:
         """BM25F scores of every skill for ``text``."""
         return self.index.lexical.score(tokenize(text))
 
-    def gloss(self, query: str) -> str:
-        """The English gloss of a request in another language ("" without a glossary)."""
+    def read_foreign(self, query: str) -> tuple[str, np.ndarray]:
+        """A request in another language: its English gloss ("" without a glossary) and its
+        multilingual vector."""
         glossary = self.index.glossary
-        return glossary.gloss(query, self.multilingual) if glossary is not None else ""
+        if glossary is None:
+            return "", xling.query_vector(query, self.multilingual)
+        return glossary.read(query, self.multilingual)
 
     def _use_scan(self) -> bool:
         return 0 < self.settings.quantized_scan_rows <= len(self.index.ids)
@@ -146,7 +151,8 @@ class Router:
         return max(0.0, (high - terms) / (high - low)) if high > low else 0.0
 
     def _scored(self, query: str, depth: int, english: str, glossed: bool = False,
-                share: float = 1.0, with_stand_in: bool = True
+                share: float = 1.0, with_stand_in: bool = True,
+                ml_vector: np.ndarray | None = None
                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
         """Signals, their z-scores and the confidence, as ``signals`` and ``_z`` give them
         on every row that can reach the ``depth`` best fused scores or the confidence pool.
@@ -155,13 +161,13 @@ class Router:
         rows and on each signal's best rows, within its error bound elsewhere; each signal's
         mean and spread come from the library's column moments, so no row is read in float32
         twice. The multilingual stand-in (_stand_in) is found in a background thread
-        meanwhile; ``with_stand_in=False`` leaves it out.
+        meanwhile; ``with_stand_in=False`` leaves it out. ``ml_vector`` is as ``signals``'.
         """
         use_scan = self._use_scan()
         pending = (background().submit(self._stand_in, query, use_scan)
                    if with_stand_in and self._may_stand_in(query) else None)
         if not use_scan:
-            signals, confidence = self.signals(query, english)
+            signals, confidence = self.signals(query, english, ml_vector)
             stand_in = pending.result() if pending is not None else None
             zs = {name: _z(v) for name, v in signals.items()}
             if stand_in is not None:
@@ -182,7 +188,8 @@ class Router:
         if index.ml is not None and (xling.WEIGHTS.english or xling.is_foreign(query)):
             ml_scan = index.ml_scan()
             assert ml_scan is not None
-            scanned["xling"] = (ml_scan, xling.query_vector(query, self.multilingual))
+            scanned["xling"] = (ml_scan, ml_vector if ml_vector is not None
+                                else xling.query_vector(query, self.multilingual))
         zs = {name: _z(values) for name, values in signals.items()}
         zero = np.zeros(len(index.ids), np.float32)
         foreign = "xling" in scanned and xling.is_foreign(query)
@@ -322,13 +329,14 @@ class Router:
         # what is searched: the request without its pasted material (RouteSettings)
         asked = without_pasted(query) if self.settings.leave_out_pasted else query
         foreign = self.index.ml is not None and xling.is_foreign(asked)
-        english = self.gloss(asked) if foreign else ""
+        english, ml_vector = self.read_foreign(asked) if foreign else ("", None)
         glossed = bool(english)
         english = english or asked
         terms = tokenize(english)  # once: the share and the second stage read them
         share = self._share(len(terms))
         material = self._with_material(query, asked, depth, foreign)
-        signals, zs, confidence = self._scored(asked, depth, english, glossed, share)
+        signals, zs, confidence = self._scored(asked, depth, english, glossed, share,
+                                               ml_vector=ml_vector)
         fused = self.fuse(signals, zs, foreign, glossed, share)
         if material is not None:
             fused = fused + material.result()

@@ -302,11 +302,12 @@ def query_vector(query: str, encoder: MultilingualEncoder | None = None) -> np.n
     return (encoder or shared_encoder()).encode([query])[0]
 
 
-def scores(ml_desc: np.ndarray, query: str, encoder: MultilingualEncoder | None = None
-           ) -> np.ndarray:
-    """Cosine of the query's multilingual vector to every skill's (one core, float32; a
-    large library scans an int8 copy first: router._scored)."""
-    vec = query_vector(query, encoder)
+def scores(ml_desc: np.ndarray, query: str, encoder: MultilingualEncoder | None = None,
+           vector: np.ndarray | None = None) -> np.ndarray:
+    """Cosine of the query's multilingual vector (``vector`` when it is already known) to
+    every skill's (one core, float32; a large library scans an int8 copy first:
+    router._scored)."""
+    vec = query_vector(query, encoder) if vector is None else vector
     return np.einsum("ij,j->i", ml_desc, vec.astype(ml_desc.dtype)).astype(np.float32)
 
 
