@@ -385,7 +385,8 @@ class Router:
                 abstain = outcome.none_fit
         hits = self._group(candidates, k)
         if explain:  # every signal exact on every row, for the ranks
-            explain_hits(self.index, english, hits, self.signals(asked, english)[0], fused,
+            exact = self.signals(asked, english, ml_vector)[0]
+            explain_hits(self.index, english, hits, exact, fused,
                          "stage2" if self.stage2_model is not None else "fused")
             if asked != query:
                 notes.append(material_note(len(query) - len(asked),
