@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SAMPLE_SKILLS, SHARED
+from conftest import SAMPLE_SKILLS, SHARED, write_skill
+from skillyard import Library
 from support.evaltasks import harbor_task, skill_folder
 from support.gitrepo import BLOCKED_BODY, SkillRepo
 from support.served import make_skills
@@ -76,3 +77,19 @@ def test_add_and_install(any_db: str, tmp_path: Path) -> None:
     synced = run("sync", "--agent", "claude", db=any_db, cwd=proj)
     assert [(a["name"], a["action"]) for a in synced["actions"]] == [("alpha", "installed")]
     assert (proj / ".claude/skills/alpha/references/a.md").read_text() == "a\n"
+
+
+def test_digests_sorted_by_code_point_on_both_backends(any_db: str, tmp_path: Path) -> None:
+    """An index build compares ``digests()`` with the ids it stored, in Python's order; a
+    PostgreSQL collation would sort case, punctuation and accents its own way."""
+    root = tmp_path / "mixed"
+    for name in ("zeta", "alpha", "a-b", "a_b", "b1", "b10", "b2"):
+        write_skill(root / name.upper() if name == "zeta" else root, name,
+                    f"Handle {name} things. Use when {name} is needed.")
+    with Library(any_db) as lib:
+        lib.index([str(root)])
+        listed = lib.store.digests()
+        summaries = lib.store.summaries()
+    assert [sid for sid, _ in listed] == sorted(s.id for s in summaries)
+    assert dict(listed) == {s.id: s.digest for s in summaries}
+    assert len(listed) == 7

@@ -70,10 +70,10 @@ def test_model_ships_in_installed_packages() -> None:
     assert len(vocab.read_text("utf-8").splitlines()) == 30522
 
 
-def test_tokenizer_built_from_the_shipped_vocabulary(embedder: Embedder) -> None:
-    embedder.warm()
-    tok = embedder._tokenizer
-    assert tok is not None
+def test_tokenizer_built_from_the_shipped_vocabulary() -> None:
+    fresh = Embedder()
+    tok = fresh.tokenizer()
+    assert fresh._session is None  # the tokenizer alone does not open the model
     enc = tok.encode("Héllo wörld, 你好 unaffable")
     # lowercased and accents stripped (BERT uncased), each CJK character its own token,
     # WordPiece continuation pieces
@@ -81,6 +81,8 @@ def test_tokenizer_built_from_the_shipped_vocabulary(embedder: Embedder) -> None
     assert enc.tokens[4:6] == ["[UNK]", "[UNK]"]
     assert any(t.startswith("##") for t in enc.tokens)
     assert enc.ids[0] == 101 and enc.ids[-1] == 102
+    fresh.warm()
+    assert fresh.tokenizer() is tok  # the model's load keeps the tokenizer it has
 
 
 def test_embedding_works_without_network(embedder: Embedder, monkeypatch: pytest.MonkeyPatch

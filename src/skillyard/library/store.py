@@ -63,6 +63,10 @@ class Store(Protocol):
     def summaries(self) -> list[SkillSummary]:
         """Every skill's current version, sorted by name then id."""
 
+    def digests(self) -> list[tuple[str, str]]:
+        """Every skill's (id, current digest), sorted by id: what an index build compares
+        first, a fifth of the cost of ``summaries`` at 61K skills."""
+
     def iter_skills(self) -> Iterator[Skill]:
         """Every skill's current version with its body (for index builds)."""
 

@@ -292,10 +292,10 @@ def _build_in(cleanup: contextlib.ExitStack, store: Store, full: bool, model: bo
     report = BuildReport(path=str(root))
     config = _config(model)
     prev = _Previous(None if full else storage.current(root), config)
-    summaries = sorted(store.summaries(), key=lambda s: s.id)
-    ids = [s.id for s in summaries]
-    digests = [s.digest for s in summaries]
-    del summaries
+    listed = store.digests()
+    ids = [sid for sid, _ in listed]
+    digests = [dig for _, dig in listed]
+    del listed
     report.skills = len(ids)
     report.dropped = len(set(prev.rows) - set(ids))
     settings_key = settings.build_key()

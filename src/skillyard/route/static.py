@@ -73,9 +73,7 @@ def token_table(embedder: Embedder | None = None) -> np.ndarray:
             except (OSError, ValueError):
                 pass  # a damaged cache file is made again
         model = embedder or Embedder()
-        model.warm()
-        assert model._tokenizer is not None
-        table = distill(model, model._tokenizer.get_vocab_size())
+        table = distill(model, model.tokenizer().get_vocab_size())
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{os.getpid()}.npy")
         np.save(tmp, table)
@@ -100,11 +98,8 @@ class StaticEncoder:
             return self._table
 
     def token_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
-        self._embedder.warm()
-        tok = self._embedder._tokenizer
-        assert tok is not None
         out = []
-        for enc in tok.encode_batch(list(texts)):
+        for enc in self._embedder.tokenizer().encode_batch(list(texts)):
             ids = np.asarray(enc.ids[1:-1][:MAX_TOKENS], np.int64)
             out.append(ids[~np.isin(ids, SPECIAL)])
         return out

