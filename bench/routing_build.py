@@ -16,7 +16,8 @@ skills changed, and, in the same run, the baseline: plain BM25 over the same ski
 text (read from the same library, tokenised, indexed) with its own wall time, CPU and peak RSS.
 By default the first build also encodes every description and the glossary for cross-lingual
 routing (``--multilingual no`` builds as ``reindex --monolingual`` does). Then query latency
-on the built index: English development queries and requests in other languages.
+on the built index: English development queries and requests in other languages; and a whole
+one-shot ``skillyard route`` process per request, beside the start-up every command pays.
 Targets (issue 19): first build <= 20 min and <= 2 GiB peak RSS; no-change rebuild <= 10 s;
 100 changed skills <= 30 s.
 """
@@ -27,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -114,6 +116,30 @@ def phase_latency(db: str) -> None:
     routing.emit(out)
 
 
+ONE_SHOT_RUNS = 3  # per request
+
+
+def phase_oneshot(db: str) -> None:
+    """A whole ``skillyard route`` process per request, as a user at a shell runs it: start,
+    imports, loading the index and the encoders, one query. Beside it, the floor that every
+    command pays: the interpreter and the CLI's imports (``skillyard --version``)."""
+    cli = [sys.executable, "-m", "skillyard"]
+    requests = [q["query"] for name in ("queries.jsonl", "tasks.jsonl", "multilingual.jsonl")
+                for q in routing._queries(str(routing.OURS / name))[:2]]
+
+    def timed(args: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(cli + args, check=True, capture_output=True)
+        return (time.perf_counter() - t0) * 1000
+
+    timed(["route", requests[0], "--db", db, "--json"])  # the page cache and the model cache
+    floor = [timed(["--version"]) for _ in range(ONE_SHOT_RUNS)]
+    shots = [timed(["route", q, "-k", "5", "--db", db, "--json"])
+             for q in requests for _ in range(ONE_SHOT_RUNS)]
+    routing.emit({"n": len(requests), "floor": routing._latency(floor),
+                  "route": routing._latency(shots)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phase", nargs="+")
@@ -143,6 +169,7 @@ def main() -> None:
     res["update"] = run_phase("build", db, ml)
     res["bm25"] = run_phase("bm25", db)
     res["latency"] = run_phase("latency", db)
+    res["oneshot"] = run_phase("oneshot", db)
     report(res)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(res, indent=1), "utf-8")
@@ -170,6 +197,12 @@ def report(res: dict[str, Any]) -> None:
           + "; ".join(f"{label} ({lat[label]['n']}) p50 {lat[label]['p50_ms']:.1f} ms, "
                       f"p95 {lat[label]['p95_ms']:.1f} ms"
                       for label in ("english", "tasks", "pasted", "foreign") if label in lat))
+    shot = res.get("oneshot")
+    if shot:
+        print(f"one-shot 'skillyard route' process ({shot['n']} requests): p50 "
+              f"{shot['route']['p50_ms'] / 1000:.2f} s, p95 {shot['route']['p95_ms'] / 1000:.2f} s;"
+              f" of which start and imports ('skillyard --version') "
+              f"{shot['floor']['p50_ms'] / 1000:.2f} s")
 
 
 if __name__ == "__main__":

