@@ -50,6 +50,10 @@ def test_routers_in_many_threads_answer_as_one_thread_does(tmp_path: Path,
     index = RouteIndex.open(db)
     router = Router(index, settings=replace(RouteSettings(), quantized_scan_rows=scan_rows))
     assert len(index.ml_stand_in) == 1  # the English requests run the stand-in
+    with ThreadPoolExecutor(4) as warmers:  # warm() opens the int8 scans in the threads
+        list(warmers.map(lambda _: router.warm(), range(4)))
+    scans = (index._scan, index._ml_scan)
+    assert all(scans) if scan_rows else not any(scans)
 
     def answer(query: str) -> tuple:
         result = router.route(query, k=3, explain=True)

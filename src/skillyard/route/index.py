@@ -73,7 +73,8 @@ class RouteIndex:
                             else np.zeros(0, np.int32))
         self._scan: QuantizedScan | None = None
         self._ml_scan: QuantizedScan | None = None
-        self._scan_lock = threading.Lock()
+        self._scan_lock = threading.Lock()  # each scan its own: warm opens both at once
+        self._ml_scan_lock = threading.Lock()
 
     def static_scan(self) -> QuantizedScan:
         """The quantized copy of the static description vectors (kept by the build; made
@@ -88,7 +89,7 @@ class RouteIndex:
         without them)."""
         if self.ml is None:
             return None
-        with self._scan_lock:
+        with self._ml_scan_lock:
             if self._ml_scan is None:
                 self._ml_scan = open_scan(self.generation.path, "ml_desc", self.ml)
             return self._ml_scan
