@@ -94,7 +94,7 @@ class Embedder:
     def tokenizer(self) -> Any:
         """The model's WordPiece tokenizer alone, without loading the model: the static
         encoder needs only this at query time (the model's session costs about 0.25 s to
-        open and tens of MB to hold)."""
+        open and 170 MB to hold)."""
         with self._lock:
             return self._load_tokenizer()
 
