@@ -247,7 +247,7 @@ class SQLStore(ABC):
 
     def digests(self) -> list[tuple[str, str]]:
         # sorted here: PostgreSQL's ORDER BY follows the database's collation, not code points
-        return sorted((str(i), str(d)) for i, d in self._rows("SELECT id, digest FROM skills"))
+        return sorted(self._rows("SELECT id, digest FROM skills"))
 
     def ids_for_name(self, name: str) -> list[str]:
         return [r[0] for r in self._rows("SELECT id FROM skills WHERE name = ? ORDER BY id",
