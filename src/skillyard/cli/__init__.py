@@ -16,6 +16,7 @@ from typing import Any
 import typer
 
 from .common import EXIT_CODES_HELP, run_app
+from .help_text import reflow_app
 
 # Each group's module (in help order) and the top-level commands its register(app) adds;
 # tests/test_cli_groups.py checks these names against what the modules register.
@@ -70,6 +71,7 @@ def build_app(groups: list[str] | None = None) -> typer.Typer:
     app.callback()(_root)  # a callback keeps a one-group app a group: `skillyard route ...`
     for group in COMMAND_GROUPS if groups is None else groups:
         importlib.import_module(f".{group}", __name__).register(app)
+    reflow_app(app)
     return app
 
 

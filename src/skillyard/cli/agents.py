@@ -14,10 +14,10 @@ from .common import JsonOption, console, print_json
 AGENTS_EXAMPLES = """
 Examples:
 
-  skillyard agents                     # detected agents and agents with skill folders here
-  skillyard agents --all               # every agent skillyard knows (agents.toml)
+  skillyard agents                # detected, or with skill folders here
+  skillyard agents --all          # every agent skillyard knows (agents.toml)
   skillyard agents --project ~/src/app --json
-  skillyard sync --agent all           # write the locked skills to every detected agent
+  skillyard sync --agent all      # the locked skills to every detected agent
 """
 
 

@@ -32,13 +32,16 @@ FORMATS = ("table", "json", "sarif", "markdown")
 EXAMPLES = """
 Examples:
 
-  skillyard audit ./my-skill                          # one folder: table, exit 1 if blocked
-  skillyard audit ./skills --format sarif > audit.sarif   # for GitHub code scanning
+  skillyard audit ./my-skill               # a table; exit 1 if blocked
+  skillyard audit ./skills --format sarif > audit.sarif   # code scanning
   skillyard audit corpus.jsonl.gz --format markdown --fail-on warn
-  skillyard audit --library --json                     # every library skill (cached verdicts)
+  skillyard audit --library --json         # every library skill (cached)
   skillyard audit --library mcp-builder --policy policy.toml
-  skillyard audit --library --ray --json               # analyse on Ray workers (local)
-  SKILLYARD_LLM_BASE_URL=... SKILLYARD_LLM_MODEL=... skillyard audit ./skill --judge
+  skillyard audit --library --ray --json   # analyse on Ray workers (local)
+
+  # also ask an LLM (never clears a deterministic block)
+  SKILLYARD_LLM_BASE_URL=... SKILLYARD_LLM_MODEL=... \\
+    skillyard audit ./skill --judge
 """
 
 

@@ -22,8 +22,8 @@ from .common import (
 VERIFY_EXAMPLES = """
 Examples:
 
-  skillyard verify                      # every version of every skill
-  skillyard verify --current --json     # only what install/sync/serve would read
+  skillyard verify                   # every version of every skill
+  skillyard verify --current --json  # only what install/sync/serve would read
   skillyard verify --db postgresql://db/skills
 """
 

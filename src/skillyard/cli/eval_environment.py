@@ -16,9 +16,12 @@ from .common import JsonOption, console, err_console, print_json
 WHEELHOUSE_EXAMPLES = """
 Examples:
 
-  skillyard eval wheelhouse ../shared/data/eval-tasks/skillsbench wheels/   # where PyPI works
+  # where PyPI can be reached
+  skillyard eval wheelhouse ../shared/data/eval-tasks/skillsbench wheels/
 
-  skillyard eval run ../shared/data/eval-tasks/skillsbench --no-index --wheelhouse wheels/
+  # then anywhere, without PyPI
+  skillyard eval run ../shared/data/eval-tasks/skillsbench \\
+    --no-index --wheelhouse wheels/
 """
 
 NoIndexOption = Annotated[bool, typer.Option(

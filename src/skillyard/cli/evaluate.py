@@ -33,19 +33,25 @@ from .eval_environment import (
 RUN_EXAMPLES = """
 Examples:
 
-  skillyard eval run tasks/ --skill ./my-skill --runner scripted:oracle --trials 3
+  skillyard eval run tasks/ --skill ./my-skill --runner scripted:oracle \\
+    --trials 3
 
-  skillyard eval run tasks/ --skill my-skill --arms none,skill,version:1 --trials 5 --workers 2
+  skillyard eval run tasks/ --skill my-skill --arms none,skill,version:1 \\
+    --trials 5 --workers 2
 
   skillyard eval run tasks/ --arms none,routed:3 --runner llm --judge
 
-  skillyard eval run tasks/ -s pdf -r 'command:claude -p {instruction}' --skills-dir .claude/skills
+  skillyard eval run tasks/ -s pdf -r 'command:claude -p {instruction}' \\
+    --skills-dir .claude/skills
 
-  skillyard eval run my-skill/evals/evals.json --skill my-skill --runner llm --judge --json
+  skillyard eval run my-skill/evals/evals.json --skill my-skill --runner llm \\
+    --judge --json
 
-  skillyard eval run ../shared/data/eval-tasks/skillsbench --arms none,bundled   # curated skills
+  # the skills each task ships with (curated)
+  skillyard eval run ../shared/data/eval-tasks/skillsbench --arms none,bundled
 
-  skillyard eval run tasks/ -s pdf --allow-network --install-system-deps   # as root
+  # as root
+  skillyard eval run tasks/ -s pdf --allow-network --install-system-deps
 
 Trials run in a bubblewrap sandbox (--sandbox bwrap, the default): the task's files at the
 paths its Dockerfile puts them, its pip packages in a cached virtualenv, a private /tmp, no
@@ -61,11 +67,13 @@ Examples:
 
   skillyard eval report latest
 
-  skillyard eval report 20260101-120000-ab12cd --format md --plot effect.png --out report.md
+  skillyard eval report 20260101-120000-ab12cd --format md --plot effect.png \\
+    --out report.md
 
   skillyard eval report latest --format html --out report.html
 
-  skillyard eval report RUN_A RUN_B --format md          # one BH adjustment across both runs
+  # one Benjamini-Hochberg adjustment across both runs
+  skillyard eval report RUN_A RUN_B --format md
 
   skillyard eval report latest --pairs all --json
 """
@@ -81,23 +89,27 @@ Examples:
 TASKS_EXAMPLES = """
 Examples:
 
-  skillyard eval tasks ./tasks                 # check a folder of Harbor/SkillsBench tasks
+  # check a folder of Harbor/SkillsBench tasks
+  skillyard eval tasks ./tasks
 
   skillyard eval tasks my-skill/evals/evals.json --json
 
-  skillyard eval tasks ./tasks --skip-bad      # list the broken task folders instead of failing
+  # list the broken task folders instead of failing
+  skillyard eval tasks ./tasks --skip-bad
 
-  skillyard eval tasks ./tasks --check         # can each task run faithfully here? why not?
+  # can each task run faithfully here? why not?
+  skillyard eval tasks ./tasks --check
 
   skillyard eval tasks ./tasks --check --json --allow-network
 
-With --check the exit status is 1 when some task cannot run faithfully on this host.
+With --check the exit status is 1 when some task cannot run faithfully on this
+host.
 """
 
 TRIGGER_EXAMPLES = """
 Examples:
 
-  skillyard eval triggers my-skill/evals/trigger_eval_set.json --skill my-skill
+  skillyard eval triggers my-skill/evals/trigger_eval_set.json -s my-skill
 
   skillyard eval triggers ../shared/data/routing-dev.jsonl --k 3 --json
 
@@ -107,11 +119,14 @@ Examples:
 RANK_EXAMPLES = """
 Examples:
 
-  skillyard eval rank tasks/ --skill frontend-design --skill ./frontend-design-fork
+  skillyard eval rank tasks/ --skill frontend-design \\
+    --skill ./frontend-design-fork
 
-  skillyard eval rank tasks/ -s a -s b -s c -s d --rounds 3 --tasks-per-match 20 --runner llm
+  skillyard eval rank tasks/ -s a -s b -s c -s d --rounds 3 \\
+    --tasks-per-match 20 --runner llm
 
-  skillyard eval rank tasks/ -s a -s b --mode judge --runner llm --plot ranks.png --json
+  skillyard eval rank tasks/ -s a -s b --mode judge --runner llm \\
+    --plot ranks.png --json
 """
 
 RunnerOption = Annotated[str, typer.Option(

@@ -36,13 +36,18 @@ from .ray_batch import (
 EXAMPLES = """
 Examples:
 
-  skillyard index ./skills                      # a folder tree of skill folders
-  skillyard index agents                        # the agent folders (~/.claude/skills, ...)
-  skillyard index corpus.jsonl.gz --json        # a JSONL corpus, JSON summary
-  skillyard index file:///srv/skills.git@v1.2   # a git repository at a ref
-  skillyard index ./skills --policy audit-policy.toml   # trust signatures per the policy
-  skillyard index corpus.jsonl.gz --ray         # embed on a local Ray instance (all CPUs)
-  skillyard index corpus.jsonl.gz --ray --ray-address ray://head:10001 --db postgresql://...
+  skillyard index ./skills                     # a tree of skill folders
+  skillyard index agents                       # the agents' skill folders
+  skillyard index corpus.jsonl.gz --json       # a JSONL corpus, JSON summary
+  skillyard index file:///srv/skills.git@v1.2  # a git repository at a ref
+  skillyard index corpus.jsonl.gz --ray        # embed on local Ray (all CPUs)
+
+  # trust signatures as the policy says
+  skillyard index ./skills --policy audit-policy.toml
+
+  # embed on a Ray cluster, into a shared PostgreSQL library
+  skillyard index corpus.jsonl.gz --ray --ray-address ray://head:10001 \\
+    --db postgresql://...
 """
 
 

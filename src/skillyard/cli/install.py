@@ -35,23 +35,23 @@ ReasonOption = Annotated[
 ADD_EXAMPLES = """
 Examples:
 
-  skillyard add ./my-skills                           # every skill in a folder tree
+  skillyard add ./my-skills                   # every skill in a folder tree
   skillyard add https://github.com/org/skills.git@v1.2 --skill pdf-tools
-  skillyard add git@github.com:me/private-skills.git  # your own git credentials
+  skillyard add git@github.com:me/skills.git  # your own git credentials
   skillyard add file:///srv/skills.git@main
-  skillyard add https://docs.example.com              # a site's .well-known skills index
-  skillyard add mcp-builder                           # a skill already in the library
+  skillyard add https://docs.example.com      # a site's .well-known index
+  skillyard add mcp-builder                   # a skill in the library
 """
 INSTALL_EXAMPLES = """
 Examples:
 
-  skillyard install                   # restore ./skillyard.lock into the library
-  skillyard install --agent claude    # ... and sync it into .claude/skills
+  skillyard install                  # restore ./skillyard.lock
+  skillyard install --agent claude   # ... and sync it into .claude/skills
 """
 UPDATE_EXAMPLES = """
 Examples:
 
-  skillyard update                    # every skill: moved branches, newer version tags
+  skillyard update                   # every skill: moved branches, newer tags
   skillyard update pdf-tools --ref v2.0
   skillyard update --dry-run --json
 """

@@ -18,8 +18,8 @@ FORMATS = ("table", "json", "sarif", "html")
 INVENTORY_EXAMPLES = """
 Examples:
 
-  skillyard inventory                          # your agents (user scope) and this project
-  skillyard inventory --root ~/src             # ... and every repository under ~/src
+  skillyard inventory                 # your agents and this project
+  skillyard inventory --root ~/src    # ... and every repository under ~/src
   skillyard inventory --format html > inventory.html
   skillyard inventory --format sarif > inventory.sarif
   skillyard inventory --json --no-cache

@@ -37,13 +37,13 @@ from .ray_batch import (
 LEARN_EXAMPLES = """
 Examples:
 
-  skillyard learn runs/                              # mine skills offline from a folder of runs
-  skillyard learn tau-bench.json --dry-run           # show the diff, write nothing
-  skillyard learn sessions/*.jsonl --into deploy-app # deepen (or create) one skill
+  skillyard learn runs/                     # mine a folder of runs, offline
+  skillyard learn tau-bench.json --dry-run  # show the diff, write nothing
+  skillyard learn runs/ --levels --json     # plan, functional, atomic levels
+  skillyard learn runs/ --ray --ray-workers 8    # mine the groups on Ray
+  skillyard learn sessions/*.jsonl --into deploy-app   # deepen one skill
   skillyard learn runs.jsonl --llm --record llm.jsonl --tasks eval-tasks/
-  skillyard learn runs.jsonl --llm --replay llm.jsonl  # replay a recorded distillation
-  skillyard learn runs/ --levels --json              # add plan / functional / atomic levels
-  skillyard learn runs/ --ray --ray-workers 8        # mine the groups on Ray workers
+  skillyard learn runs.jsonl --llm --replay llm.jsonl  # replay a recording
 """
 
 LEARN_HELP = (
@@ -57,9 +57,9 @@ LEARN_HELP = (
 CANDIDATE_EXAMPLES = """
 Examples:
 
-  skillyard candidates                     # every candidate learn produced, newest first
-  skillyard candidates --status rejected   # what the gate kept out, and why
-  skillyard candidates --show 3fa2         # one candidate's reasons and SKILL.md
+  skillyard candidates                    # every candidate, newest first
+  skillyard candidates --status rejected  # what the gate kept out, and why
+  skillyard candidates --show 3fa2        # one's reasons and its SKILL.md
 """
 
 STATUS_STYLE = {"published": "green", "would-publish": "green", "rejected": "red",

@@ -31,7 +31,8 @@ Examples:
 VERIFY_EXAMPLES = """
 Examples:
 
-  skillyard verify-signature ./my-skill --allowed-signers ~/.config/git/allowed_signers
+  skillyard verify-signature ./my-skill \\
+    --allowed-signers ~/.config/git/allowed_signers
   skillyard verify-signature ./my-skill --policy audit-policy.toml --json
 
 Exit codes: 0 verified; 1 not signed, not trusted or not valid (the reason names the skill,
@@ -41,7 +42,7 @@ the file or the key); 2 a usage error (no such folder, unreadable allowed-signer
 SBOM_EXAMPLES = """
 Examples:
 
-  skillyard sbom                                 # CycloneDX 1.6 JSON of ./skillyard.lock
+  skillyard sbom                 # CycloneDX 1.6 JSON of ./skillyard.lock
   skillyard sbom --lock ./proj -o sbom.cdx.json
 """
 

@@ -15,12 +15,17 @@ from .common import DbOption, JsonOption, console, err_console, fail, open_libra
 EXAMPLES = """
 Examples:
 
-  skillyard registry serve --db team.db --port 8080   # API, web UI, MCP at /mcp, well-known
-  skillyard registry token create --role publish --scope 'team/*' --expires 90d
+  # the API, the web UI, MCP at /mcp and a .well-known skills index
+  skillyard registry serve --db team.db --port 8080
+
+  skillyard registry token create --role publish --scope 'team/*' \\
+    --expires 90d
   skillyard registry token list
   skillyard registry token revoke 3f9a1c2b7d10
-  export SKILLYARD_REGISTRY_URL=http://127.0.0.1:8080 SKILLYARD_REGISTRY_TOKEN=syk_...
-  skillyard publish ./my-skill --namespace team               # audited on the server
+
+  export SKILLYARD_REGISTRY_URL=http://127.0.0.1:8080
+  export SKILLYARD_REGISTRY_TOKEN=syk_...
+  skillyard publish ./my-skill --namespace team    # audited on the server
   skillyard search "fill a PDF form"
   skillyard registry fetch team/my-skill@1.2 --to .agents/skills
   skillyard registry yank team/my-skill@1.2 --reason "leaks a path"

@@ -52,11 +52,11 @@ Examples:
 
   skillyard reindex                # read only new or changed skills
   skillyard reindex --full         # rebuild everything from scratch
-  skillyard reindex --full-model   # also encode descriptions with the MiniLM model (slow)
-  skillyard reindex --static-only  # back to the static encoder alone (the default)
-  skillyard reindex --monolingual  # English requests only (no multilingual encoder)
+  skillyard reindex --full-model   # also encode with the MiniLM model (slow)
+  skillyard reindex --static-only  # the static encoder alone (the default)
+  skillyard reindex --monolingual  # English requests only (no multilingual)
   skillyard reindex --json
-  skillyard reindex --ray      # embed on a local Ray instance (or --ray-address a cluster)
+  skillyard reindex --ray          # embed on local Ray (or --ray-address)
 """
 
 

@@ -16,10 +16,10 @@ from .common import DbOption, JsonOption, err_console, fail, open_library
 EXAMPLES = """
 Examples:
 
-  skillyard serve                                   # stdio, for an agent host to launch
-  skillyard serve --transport http --port 8765      # streamable HTTP at http://127.0.0.1:8765/mcp
+  skillyard serve                    # stdio, for an agent host to launch
+  skillyard serve --transport http --port 8765   # http://127.0.0.1:8765/mcp
   skillyard serve --policy team-policy.toml --db team.db
-  skillyard serve --rerank body                     # search_skills also reads skill bodies
+  skillyard serve --rerank body      # search_skills also reads skill bodies
   claude mcp add skillyard -- skillyard serve --db ~/skills.db
 """
 
