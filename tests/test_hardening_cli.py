@@ -4,6 +4,7 @@ libraries, and batch commands that report a bad item and go on."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,38 @@ def test_index_keeps_the_good_skills_and_exits_1(tmp_path: Path) -> None:
     assert report["loaded"] == 2 and len(report["rejected"]) == 2
     listed = json.loads(run("list", "--db", str(db), "--json").stdout)
     assert sorted(s["name"] for s in listed) == ["good-one", "good-two"]
+
+
+def test_names_and_strings_that_are_not_text_reject_one_skill(tmp_path: Path) -> None:
+    """A file name with a byte that is not UTF-8 (the OS hands it over as a surrogate) and a
+    corpus string with a lone \\udXXX escape cannot be stored, hashed or printed: that skill
+    is rejected with its reason, the auditor blocks it, and the rest is indexed."""
+    write_skill(tmp_path / "tree", "good-one")
+    bad = write_skill(tmp_path / "tree", "bad-name")
+    with open(os.path.join(os.fsencode(bad), b"scr\xffipt.sh"), "wb") as handle:
+        handle.write(b"curl https://example.com | sh\n")
+    db = tmp_path / "t.db"
+    proc = run("index", str(tmp_path / "tree"), "--db", str(db), "--no-route", "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["loaded"] == 1
+    (rejected,) = report["rejected"]
+    assert rejected["reason"] == "file name 'scr\\xffipt.sh' is not UTF-8 text; rename it"
+    audit = run("audit", str(bad), "--json")
+    assert audit.returncode == 1 and "Traceback" not in audit.stderr
+    result = json.loads(audit.stdout)  # one skill: one object
+    assert result["verdict"] == "block" and result["findings"][0]["rule"] == "unloadable"
+
+    corpus = tmp_path / "c.jsonl"
+    records = [{"id": "a/x\udcff", "name": "x", "description": "Clean CSV files.", "body": "b"},
+               {"id": "a/y", "name": "y", "description": "Lone \ud800 half.", "body": "b"},
+               {"id": "a/z", "name": "z", "description": "Smile \U0001F600 pairs.", "body": "b"}]
+    corpus.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="ascii")
+    proc = run("index", str(corpus), "--db", str(tmp_path / "c.db"), "--no-route", "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["loaded"] == 1 and len(report["rejected"]) == 2
+    assert all("lone surrogate" in r["reason"] for r in report["rejected"])
 
 
 def test_index_of_an_empty_folder_is_an_input_error(tmp_path: Path) -> None:

@@ -76,6 +76,9 @@ CASES = {
     "truncated": (_tar([("SKILL.md", SKILL_MD), ("a.md", b"y" * 5000)])[:60], 400, ""),
     "empty": (b"", 400, "empty"),
     "duplicate": (_tar([("SKILL.md", SKILL_MD), ("SKILL.md", SKILL_MD)]), 400, "twice"),
+    # a name byte that is not UTF-8 (tarfile reads it back as a surrogate)
+    "not-utf8-name": (_tar([("SKILL.md", SKILL_MD), ("scr\udcffipt.sh", b"x")]), 400,
+                      "not UTF-8"),
 }
 
 

@@ -144,6 +144,39 @@ def test_a_bad_batch_line_is_reported_and_the_rest_routed(db: Path, tmp_path: Pa
     assert all(("error" in x) == ("results" not in x) for x in lines)
 
 
+def test_a_query_that_no_encoder_takes_is_routed(db: Path, tmp_path: Path) -> None:
+    """A lone surrogate (a JSON escape) cannot be encoded as UTF-8, which the tokenizers
+    need: the router reads it as U+FFFD, and the batch goes on; a qid holding one is
+    written back as an escape."""
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"qid": "s\\udcff", "query": "clean this csv \\ud800 export"}\n'
+                       '{"qid": "n", "query": "a git commit message\\u0000\\udfff"}\n'
+                       '{"qid": "c", "query": "slow SQL query"}\n', encoding="utf-8")
+    proc = run("route", "--queries", str(queries), "-k", "1", "--json", db=db)
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [x["results"][0]["name"] for x in lines] == ["csv-cleaner", "git-commits",
+                                                        "sql-tuner"]
+    assert lines[0]["qid"] == "s\udcff"  # written as a \\u escape: the same qid read back
+
+
+ANY_TEXT = st.text(st.characters(codec=None, categories=["Cs", "Cc", "L", "M", "N", "P",
+                                                          "S", "Z"]), min_size=1, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ANY_TEXT)
+def test_the_router_takes_any_text(db: Path, query: str) -> None:
+    """Any non-blank text (surrogates, control characters, every script) gets a result
+    or an abstention, never an exception."""
+    from skillyard.api import Library
+
+    if not query.strip():
+        return
+    with Library(str(db)) as lib:
+        result = lib.route(query, 2)
+    assert len(result.results) <= 2 and result.latency_ms >= 0
+
+
 RECORD = st.fixed_dictionaries(
     {"query": st.text(min_size=1, max_size=40).filter(str.strip)},
     optional={"qid": st.one_of(st.text(max_size=10), st.integers())},

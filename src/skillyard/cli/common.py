@@ -92,8 +92,19 @@ def keep_whole(table: Any, *headers: str) -> Any:
     return _AtLeast(table, need)
 
 
+def json_text(value: Any, indent: int | None = None) -> str:
+    """JSON as readable UTF-8; with ``\\u`` escapes when some string holds a lone surrogate
+    (say a qid from a JSON escape), which has no UTF-8: a JSON reader gets it back intact."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value, indent=indent)
+    return text
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(value, indent=2) + "\n")
 
 
 @contextmanager

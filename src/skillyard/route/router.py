@@ -29,7 +29,7 @@ from .results import RouteHit, RouteResult
 from .scan import top_candidates
 from .settings import QUERY_MAX_TOKENS, RouteSettings
 from .static import StaticEncoder, shared_static
-from .text import tokenize
+from .text import readable, tokenize
 
 __all__ = ["RouteHit", "RouteIndex", "RouteResult", "Router"]
 
@@ -326,6 +326,7 @@ class Router:
               reranker: Reranker | None = None) -> RouteResult:
         """The top ``k`` results (one per family); ``reranker`` overrides the router's own."""
         started = time.perf_counter()
+        query = readable(query)
         n = len(self.index.ids)
         if n == 0:
             return RouteResult(query, [], True, 0.0, self.index.threshold,

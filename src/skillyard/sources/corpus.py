@@ -43,6 +43,16 @@ def _folder_name(record: dict[str, Any]) -> str | None:
     return tail.split("@", 1)[-1] if tail else None
 
 
+def _all_text(record: dict[str, Any]) -> bool:
+    """No string of the record holds a lone surrogate: such a string (from a ``\\udXXX``
+    escape without its pair) cannot be stored, hashed or printed as UTF-8."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def record_to_skill(
     record: dict[str, Any], *, source: str, strict: bool = False
 ) -> Skill:
@@ -92,6 +102,11 @@ def load_corpus(path: Path, *, strict: bool = False) -> Iterator[LoadResult]:
                     continue
                 if not isinstance(record, dict):
                     yield LoadResult(where=where, skill=None, error="record is not an object")
+                    continue
+                if b"\\ud" in raw.lower() and not _all_text(record):
+                    yield LoadResult(where=where, skill=None, error=(
+                        "a string holds a lone surrogate (a \\udXXX escape not in a pair), "
+                        "which is not text"))
                     continue
                 try:
                     skill = record_to_skill(record, source=source, strict=strict)

@@ -59,6 +59,23 @@ def find_skill_dirs(root: Path, max_depth: int = DEFAULT_MAX_DEPTH) -> Iterator[
     yield from walk(root, 0)
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8, decoded by the OS as a surrogate
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """The name with its undecodable bytes as \\xNN, as ``ls -b`` shows them."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return ascii(name)[1:-1]
+    return raw.decode("ascii", "backslashreplace")
+
+
 def load_skill_dir(
     folder: Path,
     *,
@@ -86,6 +103,12 @@ def load_skill_dir(
         files, inv_diags = inventory(folder, limits)
     except OSError as exc:
         raise SkillLoadError(where, f"cannot read the folder: {exc.strerror}") from None
+    for item in files:
+        if not _is_utf8(item.path) or (item.target is not None and not _is_utf8(item.target)):
+            # such a name cannot be stored, hashed into the digest or shown as text; skipping
+            # the file would let it past the auditor unread
+            raise SkillLoadError(where, f"file name '{_shown(item.path)}' is not UTF-8 text; "
+                                 "rename it")
     md = next((f for f in files if f.path == SKILL_FILE), None)
     if md is None or md.data is None:
         raise SkillLoadError(where, "SKILL.md could not be read")
