@@ -92,9 +92,16 @@ def test_plain_yaml_round_trips(value: Any) -> None:
     assert set(loaded) == {"v"}
 
 
-RECORD_VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=30),
-                          st.lists(st.text(max_size=5), max_size=3),
-                          st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
+# JSON strings may hold any code point, lone surrogates too (a "\\udXXX" escape not in a pair)
+def json_text(min_size: int = 0, max_size: int = 30) -> st.SearchStrategy[str]:
+    chars = st.characters(codec=None, categories=["Cs"]) | st.characters()
+    return st.lists(chars, min_size=min_size, max_size=max_size).map("".join)
+
+
+RECORD_VALUES = st.one_of(st.none(), st.integers(), json_text(),
+                          st.lists(json_text(max_size=5), max_size=3),
+                          st.dictionaries(json_text(max_size=5), json_text(max_size=5),
+                                          max_size=2))
 
 
 @FAST
@@ -109,6 +116,17 @@ RECORD_VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=30),
 ), max_size=4))
 def test_corpus_records(work: F.Workdir, lines: list[str]) -> None:
     F.corpus(work, "\n".join(lines).encode("utf-8", "surrogatepass"))
+
+
+@FAST
+@given(st.sampled_from(["id", "name", "description", "body", "source_path"]),
+       json_text(min_size=1, max_size=12))
+def test_corpus_strings_that_are_not_text(work: F.Workdir, field: str, value: str) -> None:
+    """A record whose string holds a lone surrogate is rejected; the others load all-text."""
+    record = {"id": "team/pdf-forms", "name": "pdf-forms", "body": "Steps.",
+              "description": "Fill PDF forms. Use for PDF forms.", "source_path": "a/b/SKILL.md"}
+    record[field] = record[field][:4] + value
+    F.corpus(work, json.dumps(record).encode("ascii"))
 
 
 STEP = st.fixed_dictionaries({}, optional={
@@ -137,6 +155,27 @@ def test_trajectories(work: F.Workdir, runs: list[dict[str, Any]], suffix: str,
     else:
         data = json.dumps(runs if suffix == ".json" else runs[0]).encode()
     F.trajectory(work, data[:len(data) - cut] if cut else data, suffix)
+
+
+@FAST
+@given(st.sampled_from(["id", "task", "agent", "user", "text", "thought", "name", "path",
+                        "observation", "error", "metadata"]),
+       json_text(min_size=1, max_size=12), st.sampled_from([".jsonl", ".json"]))
+def test_trajectory_strings_that_are_not_text(work: F.Workdir, field: str, value: str,
+                                              suffix: str) -> None:
+    """Lone surrogates in a run's free text are read as U+FFFD: the run loads, all text."""
+    run: dict[str, Any] = {
+        "id": "run-1", "task": "Rename a column", "agent": "a", "user": "u",
+        "outcome": "success", "metadata": {"note": "m"},
+        "steps": [{"role": "user", "text": "Rename the column"},
+                  {"role": "assistant", "text": "ok", "thought": "t",
+                   "tool_calls": [{"name": "read_file", "arguments": {"path": "a.csv"},
+                                   "id": "c1"}]},
+                  {"role": "tool", "tool_call_id": "c1", "text": "x,y"},
+                  {"action": "run_tests", "observation": "2 failed", "error": "failed"}]}
+    text = json.dumps(run).replace(f'"{field}": "', f'"{field}": "{json.dumps(value)[1:-1]}')
+    data = text if suffix == ".jsonl" else f"[{text}]"
+    F.trajectory(work, data.encode("ascii"), suffix)
 
 
 @st.composite

@@ -85,6 +85,21 @@ def test_tokenizer_built_from_the_shipped_vocabulary() -> None:
     assert fresh.tokenizer() is tok  # the model's load keeps the tokenizer it has
 
 
+def test_every_encoder_takes_text_with_lone_surrogates(embedder: Embedder) -> None:
+    """A lone surrogate (from a JSON escape, or bytes decoded with surrogateescape) has no
+    UTF-8, which the tokenizers need: each encoder reads it as U+FFFD, as that text."""
+    from skillyard.route import xling
+    from skillyard.route.static import shared_static
+
+    odd, plain = "fill a \udcff pdf form\ud800", "fill a \ufffd pdf form\ufffd"
+    assert np.array_equal(embedder.embed([odd]), embedder.embed([plain]))
+    static = shared_static()
+    assert [t.tolist() for t in static.token_ids([odd])] == [
+        t.tolist() for t in static.token_ids([plain])]
+    encoder = xling.shared_encoder()
+    assert np.array_equal(encoder.encode([odd]), encoder.encode([plain]))
+
+
 def test_embedding_works_without_network(embedder: Embedder, monkeypatch: pytest.MonkeyPatch
                                          ) -> None:
     def refuse(*args: object, **kwargs: object) -> None:

@@ -81,8 +81,10 @@ def corpus(work: Workdir, data: bytes) -> None:
 
     path = work.write("corpus.jsonl", data)
     try:
-        for _ in load_corpus(path):
-            pass
+        for result in load_corpus(path):
+            if result.skill is not None:  # all text, as the store, the digest and JSON need
+                json.dumps(result.skill.to_dict(), ensure_ascii=False).encode("utf-8")
+                assert result.skill.digest
     except SkillyardError:
         pass
 
@@ -93,7 +95,8 @@ def trajectory(work: Workdir, data: bytes, suffix: str = ".jsonl") -> None:
 
     path = work.write(f"run{suffix}", data)
     with contextlib.suppress(SkillyardError):
-        load_file(path)
+        for run in load_file(path):  # all text, as the store and JSON output need
+            json.dumps(run.to_dict(), ensure_ascii=False, default=str).encode("utf-8")
 
 
 def lockfile(text: str) -> None:

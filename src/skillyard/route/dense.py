@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SkillyardError
+from .text import readable
 
 MODEL_ID = "all-MiniLM-L6-v2-int8"
 DIM = 384
@@ -125,7 +126,7 @@ class Embedder:
     def _encode_ids(self, texts: Sequence[str], max_tokens: int) -> list[list[int]]:
         assert self._tokenizer is not None
         out = []
-        for enc in self._tokenizer.encode_batch(list(texts)):
+        for enc in self._tokenizer.encode_batch([readable(t) for t in texts]):
             ids = enc.ids
             if len(ids) > max_tokens:  # keep [CLS] ... [SEP]
                 ids = ids[: max_tokens - 1] + ids[-1:]

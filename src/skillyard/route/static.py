@@ -21,6 +21,7 @@ import numpy as np
 import platformdirs
 
 from .dense import DIM, MODEL_ID, Embedder, model_files
+from .text import readable
 
 BATCH = 1024
 SPECIAL = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in the BERT vocabulary
@@ -99,7 +100,7 @@ class StaticEncoder:
 
     def token_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
         out = []
-        for enc in self._embedder.tokenizer().encode_batch(list(texts)):
+        for enc in self._embedder.tokenizer().encode_batch([readable(t) for t in texts]):
             ids = np.asarray(enc.ids[1:-1][:MAX_TOKENS], np.int64)
             out.append(ids[~np.isin(ids, SPECIAL)])
         return out

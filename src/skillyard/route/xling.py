@@ -38,6 +38,7 @@ import numpy as np
 from ..errors import SkillyardError
 from ..progress import Progress, counter
 from . import xling_cache
+from .text import readable
 from .xling_cache import PACKAGE
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ class MultilingualEncoder:
         with self._lock:
             model = self._load()
             for start in range(0, len(texts), BATCH):
-                chunk = [t[:MAX_CHARS] or " " for t in texts[start:start + BATCH]]
+                chunk = [readable(t[:MAX_CHARS]) or " " for t in texts[start:start + BATCH]]
                 out[start:start + len(chunk)] = model.encode(chunk)
                 if progress is not None:
                     progress(len(chunk))

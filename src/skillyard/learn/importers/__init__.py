@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import TrajectoryError
 from ..model import Trajectory
 from . import claude_code, generic, openai_chat, otel, swe_agent
-from ._read import iter_jsonl, load_json, read_text
+from ._read import iter_jsonl, load_json, may_hold_surrogates, read_text, text_only
 
 FORMATS = ("auto", "openai", "tau-bench", "claude-code", "swe-agent", "otel", "generic")
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".traj", ".json.gz", ".jsonl.gz")
@@ -103,6 +103,12 @@ def _load_file(path: Path, fmt: str) -> list[Trajectory]:
     text = read_text(path)
     if not text.strip():
         raise TrajectoryError(f"{path}: empty file")
+    runs = _read_runs(path, fmt, text)
+    # free text, unlike a skill's files: a stray surrogate is read as U+FFFD, not refused
+    return [text_only(run) for run in runs] if may_hold_surrogates(text) else runs
+
+
+def _read_runs(path: Path, fmt: str, text: str) -> list[Trajectory]:
     if _is_jsonl(path, text):
         lines = list(iter_jsonl(path, text))
         if not lines:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ...route.text import readable
 from ..errors import TrajectoryError
 
 MAX_FILE_BYTES = 2 * 1024**3
 _decoder = json.JSONDecoder()
 _WS = " \t\r\n"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def read_text(path: Path) -> str:
@@ -37,6 +41,27 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TrajectoryError(f"{path}: not UTF-8 (invalid byte at offset {exc.start})") from None
+
+
+def may_hold_surrogates(text: str) -> bool:
+    """The JSON text has a ``\\udXXX`` escape: one without its pair decodes to a lone
+    surrogate, a string that cannot be stored, hashed or printed as UTF-8."""
+    return _SURROGATE_ESCAPE.search(text) is not None
+
+
+def text_only(value: Any) -> Any:
+    """``value`` (strings, lists, tuples, dicts, dataclasses such as a Trajectory) with every
+    lone surrogate in its strings read as U+FFFD."""
+    if isinstance(value, str):
+        return readable(value)
+    if isinstance(value, list | tuple):
+        return type(value)(text_only(v) for v in value)
+    if isinstance(value, dict):
+        return {text_only(k): text_only(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: text_only(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
 
 
 def _truncated(text: str, exc: json.JSONDecodeError) -> bool:
