@@ -17,7 +17,7 @@ PKG = SRC / "skillyard"
 LAYERS: dict[str, int] = {
     # values and the store
     **dict.fromkeys(["errors", "diagnostics", "progress", "_version", "safeyaml", "frontmatter",
-                     "fsmodes", "skill", "llm", "library", "sources", "provenance"], 0),
+                     "fsmodes", "utf8", "skill", "llm", "library", "sources", "provenance"], 0),
     # capabilities: read skills from the store, write their results back
     **dict.fromkeys(["route", "audit", "install", "learn", "evaluate", "inventory"], 1),
     # the façade, the package root that re-exports it, and the Ray drivers that run the

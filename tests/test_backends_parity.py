@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import SAMPLE_SKILLS, SHARED, write_skill
 from skillyard import Library
+from skillyard.errors import NotFoundError
 from support.evaltasks import harbor_task, skill_folder
 from support.gitrepo import BLOCKED_BODY, SkillRepo
 from support.served import make_skills
@@ -93,3 +96,24 @@ def test_digests_sorted_by_code_point_on_both_backends(any_db: str, tmp_path: Pa
     assert [sid for sid, _ in listed] == sorted(s.id for s in summaries)
     assert dict(listed) == {s.id: s.digest for s in summaries}
     assert len(listed) == 7
+
+
+def test_text_that_is_not_utf8_on_both_backends(any_db: str, tmp_path: Path) -> None:
+    """A folder path with a byte that is not UTF-8 (the OS gives it as a lone surrogate) and
+    a frontmatter NUL: neither fails the batch. The store reads the surrogate as U+FFFD (both
+    backends the same), so the skill is found again by the path it was indexed from; a lookup
+    by such a name finds nothing; the NUL skill is refused with its reason."""
+    root = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9")))
+    write_skill(root, "pdf-forms", "Fill PDF forms. Use for PDF forms.")
+    write_skill(root, "nul-desc", extra='summary: "a\\0b"\n')
+    with Library(any_db) as lib:
+        report = lib.index([str(root)])
+        assert report.loaded == 1
+        ((where, reason),) = report.rejected
+        assert where.endswith("nul-desc") and reason.startswith("frontmatter summary holds a NUL")
+        (summary,) = lib.store.summaries()
+        assert summary.id == f"dir:{tmp_path}/caf\ufffd/pdf-forms"
+        assert lib.resolve(f"dir:{root}/pdf-forms") == summary.id
+        for name in ("pdf-forms\udcff", "x\x00y"):
+            with pytest.raises(NotFoundError):
+                lib.resolve(name)

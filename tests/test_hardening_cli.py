@@ -69,6 +69,38 @@ def test_names_and_strings_that_are_not_text_reject_one_skill(tmp_path: Path) ->
     assert all("lone surrogate" in r["reason"] for r in report["rejected"])
 
 
+def test_names_and_files_that_are_not_text_are_one_line_errors(tmp_path: Path) -> None:
+    """A name argument with a byte that is not UTF-8 finds nothing (exit 2, one line, the
+    byte shown as an escape); a lockfile or a trigger set holding a lone surrogate escape or
+    a NUL is refused by the place it holds it."""
+    db = tmp_path / "t.db"
+    write_skill(tmp_path / "tree", "good-one")
+    assert run("index", str(tmp_path / "tree"), "--db", str(db), "--no-route").returncode == 0
+    for args in (["show", "good-one\udcff"], ["audit", "--library", "x\udcff"]):
+        proc = run(*args, "--db", str(db))
+        assert proc.returncode == 2 and "\\udcff" in proc.stderr, proc.stderr
+        _one_line(proc)
+    proc = run("show", "x\udcff", "--db", str(db), "--json")
+    assert proc.returncode == 2 and json.loads(proc.stdout)["exit_code"] == 2
+
+    lock = {"lockfile": 1, "skills": {"good-one": {
+        "id": "x\ud800", "source": {"kind": "folder", "location": ".", "path": ""}}}}
+    (tmp_path / "skillyard.lock").write_text(json.dumps(lock), encoding="ascii")
+    proc = run("install", "--db", str(db), cwd=tmp_path)
+    assert proc.returncode == 2 and "skills.good-one.id holds a NUL or a lone surrogate" \
+        in proc.stderr
+    _one_line(proc)
+
+    triggers = tmp_path / "t.jsonl"
+    triggers.write_text(json.dumps({"qid": "a", "query": "x\u0000y", "gold": ["good-one"]}),
+                        encoding="ascii")
+    proc = run("eval", "triggers", str(triggers), "--db", str(db))
+    assert proc.returncode == 2 and "query holds a NUL" in proc.stderr, proc.stderr
+    _one_line(proc)
+    listed = json.loads(run("eval", "list", "--db", str(db), "--json").stdout)
+    assert listed == []  # no run was started, so none is left "running"
+
+
 def test_index_of_an_empty_folder_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     proc = run("index", str(tmp_path / "empty"), "--db", str(tmp_path / "t.db"), "--no-route")

@@ -117,6 +117,20 @@ def test_oversized_upload_and_wrong_name(served, tmp_path: Path) -> None:
     assert registry.store.stats()["skills"] == 0
 
 
+def test_a_json_body_that_is_not_text_is_one_clear_400(served) -> None:
+    """A lone surrogate escape (or a NUL) in a JSON body is refused by name, before anything
+    echoes it or stores it."""
+    url, registry, tok = served
+    auth = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
+    with client() as c:
+        for body in (b'{"rule": "x\\ud800", "reason": "r"}', b'{"reason": "a\\u0000b"}'):
+            r = c.post(f"{url}/api/v1/skills/team/pdf-forms/acceptances", content=body,
+                       headers=auth)
+            assert r.status_code == 400, r.text
+            assert "lone surrogate" in r.json()["error"]
+    assert registry.store.stats()["skills"] == 0
+
+
 def test_a_publish_cut_off_halfway_stores_nothing(served, tmp_path: Path) -> None:
     url, registry, tok = served
     data = pack_folder(skill_folder(tmp_path / "s", files={"big.txt": "z" * 200_000}))

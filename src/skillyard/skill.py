@@ -18,6 +18,7 @@ import yaml
 from . import frontmatter as fm
 from .diagnostics import Diagnostic, error, warning
 from .errors import SkillLoadError
+from .utf8 import NOT_TEXT, not_text_at
 
 SKILL_FILE = "SKILL.md"
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -236,6 +237,9 @@ def parse_skill_md(
         reasons = "; ".join(d.message for d in diags if d.level == "error") or "unreadable"
         raise SkillLoadError(skill_id, reasons)
     data = parsed.data
+    bad = not_text_at(data)
+    if bad is not None:  # a YAML "\0" or "\ud800" escape: nothing can store or show it
+        raise SkillLoadError(skill_id, f"frontmatter {bad} {NOT_TEXT}")
     level = error if strict else warning
 
     name = _as_text(data.get("name"))

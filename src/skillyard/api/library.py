@@ -22,6 +22,7 @@ from ..library.disclosure import (
 from ..library.store import PutOutcome, SkillSummary, Store, VersionInfo
 from ..skill import Skill
 from ..sources import LoadResult, open_source
+from ..utf8 import readable
 
 BATCH = 200
 
@@ -152,6 +153,7 @@ class Library:
     # -- reading -------------------------------------------------------------------------
     def resolve(self, ref: str) -> str:
         """Turn an id, a name or a unique id suffix into an id; ambiguity lists candidates."""
+        asked, ref = ref, readable(ref)  # as the store keeps it (utf8.py)
         if self.store.has_id(ref):
             return ref
         if ref.startswith("dir:"):  # the same folder through or around a symlink
@@ -165,7 +167,7 @@ class Library:
             return ids[0]
         if ids:
             raise AmbiguousNameError(ref, ids)
-        raise NotFoundError(f"no skill with id or name {ref!r} in {self.path}")
+        raise NotFoundError(f"no skill with id or name {asked!r} in {self.path}")
 
     def get(self, ref: str, version: int | None = None) -> Skill:
         return self.store.get(self.resolve(ref), version)

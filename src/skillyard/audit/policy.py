@@ -46,6 +46,7 @@ from ..provenance.gpgsig import load_keys
 from ..provenance.revocation import RevocationError, load_revocation
 from ..provenance.sshsig import AllowedSigners, SshSigError
 from ..skill import Skill
+from ..utf8 import NOT_TEXT, not_text_at
 from .model import SEVERITIES, AuditError, Finding, severity_rank
 from .rules import RuleSet
 
@@ -255,4 +256,7 @@ def load_policy(path: str | Path | None, rules: RuleSet) -> Policy:
         raise PolicyError(f"{target}: not valid TOML ({exc})") from None
     except RecursionError:  # hostile nesting
         raise PolicyError(f"{target}: not a policy (TOML nested too deeply)") from None
+    bad = not_text_at(data)  # a "\u0000" escape: no path or name holds one
+    if bad is not None:
+        raise PolicyError(f"{target}: {bad} {NOT_TEXT}")
     return policy_from_dict(data, rules, target.parent)

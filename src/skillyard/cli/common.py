@@ -11,6 +11,7 @@ Under ``--json`` an error is printed as one JSON object on stdout
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sys
@@ -156,8 +157,7 @@ def json_errors(enabled: bool) -> None:
 def report_error(message: str, code: int) -> None:
     """One error, as one line on stderr or (under --json) one JSON object on stdout."""
     if _json_errors:
-        sys.stdout.write(json.dumps({"error": message, "exit_code": code},
-                                    ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text({"error": message, "exit_code": code}) + "\n")
         sys.stdout.flush()
     else:
         from rich.markup import escape
@@ -175,6 +175,14 @@ def _json_requested(argv: list[str]) -> bool:
     return "--json" in argv or "--format=json" in argv
 
 
+def _printable_streams() -> None:
+    """A name the OS could not decode (a lone surrogate, utf8.py) is printed as ``\\udcff``
+    rather than failing the command; in a JSON string that reads back as the same name."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the CLI under the exit-code contract; return the code (never a traceback for
     input a user can give: every error is one line, or one JSON object under --json)."""
@@ -185,6 +193,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     from ..errors import SkillyardError
 
     args = sys.argv[1:] if argv is None else argv
+    _printable_streams()
     json_errors(_json_requested(args))
     try:
         result = app(args=args, standalone_mode=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..utf8 import NOT_TEXT, not_text_at
 from .errors import TaskError
 
 TaskKind = Literal["harbor", "evals"]
@@ -277,6 +278,13 @@ def _find_input(rel: str, skill_root: Path, path: Path, where: str) -> Path:
     raise TaskError(f"{where}: input file {rel!r} not found beside {path}")
 
 
+def require_text(data: Any, where: str) -> None:
+    """TaskError unless every string of the parsed JSON is text (utf8.not_text_at)."""
+    bad = not_text_at(data)
+    if bad is not None:
+        raise TaskError(f"{where}: {bad} {NOT_TEXT}")
+
+
 def load_evals(path: Path) -> list[Task]:
     """Load an evals.json file (or a skill folder holding evals/evals.json)."""
     found = _evals_file(path)
@@ -288,6 +296,7 @@ def load_evals(path: Path) -> list[Task]:
         raise TaskError(f"{found}: invalid JSON at line {exc.lineno} ({exc.msg})") from None
     except RecursionError:
         raise TaskError(f"{found}: JSON nested too deeply") from None
+    require_text(data, str(found))
     return parse_evals(data, found.resolve())
 
 

@@ -28,6 +28,7 @@ from . import stats
 from .errors import EvalError, TaskError
 from .router import Router, library_router
 from .store import EvalStore
+from .tasks import require_text
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def parse_jsonl_cases(text: str, where: str) -> list[TriggerCase]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise TaskError(f"{at}: invalid JSON ({exc.msg})") from None
+        require_text(item, at)
         query = _query(item, at)
         should = _bool(item.get("should_trigger", True), at)
         gold = item.get("gold", [])
@@ -155,6 +157,7 @@ def load_trigger_cases(path: str | Path, skill: str | None = None) -> list[Trigg
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TaskError(f"{p}: invalid JSON at line {exc.lineno} ({exc.msg})") from None
+    require_text(data, str(p))
     return parse_trigger_cases(data, str(p), skill)
 
 
@@ -235,7 +238,11 @@ def run_triggers(lib: Any, cases: Sequence[TriggerCase], *, k: int = 1,
         run_id = evals.create_run("trigger", {"source": source, "k": k, "cases": len(cases),
                                               "skipped": skipped,
                                               "respect_abstain": respect_abstain})
-        evals.add_triggers(run_id, rows)
+        try:
+            evals.add_triggers(run_id, rows)
+        except BaseException:
+            evals.finish_run(run_id, "failed")  # never left "running"
+            raise
         evals.finish_run(run_id)
     return TriggerReport(run_id, k, len(rows), skipped, score(rows, k), rows)
 

@@ -42,6 +42,7 @@ from typing import Any
 from ..errors import SkillyardError
 from ..fsmodes import make_public
 from ..skill import NAME_MAX, SkillFile, skill_digest
+from ..utf8 import NOT_TEXT, not_text_at
 
 LOCK_NAME = "skillyard.lock"
 LOCK_VERSION = 2
@@ -50,7 +51,7 @@ KINDS = ("git", "folder", "library", "registry", "wellknown")
 VERDICTS = ("allow", "warn", "block")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
-_SAFE_NAME = re.compile(r"^[^/\\\0]+$")
+_SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f]+$")  # no separator, NUL or control character
 
 
 class LockfileError(SkillyardError):
@@ -256,6 +257,8 @@ def parse_lock(text: str, path: Path) -> Lockfile:
         raise LockfileError(f"{path}: not a lockfile (JSON nested too deeply)") from None
     where = str(path)
     _need(isinstance(data, dict), where, "the lockfile must be a JSON object")
+    bad = not_text_at(data)
+    _need(bad is None, where, f"{bad} {NOT_TEXT}")
     version = data.get("lockfile")
     _need(version in READS and not isinstance(version, bool), where,
           f"unsupported lockfile version {version!r} (this skillyard reads "

@@ -21,7 +21,7 @@ from psycopg import pq
 
 from ..errors import StoreError
 from .migrate import migrate_postgres
-from .sqlbase import SQLStore
+from .sqlbase import SQLStore, text_params
 
 WRITE_LOCK = 0x736B_6C79_7772  # advisory lock key shared by every skillyard writer
 LOCK_TIMEOUT = "60s"
@@ -110,14 +110,15 @@ class PostgresStore(SQLStore):
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._mutex:
             try:
-                return self._conn.execute(to_pyformat(sql), tuple(params)).fetchall()
+                return self._conn.execute(to_pyformat(sql),
+                                          text_params(params, nul=False)).fetchall()
             except psycopg.OperationalError as exc:
                 raise StoreError(f"{self.path}: {_first_line(exc)}") from None
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._mutex:
             try:
-                self._conn.execute(to_pyformat(sql), tuple(params))
+                self._conn.execute(to_pyformat(sql), text_params(params, nul=False))
             except psycopg.OperationalError as exc:
                 raise StoreError(f"{self.path}: {_first_line(exc)}") from None
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..diagnostics import Diagnostic
 from ..errors import NotFoundError
 from ..skill import SKILL_FILE, Provenance, Skill, SkillFile, sha256_hex
+from ..utf8 import REPLACEMENT, readable
 from .records import compact_json, utc_now
 from .store import PutOutcome, SkillSummary, VersionInfo
 
@@ -38,6 +39,22 @@ def encode_blob(data: bytes) -> tuple[str, bytes]:
 
 def decode_blob(codec: str, data: bytes) -> bytes:
     return zlib.decompress(data) if codec == "zlib" else bytes(data)
+
+
+def text_params(params: Sequence[Any], *, nul: bool = True) -> tuple[Any, ...]:
+    """The parameters as the database takes them. A string with a lone surrogate has no UTF-8
+    (utf8.py); it is sent with U+FFFD in its place, so a lookup by such a name finds nothing
+    and free text keeps the rest. PostgreSQL's text cannot hold NUL (``nul=False``): the same.
+    Skill content never reaches here with either; its loaders refuse them."""
+    out = []
+    for value in params:
+        if isinstance(value, str):
+            if not value.isascii():
+                value = readable(value)
+            if not nul and "\x00" in value:
+                value = value.replace("\x00", REPLACEMENT)
+        out.append(value)
+    return tuple(out)
 
 
 class SQLStore(ABC):

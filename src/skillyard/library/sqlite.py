@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import StoreError
 from .migrate import migrate_sqlite
-from .sqlbase import SQLStore
+from .sqlbase import SQLStore, text_params
 
 BUSY_TIMEOUT_MS = 60_000
 _KEYS_PER_QUERY = 500
@@ -47,10 +47,10 @@ class SQLiteStore(SQLStore):
 
     # -- backend hooks -------------------------------------------------------------------
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
+        return [tuple(row) for row in self._conn.execute(sql, text_params(params)).fetchall()]
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._conn.execute(sql, params)
+        self._conn.execute(sql, text_params(params))
 
     def _in_transaction(self) -> bool:
         return self._conn.in_transaction

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import SkillyardError
+from ..utf8 import readable
 from .records import utc_now
 from .store import Store
 from .transfer_archive import ArchiveWriter, Header, TableLayout
@@ -236,8 +237,9 @@ def export_stream(store: Store, stream: BinaryIO, *, progress: Progress | None =
         counts = {t.name: int(store.query(f"SELECT COUNT(*) FROM {t.name}")[0][0])
                   for t in ALL_TABLES}
         total = sum(counts.values())
-        header = Header(skillyard=__version__, backend=backend_kind(store), source=store.path,
-                        created_at=utc_now(), migrations=migrations_of(store),
+        header = Header(skillyard=__version__, backend=backend_kind(store),
+                        source=readable(store.path), created_at=utc_now(),
+                        migrations=migrations_of(store),
                         tables={t.name: t.layout for t in ALL_TABLES}, counts=counts)
         writer = ArchiveWriter(counter, header)  # type: ignore[arg-type]
         done = 0

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from .._version import __version__
 from ..sources.skill_archive import UploadError
+from ..utf8 import NOT_TEXT, not_text_at
 from .access import Access, RegistryError
 from .discovery import discovery_routes, readable_by_name
 from .http import (
@@ -46,6 +47,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
         raise RegistryError("the body is not JSON") from None
     if not isinstance(data, dict):
         raise RegistryError("the body must be a JSON object")
+    bad = not_text_at(data)
+    if bad is not None:
+        raise RegistryError(f"the body's {bad} {NOT_TEXT}")
     return data
 
 

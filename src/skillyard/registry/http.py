@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from ..errors import AmbiguousNameError, NotFoundError, SkillyardError
 from ..library.store import Store
 from ..sources.skill_archive import UploadError
+from ..utf8 import readable
 from .access import Access, BlockedError, RegistryError
 from .cache import CacheMiss, cache_only, checked_once
 from .service import Registry
@@ -106,7 +107,9 @@ class FailureLimiter:
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+    # a message may echo a request's lone surrogate (utf8.py), which has no UTF-8
+    return JSONResponse({"error": readable(message), "status": status, **extra},
+                        status_code=status)
 
 
 def status_of(exc: Exception) -> int:

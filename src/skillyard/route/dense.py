@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SkillyardError
-from .text import readable
+from ..utf8 import readable
 
 MODEL_ID = "all-MiniLM-L6-v2-int8"
 DIM = 384

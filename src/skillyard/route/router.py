@@ -15,6 +15,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
+from ..utf8 import readable
 from . import stage2, xling
 from .asks import asks_for_work
 from .background import background
@@ -29,7 +30,7 @@ from .results import RouteHit, RouteResult
 from .scan import top_candidates
 from .settings import QUERY_MAX_TOKENS, RouteSettings
 from .static import StaticEncoder, shared_static
-from .text import readable, tokenize
+from .text import tokenize
 
 __all__ = ["RouteHit", "RouteIndex", "RouteResult", "Router"]
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from ..utf8 import readable
 from .dense import DIM, MODEL_ID, Embedder, model_files
-from .text import readable
 
 BATCH = 1024
 SPECIAL = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in the BERT vocabulary

@@ -21,7 +21,6 @@ FIELDS = ("name", "desc", "head", "body")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
 TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".rst")
@@ -36,12 +35,6 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself
     yourselves also may might must shall us via etc e g ie eg s t""".split()  # noqa: SIM905
 )
-
-
-def readable(text: str) -> str:
-    """``text`` as every tokenizer takes it: a lone surrogate (a JSON ``"\\ud800"`` escape, or
-    bytes decoded with ``surrogateescape``) cannot be encoded as UTF-8, so it becomes U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
 
 
 @lru_cache(maxsize=1)

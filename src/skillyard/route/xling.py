@@ -37,8 +37,8 @@ import numpy as np
 
 from ..errors import SkillyardError
 from ..progress import Progress, counter
+from ..utf8 import readable
 from . import xling_cache
-from .text import readable
 from .xling_cache import PACKAGE
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from ..errors import SkillLoadError, SourceError
 from ..skill import Provenance, Skill, decode_skill_md, parse_skill_md, render
+from ..utf8 import NOT_TEXT, not_text_at
 from .result import LoadResult
 
 # Record fields kept in provenance (they describe where a record came from, not the skill).
@@ -41,16 +42,6 @@ def _folder_name(record: dict[str, Any]) -> str | None:
     rid = str(record.get("id", ""))
     tail = rid.rsplit("/", 1)[-1]
     return tail.split("@", 1)[-1] if tail else None
-
-
-def _all_text(record: dict[str, Any]) -> bool:
-    """No string of the record holds a lone surrogate: such a string (from a ``\\udXXX``
-    escape without its pair) cannot be stored, hashed or printed as UTF-8."""
-    try:
-        json.dumps(record, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def record_to_skill(
@@ -103,10 +94,11 @@ def load_corpus(path: Path, *, strict: bool = False) -> Iterator[LoadResult]:
                 if not isinstance(record, dict):
                     yield LoadResult(where=where, skill=None, error="record is not an object")
                     continue
-                if b"\\ud" in raw.lower() and not _all_text(record):
-                    yield LoadResult(where=where, skill=None, error=(
-                        "a string holds a lone surrogate (a \\udXXX escape not in a pair), "
-                        "which is not text"))
+                # only a \\u escape makes a lone surrogate: look when there is one (a NUL
+                # deep in a body is kept, as in a SKILL.md file; frontmatter refuses it)
+                bad = not_text_at(record, allow_nul=True) if b"\\ud" in raw.lower() else None
+                if bad is not None:
+                    yield LoadResult(where=where, skill=None, error=f"{bad} {NOT_TEXT}")
                     continue
                 try:
                     skill = record_to_skill(record, source=source, strict=strict)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from .. import utf8
 from ..errors import SkillLoadError, SourceError
 from ..skill import SKILL_FILE, Provenance, Skill, decode_skill_md, parse_skill_md
 from .inventory import MAX_SKILL_MD_BYTES, InventoryLimits, inventory
@@ -59,23 +60,6 @@ def find_skill_dirs(root: Path, max_depth: int = DEFAULT_MAX_DEPTH) -> Iterator[
     yield from walk(root, 0)
 
 
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # a byte that is not UTF-8, decoded by the OS as a surrogate
-        return False
-    return True
-
-
-def _shown(name: str) -> str:
-    """The name with its undecodable bytes as \\xNN, as ``ls -b`` shows them."""
-    try:
-        raw = name.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return ascii(name)[1:-1]
-    return raw.decode("ascii", "backslashreplace")
-
-
 def load_skill_dir(
     folder: Path,
     *,
@@ -104,10 +88,11 @@ def load_skill_dir(
     except OSError as exc:
         raise SkillLoadError(where, f"cannot read the folder: {exc.strerror}") from None
     for item in files:
-        if not _is_utf8(item.path) or (item.target is not None and not _is_utf8(item.target)):
+        if not utf8.is_utf8(item.path) or (item.target is not None
+                                           and not utf8.is_utf8(item.target)):
             # such a name cannot be stored, hashed into the digest or shown as text; skipping
             # the file would let it past the auditor unread
-            raise SkillLoadError(where, f"file name '{_shown(item.path)}' is not UTF-8 text; "
+            raise SkillLoadError(where, f"file name '{utf8.shown(item.path)}' is not UTF-8 text; "
                                  "rename it")
     md = next((f for f in files if f.path == SKILL_FILE), None)
     if md is None or md.data is None:

@@ -44,7 +44,7 @@ def run_git(*args: str, cwd: Path | None = None) -> str:
     try:
         proc = subprocess.run(
             ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-            check=False,
+            check=False, encoding="utf-8", errors="surrogateescape",  # paths are bytes
         )
     except FileNotFoundError:
         raise SourceError("git is not installed (needed for git sources)") from None

@@ -24,9 +24,12 @@ import platformdirs
 from ..errors import SkillyardError
 from ..fsmodes import mark_script
 from ..skill import SkillFile, sha256_hex, skill_digest
+from ..utf8 import is_utf8, readable, shown
 from .skill_archive import UploadLimits, pack_folder, read_upload, write_folder
 
 TOKEN_ENV = "SKILLYARD_REGISTRY_TOKEN"
+# what a URL may carry as it is; the rest is percent-encoded (a name in another script)
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 class ClientError(SkillyardError):
@@ -100,7 +103,14 @@ class RegistryClient:
     def _request(self, method: str, path: str, *, data: bytes | None = None,
                  content_type: str = "application/json",
                  headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
-        request = urllib.request.Request(self.url + path, data=data, method=method)
+        target = self.url + path
+        if not is_utf8(target):
+            raise ClientError(f"'{shown(target)}' is not UTF-8 text; check the name and URL")
+        if self.token and not self.token.isascii():
+            raise ClientError("the registry token holds characters a token never has")
+        # a name in another script is sent percent-encoded, as a browser sends it
+        target = urllib.parse.quote(target, safe=_URL_SAFE)
+        request = urllib.request.Request(target, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", content_type)
         if self.token:
@@ -131,7 +141,7 @@ class RegistryClient:
         return self._json("GET", "/api/v1")
 
     def search(self, query: str, k: int = 10) -> dict[str, Any]:
-        q = urllib.parse.urlencode({"q": query, "k": k})
+        q = urllib.parse.urlencode({"q": readable(query), "k": k})
         return self._json("GET", f"/api/v1/search?{q}")
 
     def list(self) -> list[dict[str, Any]]:

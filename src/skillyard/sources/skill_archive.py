@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import SkillyardError
 from ..skill import SKILL_FILE
+from ..utf8 import is_utf8, shown
 
 
 class UploadError(SkillyardError):
@@ -47,10 +48,8 @@ def _clean_path(name: str) -> str:
     """The member's relative POSIX path, or UploadError for anything that could escape."""
     if "\\" in name or "\x00" in name:
         raise UploadError(f"archive member {name!r}: backslashes and NUL are not allowed")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # tarfile decodes a name's stray bytes as surrogates
-        raise UploadError(f"archive member {ascii(name)}: the name is not UTF-8 text") from None
+    if not is_utf8(name):  # tarfile decodes a name's stray bytes as surrogates
+        raise UploadError(f"archive member '{shown(name)}': the name is not UTF-8 text")
     if name.startswith("/") or _WINDOWS_DRIVE.match(name):
         raise UploadError(f"archive member {name!r}: absolute paths are not allowed")
     parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]

@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..errors import FindingError, SkillLoadError, SourceError
 from ..skill import Provenance, Skill, SkillFile, decode_skill_md, parse_skill_md
+from ..utf8 import shown
 from .result import LoadResult
 from .siteunpack import safe_path, unpack
 
@@ -121,6 +122,9 @@ def http_get(url: str, limit: int, site: tuple[str, str, int | None] | None = No
              ) -> tuple[bytes, str] | None:
     """GET ``url`` (None on 404/410); refuse bodies over ``limit`` and redirects off-site."""
     site = site or origin(url)
+    if not url.isascii():  # an address is ASCII: a host in another script is punycode
+        raise SourceError(f"'{shown(url)}': not a web address (characters beyond ASCII); "
+                          "percent-encode them")
     opener = urllib.request.build_opener(_SameSite(site))
     request = urllib.request.Request(url, headers={"User-Agent": "skillyard",
                                                    "Accept": "application/json, */*"})

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ...route.text import readable
+from ...utf8 import readable
 from ..errors import TrajectoryError
 
 MAX_FILE_BYTES = 2 * 1024**3
