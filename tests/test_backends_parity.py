@@ -100,20 +100,19 @@ def test_digests_sorted_by_code_point_on_both_backends(any_db: str, tmp_path: Pa
 
 def test_text_that_is_not_utf8_on_both_backends(any_db: str, tmp_path: Path) -> None:
     """A folder path with a byte that is not UTF-8 (the OS gives it as a lone surrogate) and
-    a frontmatter NUL: neither fails the batch. The store reads the surrogate as U+FFFD (both
-    backends the same), so the skill is found again by the path it was indexed from; a lookup
-    by such a name finds nothing; the NUL skill is refused with its reason."""
-    root = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9")))
-    write_skill(root, "pdf-forms", "Fill PDF forms. Use for PDF forms.")
-    write_skill(root, "nul-desc", extra='summary: "a\\0b"\n')
+    a frontmatter NUL each refuse that skill alone (two such folders would share one stored
+    id); a lookup by such a name finds nothing, the same on both backends."""
+    odd = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9")))
+    write_skill(odd, "odd-path")
+    write_skill(tmp_path / "ok", "pdf-forms", "Fill PDF forms. Use for PDF forms.")
+    write_skill(tmp_path / "ok", "nul-desc", extra='summary: "a\\0b"\n')
     with Library(any_db) as lib:
-        report = lib.index([str(root)])
+        report = lib.index([str(odd), str(tmp_path / "ok")])
         assert report.loaded == 1
-        ((where, reason),) = report.rejected
-        assert where.endswith("nul-desc") and reason.startswith("frontmatter summary holds a NUL")
-        (summary,) = lib.store.summaries()
-        assert summary.id == f"dir:{tmp_path}/caf\ufffd/pdf-forms"
-        assert lib.resolve(f"dir:{root}/pdf-forms") == summary.id
-        for name in ("pdf-forms\udcff", "x\x00y"):
+        reasons = dict(report.rejected)
+        assert reasons[f"{odd}/odd-path"].startswith("the id (from the folder")
+        assert reasons[f"{tmp_path}/ok/nul-desc"].startswith("frontmatter summary holds")
+        assert [s.name for s in lib.store.summaries()] == ["pdf-forms"]
+        for name in ("pdf-forms\udcff", "x\x00y", f"dir:{odd}/odd-path"):
             with pytest.raises(NotFoundError):
                 lib.resolve(name)

@@ -18,7 +18,7 @@ import yaml
 from . import frontmatter as fm
 from .diagnostics import Diagnostic, error, warning
 from .errors import SkillLoadError
-from .utf8 import NOT_TEXT, not_text_at
+from .utf8 import NOT_TEXT, not_text_at, shown
 
 SKILL_FILE = "SKILL.md"
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -231,6 +231,9 @@ def parse_skill_md(
     ``files`` is the inventory of the folder (including SKILL.md); when empty, SKILL.md alone is
     inventoried from ``text``.
     """
+    if not_text_at(skill_id) is not None:  # two such folders would share one stored id
+        raise SkillLoadError(shown(skill_id), "the id (from the folder's path, or the record) "
+                             "holds a byte that is not UTF-8 or a NUL; rename the folder")
     parsed = fm.parse(text, strict=strict)
     diags = list(parsed.diagnostics)
     if parsed.data is None:

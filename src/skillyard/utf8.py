@@ -17,6 +17,7 @@ REPLACEMENT = "\ufffd"
 # what a refusal says about a string ``not_text_at`` found
 NOT_TEXT = "holds a NUL or a lone surrogate (a \\udXXX escape without its pair): not text"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def is_utf8(text: str) -> bool:
@@ -30,15 +31,15 @@ def readable(text: str) -> str:
 
 
 def shown(text: str) -> str:
-    """``text`` for a message: a byte that was not UTF-8 as ``\\xNN`` (as ``ls -b`` shows it),
-    another lone surrogate as ``\\udNNN``."""
-    if is_utf8(text):
+    """``text`` for a one-line message: a byte that was not UTF-8 as ``\\xNN`` (as ``ls -b``
+    shows it), another lone surrogate as ``\\udNNN``, a control character as ``\\xNN``."""
+    if is_utf8(text) and _CONTROL.search(text) is None:
         return text
     try:
-        raw = text.encode("utf-8", "surrogateescape")
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return raw.decode("utf-8", "backslashreplace")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def not_text_at(value: Any, where: str = "", *, allow_nul: bool = False) -> str | None:

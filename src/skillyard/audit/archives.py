@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from ..utf8 import shown
+
 if TYPE_CHECKING:
     from .inventory import Inventory
 
@@ -81,7 +83,7 @@ def _zip(inv: Inventory, path: str, data: bytes, depth: int, classify: Classify,
     office = any(i.filename.startswith(OFFICE_PREFIXES) for i in infos) or any(
         i.filename == "mimetype" for i in infos)
     for info in infos:
-        member = f"{path}!{info.filename}"
+        member = f"{path}!{shown(info.filename)}"
         if not info.filename:  # zipfile cannot even ask whether it is a folder: fail closed
             inv.hit("archive-corrupt", member, "zip: a member has an empty name")
             continue
@@ -149,7 +151,7 @@ def _tar(inv: Inventory, path: str, data: bytes, depth: int, classify: Classify,
         inv.hit("archive-bomb", path, f"{len(members)} members (limit {MAX_MEMBERS})")
         return
     for info in members:
-        member = f"{path}!{info.name}"
+        member = f"{path}!{shown(info.name)}"  # tarfile hands stray bytes over as surrogates
         if _bad_path(info.name):
             inv.hit("archive-traversal", member, f"member path {info.name!r}")
         if info.issym() or info.islnk():

@@ -78,7 +78,8 @@ def to_sarif(results: list[AuditResult]) -> dict[str, Any]:
                 order.append(finding.rule)
             uri = _uri(result, finding)
             fingerprint = hashlib.sha256(
-                f"{result.skill}\0{finding.rule}\0{finding.file}\0{finding.evidence}".encode()
+                f"{result.skill}\0{finding.rule}\0{finding.file}\0{finding.evidence}"
+                .encode("utf-8", "surrogatepass")  # a name the OS could not decode
             ).hexdigest()
             entry: dict[str, Any] = {
                 "ruleId": finding.rule,

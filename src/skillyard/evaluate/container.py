@@ -107,9 +107,9 @@ def environment_digest(env_dir: Path) -> str:
     for path in sorted(env_dir.rglob("*")):
         rel = path.relative_to(env_dir).as_posix()
         if path.is_symlink():
-            digest.update(f"L {rel} {os.readlink(path)}\0".encode())
+            digest.update(os.fsencode(f"L {rel} {os.readlink(path)}\0"))
         elif path.is_file():
-            digest.update(f"F {rel} {path.stat().st_mode & 0o777:o}\0".encode())
+            digest.update(os.fsencode(f"F {rel} {path.stat().st_mode & 0o777:o}\0"))
             with path.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)

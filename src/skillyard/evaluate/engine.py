@@ -147,7 +147,8 @@ def prepare_environments(tasks: Sequence[Task], config: RunConfig,
 
 
 def trial_seed(seed: int, task_id: str, trial: int) -> int:
-    digest = hashlib.sha256(f"{seed}\0{task_id}\0{trial}".encode()).digest()
+    digest = hashlib.sha256(f"{seed}\0{task_id}\0{trial}".encode("utf-8", "surrogatepass")
+                            ).digest()
     return int.from_bytes(digest[:4], "big")
 
 

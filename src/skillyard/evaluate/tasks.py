@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -119,9 +120,9 @@ def _walk_files(folder: Path, skip_top: frozenset[str] = frozenset()) -> Iterato
 
 
 def _digest(paths: list[tuple[str, Path]], extra: str = "") -> str:
-    h = hashlib.sha256(extra.encode("utf-8"))
+    h = hashlib.sha256(extra.encode("utf-8", "surrogatepass"))
     for rel, path in sorted(paths):
-        h.update(rel.encode("utf-8") + b"\0")
+        h.update(os.fsencode(rel) + b"\0")  # the name's bytes, decodable or not
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 

@@ -140,7 +140,11 @@ class Lockfile:
         }
 
     def dumps(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        data = self.to_dict()
+        bad = not_text_at(data)  # what parse_lock would refuse is never written
+        if bad is not None:
+            raise LockfileError(f"{self.path}: cannot record {bad}: it {NOT_TEXT}")
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self) -> None:
         """Write atomically (temp file + rename), so a crash never leaves half a lockfile."""

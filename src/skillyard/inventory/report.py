@@ -38,7 +38,8 @@ def to_sarif_inventory(inventory: Inventory) -> dict[str, Any]:
     def add(rule: str, level: str, text: str, path: str) -> None:
         if rule not in used:
             used.append(rule)
-        fingerprint = hashlib.sha256(f"{rule}\0{path}\0{text}".encode()).hexdigest()
+        fingerprint = hashlib.sha256(  # surrogatepass: a name the OS could not decode
+            f"{rule}\0{path}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
         results.append({"ruleId": rule, "ruleIndex": used.index(rule), "level": level,
                         "message": {"text": text},
                         "locations": [{"physicalLocation": {

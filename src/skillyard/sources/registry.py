@@ -70,8 +70,16 @@ def stored_token(url: str, path: Path | None = None) -> str | None:
     return entry.get("token") if isinstance(entry, dict) else None
 
 
+def _check_token(token: str | None) -> None:
+    if token and not token.isascii():  # a header cannot carry it, and no token has it
+        raise SkillyardError("the registry token holds characters a token never has")
+
+
 def save_token(url: str, token: str, path: Path | None = None) -> Path:
     """Store a token for ``url`` in the credentials file (created 0600)."""
+    _check_token(token)
+    if not is_utf8(url):
+        raise SkillyardError(f"'{shown(url)}' is not UTF-8 text; check the URL")
     path = path or credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = {}
@@ -104,10 +112,9 @@ class RegistryClient:
                  content_type: str = "application/json",
                  headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
         target = self.url + path
-        if not is_utf8(target):
-            raise ClientError(f"'{shown(target)}' is not UTF-8 text; check the name and URL")
-        if self.token and not self.token.isascii():
-            raise ClientError("the registry token holds characters a token never has")
+        if not is_utf8(target):  # input errors (exit 2), not the registry's refusals
+            raise SkillyardError(f"'{shown(target)}' is not UTF-8 text; check the name and URL")
+        _check_token(self.token)
         # a name in another script is sent percent-encoded, as a browser sends it
         target = urllib.parse.quote(target, safe=_URL_SAFE)
         request = urllib.request.Request(target, data=data, method=method)

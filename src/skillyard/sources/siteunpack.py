@@ -12,6 +12,7 @@ import tarfile
 import zipfile
 
 from ..errors import SourceError
+from ..utf8 import is_utf8, shown
 
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_FILES = 1000
@@ -36,6 +37,9 @@ class _Budget:
         self.files: dict[str, bytes] = {}
 
     def add(self, raw: str, data: bytes) -> None:
+        if not is_utf8(raw):  # tarfile decodes a name's stray bytes as surrogates
+            raise SourceError(f"{self.where}: member name '{shown(raw)}' is not UTF-8 text; "
+                              "refused")
         path = safe_path(raw)
         if path is None:
             raise SourceError(f"{self.where}: unsafe path {raw!r} in the archive; refused")
@@ -85,7 +89,8 @@ def _unzip(data: bytes, where: str) -> dict[str, bytes]:
                 if info.file_size > MAX_UNPACKED_BYTES:
                     raise SourceError(f"{where}: {info.filename} is too large; refused")
                 budget.add(info.filename, archive.read(info))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError,
+            ValueError) as exc:  # ValueError: a name flagged UTF-8 that is not
         raise SourceError(f"{where}: not a readable .zip archive ({exc})") from None
     return budget.files
 
