@@ -111,14 +111,14 @@ class PostgresStore(SQLStore):
         with self._mutex:
             try:
                 return self._conn.execute(to_pyformat(sql),
-                                          text_params(params, nul=False)).fetchall()
+                                          text_params(params, allow_nul=False)).fetchall()
             except psycopg.OperationalError as exc:
                 raise StoreError(f"{self.path}: {_first_line(exc)}") from None
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._mutex:
             try:
-                self._conn.execute(to_pyformat(sql), text_params(params, nul=False))
+                self._conn.execute(to_pyformat(sql), text_params(params, allow_nul=False))
             except psycopg.OperationalError as exc:
                 raise StoreError(f"{self.path}: {_first_line(exc)}") from None
 

@@ -41,17 +41,17 @@ def decode_blob(codec: str, data: bytes) -> bytes:
     return zlib.decompress(data) if codec == "zlib" else bytes(data)
 
 
-def text_params(params: Sequence[Any], *, nul: bool = True) -> tuple[Any, ...]:
+def text_params(params: Sequence[Any], *, allow_nul: bool = True) -> tuple[Any, ...]:
     """The parameters as the database takes them. A string with a lone surrogate has no UTF-8
     (utf8.py); it is sent with U+FFFD in its place, so a lookup by such a name finds nothing
-    and free text keeps the rest. PostgreSQL's text cannot hold NUL (``nul=False``): the same.
-    Skill content never reaches here with either; its loaders refuse them."""
+    and free text keeps the rest. PostgreSQL's text cannot hold NUL (``allow_nul=False``): the
+    same. Skill ids and frontmatter never hold either; their loaders refuse them."""
     out = []
     for value in params:
         if isinstance(value, str):
             if not value.isascii():
                 value = readable(value)
-            if not nul and "\x00" in value:
+            if not allow_nul and "\x00" in value:
                 value = value.replace("\x00", REPLACEMENT)
         out.append(value)
     return tuple(out)
