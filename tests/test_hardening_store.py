@@ -118,11 +118,12 @@ def test_verify_names_every_damaged_file(project: tuple[Path, Path]) -> None:
 
 def test_verify_checks_the_skill_table_against_versions(project: tuple[Path, Path]) -> None:
     _proj, db = project
-    _sql(db, "UPDATE skills SET digest = 'f00'")
+    _sql(db, "UPDATE skills SET digest = 'f00', description = 'Altered in the table.'")
     with Library(db) as lib:
         report = verify_library(lib.store)
     assert [d.problem for d in report.damage] == [
-        "the skill's digest differs from its current version's"]
+        "the skill's digest differs from its current version's",
+        "the skill's description differs from its current version's"]
 
 
 def test_a_clean_sample_library_verifies(tmp_path: Path) -> None:

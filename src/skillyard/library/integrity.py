@@ -198,8 +198,8 @@ def verify_library(store: Store, *, current_only: bool = False,
     agrees with them."""
     report = VerifyReport()
     checker = _Checker(store)
-    current = {sid: (int(v), dig, name) for sid, v, dig, name in store.query(
-        "SELECT id, version, digest, name FROM skills")}
+    current = {sid: (int(v), dig, name, desc) for sid, v, dig, name, desc in store.query(
+        "SELECT id, version, digest, name, description FROM skills")}
     report.skills = len(current)
     seen: set[tuple[str, int]] = set()
     after_id, after_v = "", -1
@@ -219,15 +219,18 @@ def verify_library(store: Store, *, current_only: bool = False,
                 if head[1] != row[2]:
                     report.damage.append(Damage(row[0], int(row[1]), "", "the skill's digest "
                                                 "differs from its current version's"))
-                if head[2] != row[3]:
-                    report.damage.append(Damage(row[0], int(row[1]), "", "the skill's name "
-                                                "differs from its current version's"))
+                for column, (kept, versioned) in (("name", (head[2], row[3])),
+                                                  ("description", (head[3], row[4]))):
+                    if kept != versioned:  # what list, search and routing show
+                        report.damage.append(Damage(row[0], int(row[1]), "", f"the skill's "
+                                                    f"{column} differs from its current "
+                                                    "version's"))
             if progress is not None:
                 progress(1)
         if len(rows) < 500:
             break
         after_id, after_v = rows[-1][0], int(rows[-1][1])
-    for sid, (version, _dig, _name) in sorted(current.items()):
+    for sid, (version, *_rest) in sorted(current.items()):
         if (sid, version) not in seen:
             report.damage.append(Damage(sid, version, "", "the current version is missing"))
     report.blobs = len(checker.blobs)

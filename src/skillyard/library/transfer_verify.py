@@ -17,7 +17,8 @@ class VerifyError(SkillyardError):
 
 def verify_imported(store: Store, versions: Sequence[tuple[str, int, str]],
                     progress: Callable[[str, int, int], None] | None = None) -> int:
-    """Check (skill id, version, digest) triples and every skill's current-version pointer;
+    """Check (skill id, version, digest) triples and every skill's current-version pointer
+    (the skill table's digest, name and description are its current version's);
     return how many versions were verified. Raises VerifyError listing the first failures."""
     failures: list[str] = []
     count = 0
@@ -36,12 +37,12 @@ def verify_imported(store: Store, versions: Sequence[tuple[str, int, str]],
     dangling = store.query(
         "SELECT s.id, s.version FROM skills s LEFT JOIN versions v ON v.skill_id = s.id "
         "AND v.version = s.version WHERE v.skill_id IS NULL OR v.digest <> s.digest "
-        "ORDER BY s.id LIMIT 6")
+        "OR v.name <> s.name OR v.description <> s.description ORDER BY s.id LIMIT 6")
     for skill_id, version in dangling:
         count += 1
         if len(failures) < MAX_SHOWN:
-            failures.append(f"{skill_id}: current version {version} missing or with another "
-                            "digest")
+            failures.append(f"{skill_id}: current version {version} missing, or with another "
+                            "digest, name or description")
     if count:
         raise VerifyError(f"{count} imported versions fail verification, nothing imported: "
                           + "; ".join(failures))
