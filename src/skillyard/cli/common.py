@@ -93,19 +93,8 @@ def keep_whole(table: Any, *headers: str) -> Any:
     return _AtLeast(table, need)
 
 
-def json_text(value: Any, indent: int | None = None) -> str:
-    """JSON as readable UTF-8; with ``\\u`` escapes when some string holds a lone surrogate
-    (say a qid from a JSON escape), which has no UTF-8: a JSON reader gets it back intact."""
-    text = json.dumps(value, ensure_ascii=False, indent=indent)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(value, indent=indent)
-    return text
-
-
 def print_json(value: Any) -> None:
-    sys.stdout.write(json_text(value, indent=2) + "\n")
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 @contextmanager
@@ -157,7 +146,8 @@ def json_errors(enabled: bool) -> None:
 def report_error(message: str, code: int) -> None:
     """One error, as one line on stderr or (under --json) one JSON object on stdout."""
     if _json_errors:
-        sys.stdout.write(json_text({"error": message, "exit_code": code}) + "\n")
+        sys.stdout.write(json.dumps({"error": message, "exit_code": code},
+                                    ensure_ascii=False) + "\n")
         sys.stdout.flush()
     else:
         from rich.markup import escape
@@ -177,7 +167,8 @@ def _json_requested(argv: list[str]) -> bool:
 
 def _printable_streams() -> None:
     """A name the OS could not decode (a lone surrogate, utf8.py) is printed as ``\\udcff``
-    rather than failing the command; in a JSON string that reads back as the same name."""
+    rather than failing the command; inside a JSON string (``print_json``, ``--json``
+    errors, route batch lines) that is the JSON escape of the same name."""
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")

@@ -21,7 +21,6 @@ from .common import (
     JsonOption,
     console,
     err_console,
-    json_text,
     keep_whole,
     open_library,
     print_json,
@@ -247,7 +246,7 @@ def _batch(lib: Library, lines: list[BatchLine], k: int, explain: bool, rerank: 
                         "abstain": data["abstain"], "latency_ms": data["latency_ms"]}
                 if as_json or explain:
                     line.update({k_: v for k_, v in data.items() if k_ not in line})
-            sys.stdout.write(json_text(line) + "\n")
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             bar.advance(task)
     sys.stdout.flush()
 
